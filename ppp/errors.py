@@ -1,0 +1,38 @@
+"""Domain errors raised by services. Admin actions show them; the API maps them to 400 / 409."""
+
+
+class DomainError(Exception):
+    """A business rule refused a change. ``field`` names the input at fault, when there is one."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class RuleViolation(DomainError):
+    """The input breaks a rule (shares over 100 %, debarred vendor, ...): a 400 in the API."""
+
+
+class TransitionError(DomainError):
+    """A state change that is not allowed from the current state: a 409 in the API."""
+
+    def __init__(self, obj, current: str, target: str, reason: str = ""):
+        label = obj._meta.verbose_name
+        message = f"Cannot move {label} '{obj}' from '{current}' to '{target}'"
+        message += f": {reason}." if reason else "."
+        super().__init__(message, field="status")
+        self.current = current
+        self.target = target
+
+
+def full_clean_or_raise(instance):
+    """Run a model's own guards (``full_clean``) and raise the first one as a RuleViolation."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        instance.full_clean()
+    except ValidationError as exc:
+        field, messages = next(iter(exc.message_dict.items()))
+        raise RuleViolation(" ".join(messages), field=None if field == "__all__" else field) from exc
+    return instance

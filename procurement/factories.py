@@ -1,0 +1,123 @@
+"""Factories for procurement data, shared by the tests and ``seed_demo``."""
+
+import datetime
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from ppp.factories import UserFactory
+
+from .models import Agreement, ContractingAuthority, CostShare, Expenditure, Vendor, VendorContact, VendorUser
+
+
+class ContractingAuthorityFactory(DjangoModelFactory):
+    class Meta:
+        model = ContractingAuthority
+        django_get_or_create = ["code"]
+
+    name = factory.Sequence(lambda n: f"Ministry of Digital Services {n}")
+    code = factory.Sequence(lambda n: f"AUTH-{n:03d}")
+    contact_name = factory.Faker("name")
+    contact_email = factory.LazyAttribute(lambda a: f"procurement@{a.code.lower()}.gov.example")
+
+
+class VendorFactory(DjangoModelFactory):
+    class Meta:
+        model = Vendor
+        django_get_or_create = ["registration_number"]
+
+    legal_name = factory.Faker("company")
+    registration_number = factory.Sequence(lambda n: f"REG-{n:06d}")
+    country = factory.Iterator(["GB", "DE", "FR", "NL", "KE", "IN", "CA"])
+    address = factory.Faker("address")
+    website = factory.LazyAttribute(lambda v: f"https://{v.registration_number.lower()}.example.com")
+    status = Vendor.Status.ACTIVE
+
+
+class VendorContactFactory(DjangoModelFactory):
+    class Meta:
+        model = VendorContact
+
+    vendor = factory.SubFactory(VendorFactory)
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"contact{n}@vendor.example.com")
+    phone = factory.Faker("numerify", text="+44 20 #### ####")
+    role = factory.Iterator(["Delivery manager", "Account director", "Finance lead"])
+    receives_alerts = True
+
+
+class VendorUserFactory(DjangoModelFactory):
+    """A login acting for a vendor in the partner API."""
+
+    class Meta:
+        model = VendorUser
+
+    user = factory.SubFactory(UserFactory, username=factory.Sequence(lambda n: f"vendoruser{n}"))
+    vendor = factory.SubFactory(VendorFactory)
+
+
+class AgreementFactory(DjangoModelFactory):
+    """A draft agreement with cost shares summing to 100 %.
+
+    ``vendors=[...]`` names the private parties (default: one new vendor); the authority takes
+    ``vendors__authority_share`` (default 40 %) and the vendors split the rest evenly. ``vendors=False``
+    adds no shares at all. ``active=True`` makes it an active, signed agreement.
+    """
+
+    class Meta:
+        model = Agreement
+        skip_postgeneration_save = True
+
+    class Params:
+        active = factory.Trait(
+            status=Agreement.Status.ACTIVE,
+            signed_date=factory.LazyAttribute(lambda a: a.start_date - datetime.timedelta(days=14)),
+        )
+
+    reference = factory.Sequence(lambda n: f"PPP-{timezone.localdate().year}-{n:04d}")
+    title = factory.Faker("catch_phrase")
+    authority = factory.SubFactory(ContractingAuthorityFactory)
+    procurement_method = factory.Iterator([m for m, _ in Agreement.Method.choices])
+    total_value = Decimal("1000000.00")
+    currency = "EUR"
+    start_date = factory.LazyFunction(lambda: timezone.localdate() - datetime.timedelta(days=365))
+    end_date = factory.LazyAttribute(lambda a: a.start_date + datetime.timedelta(days=3 * 365))
+    status = Agreement.Status.DRAFT
+
+    @factory.post_generation
+    def vendors(agreement, create, extracted, **kwargs):
+        if not create or extracted is False:
+            return
+        vendors = list(extracted) if extracted is not None else [VendorFactory()]
+        authority_share = Decimal(kwargs.get("authority_share", "40")) if vendors else Decimal("100")
+        CostShare.objects.create(agreement=agreement, vendor=None, percentage=authority_share)
+        if not vendors:
+            return
+        each = ((Decimal("100") - authority_share) / len(vendors)).quantize(Decimal("0.01"))
+        for index, vendor in enumerate(vendors):
+            # The last vendor takes the rounding remainder so the total is exactly 100 %.
+            last = index == len(vendors) - 1
+            percentage = Decimal("100") - authority_share - each * (len(vendors) - 1) if last else each
+            CostShare.objects.create(agreement=agreement, vendor=vendor, percentage=percentage)
+
+
+class CostShareFactory(DjangoModelFactory):
+    class Meta:
+        model = CostShare
+
+    agreement = factory.SubFactory(AgreementFactory, vendors=False)
+    vendor = factory.SubFactory(VendorFactory)
+    percentage = Decimal("50")
+
+
+class ExpenditureFactory(DjangoModelFactory):
+    class Meta:
+        model = Expenditure
+
+    agreement = factory.SubFactory(AgreementFactory, active=True)
+    vendor = None
+    amount = Decimal("10000.00")
+    date = factory.LazyFunction(timezone.localdate)
+    description = "Invoice"

@@ -1,0 +1,310 @@
+"""Who contracts with whom: authorities, vendors, shared-cost agreements and who pays what."""
+
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q, Sum
+from simple_history.models import HistoricalRecords
+
+from .currencies import ISO_4217_CHOICES
+
+CENTS = Decimal("0.01")
+HUNDRED = Decimal("100")
+
+
+def share_total_error(total: Decimal) -> str | None:
+    """The message for a share total over 100 %, or None; used by the service and the admin inline."""
+    if total > HUNDRED:
+        return f"Cost shares would sum to {total.normalize():f} %; they may not exceed 100 %."
+    return None
+
+
+class ContractingAuthority(models.Model):
+    """The public body that procures and pays its share."""
+
+    name = models.CharField(max_length=255)
+    code = models.CharField(
+        max_length=32,
+        unique=True,
+        validators=[RegexValidator(r"^[A-Z0-9][A-Z0-9-]*$", "Use capital letters, digits and hyphens.")],
+    )
+    contact_name = models.CharField(max_length=255, blank=True)
+    contact_email = models.EmailField()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "contracting authorities"
+
+    def __str__(self):
+        return f"{self.name} ({self.code})"
+
+
+class Vendor(models.Model):
+    """A private partner. Only active vendors may join new agreements."""
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        DEBARRED = "debarred", "Debarred"
+
+    legal_name = models.CharField(max_length=255)
+    registration_number = models.CharField(max_length=64, unique=True)
+    country = models.CharField(
+        max_length=2,
+        help_text="ISO 3166-1 alpha-2 country code, e.g. GB, DE, KE.",
+        validators=[RegexValidator(r"^[A-Z]{2}$", "Use the two-letter ISO 3166-1 code, e.g. GB.")],
+    )
+    address = models.TextField(blank=True)
+    website = models.URLField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    users = models.ManyToManyField(settings.AUTH_USER_MODEL, through="VendorUser", related_name="+", blank=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["legal_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["active", "suspended", "debarred"]), name="vendor_status_valid"
+            ),
+            models.CheckConstraint(condition=Q(country__regex=r"^[A-Z]{2}$"), name="vendor_country_iso2"),
+        ]
+
+    def __str__(self):
+        return self.legal_name
+
+    @property
+    def may_join_agreements(self) -> bool:
+        return self.status != self.Status.DEBARRED
+
+
+class VendorContact(models.Model):
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=255)
+    email = models.EmailField()
+    phone = models.CharField(max_length=32, blank=True)
+    role = models.CharField(max_length=100, blank=True)
+    receives_alerts = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["vendor", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["vendor", "email"], name="vendor_contact_unique_email"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"
+
+
+class VendorUser(models.Model):
+    """Links a login to the vendor it works for; a user belongs to at most one vendor."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vendor_membership")
+    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="memberships")
+
+    class Meta:
+        verbose_name = "vendor user"
+
+    def __str__(self):
+        return f"{self.user} @ {self.vendor}"
+
+
+class AgreementQuerySet(models.QuerySet):
+    def with_share_total(self):
+        return self.annotate(share_total=Sum("cost_shares__percentage"))
+
+    def for_vendor(self, vendor):
+        return self.filter(cost_shares__vendor=vendor).distinct()
+
+
+class Agreement(models.Model):
+    """A shared-cost PPP contract between one authority and one or more vendors."""
+
+    class Method(models.TextChoices):
+        OPEN = "open", "Open"
+        RESTRICTED = "restricted", "Restricted"
+        COMPETITIVE_DIALOGUE = "competitive_dialogue", "Competitive dialogue"
+        NEGOTIATED = "negotiated", "Negotiated"
+        DIRECT = "direct", "Direct award"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        SUSPENDED = "suspended", "Suspended"
+        COMPLETED = "completed", "Completed"
+        TERMINATED = "terminated", "Terminated"
+
+    # The only legal moves; everything else raises TransitionError naming both states.
+    TRANSITIONS = {
+        Status.DRAFT: {Status.ACTIVE},
+        Status.ACTIVE: {Status.SUSPENDED, Status.COMPLETED, Status.TERMINATED},
+        Status.SUSPENDED: {Status.ACTIVE, Status.TERMINATED},
+        Status.COMPLETED: set(),
+        Status.TERMINATED: set(),
+    }
+
+    reference = models.CharField(max_length=64, unique=True)
+    title = models.CharField(max_length=255)
+    authority = models.ForeignKey(ContractingAuthority, on_delete=models.PROTECT, related_name="agreements")
+    procurement_method = models.CharField(max_length=32, choices=Method.choices)
+    total_value = models.DecimalField(max_digits=16, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    currency = models.CharField(max_length=3, choices=ISO_4217_CHOICES, default="EUR")
+    start_date = models.DateField()
+    end_date = models.DateField()
+    signed_date = models.DateField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    objects = AgreementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["reference"]
+        constraints = [
+            models.CheckConstraint(condition=Q(end_date__gt=models.F("start_date")), name="agreement_end_after_start"),
+            models.CheckConstraint(condition=Q(total_value__gt=0), name="agreement_total_value_positive"),
+            models.CheckConstraint(condition=Q(currency__regex=r"^[A-Z]{3}$"), name="agreement_currency_iso4217"),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "active", "suspended", "completed", "terminated"]),
+                name="agreement_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    procurement_method__in=["open", "restricted", "competitive_dialogue", "negotiated", "direct"]
+                ),
+                name="agreement_method_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} – {self.title}"
+
+    def can_move_to(self, target: str) -> bool:
+        return target in self.TRANSITIONS[self.Status(self.status)]
+
+    def share_total(self) -> Decimal:
+        """Sum of the cost-share percentages (uses the prefetch cache when present)."""
+        return sum((share.percentage for share in self.cost_shares.all()), Decimal("0"))
+
+    def activation_blocker(self) -> str | None:
+        """Why this agreement cannot become active now, or None when it can."""
+        total = self.share_total()
+        if total != HUNDRED:
+            return f"cost shares sum to {total.normalize():f} %, not 100 %"
+        debarred = [
+            s.vendor.legal_name for s in self.cost_shares.all() if s.vendor and not s.vendor.may_join_agreements
+        ]
+        if debarred:
+            return f"debarred vendor(s) among the parties: {', '.join(debarred)}"
+        return None
+
+    @property
+    def shares_editable(self) -> bool:
+        # Shares are the contract's terms: once active they change only through an amendment.
+        return self.status == self.Status.DRAFT
+
+
+class CostShare(models.Model):
+    """One party's share of an agreement's cost. ``vendor`` empty means the authority's own share."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="cost_shares")
+    vendor = models.ForeignKey(
+        Vendor,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cost_shares",
+        help_text="Leave empty for the contracting authority's own share.",
+    )
+    percentage = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(HUNDRED)],
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["agreement", "vendor__legal_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percentage__gt=0) & Q(percentage__lte=100), name="cost_share_percentage_range"
+            ),
+            models.UniqueConstraint(
+                fields=["agreement", "vendor"], condition=Q(vendor__isnull=False), name="cost_share_vendor_once"
+            ),
+            models.UniqueConstraint(
+                fields=["agreement"], condition=Q(vendor__isnull=True), name="cost_share_authority_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.party_name}: {self.percentage} %"
+
+    def clean(self):
+        # Cheap guards shared by the admin forms and the services (which call full_clean()).
+        agreement = self.agreement if self.agreement_id else None
+        if agreement is not None and not agreement.shares_editable:
+            raise ValidationError(
+                f"Cost shares of a {agreement.get_status_display().lower()} agreement change only through an amendment."
+            )
+        if self.vendor_id and not self.vendor.may_join_agreements:
+            raise ValidationError({"vendor": f"{self.vendor} is debarred and cannot join an agreement."})
+
+    @property
+    def is_authority(self) -> bool:
+        return self.vendor_id is None
+
+    @property
+    def party_name(self) -> str:
+        return self.vendor.legal_name if self.vendor_id else self.agreement.authority.name
+
+    @property
+    def committed_amount(self) -> Decimal:
+        return (self.agreement.total_value * self.percentage / HUNDRED).quantize(CENTS, ROUND_HALF_UP)
+
+
+class Expenditure(models.Model):
+    """Money actually spent by one party, against an agreement and optionally one of its milestones."""
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="expenditures")
+    milestone = models.ForeignKey(
+        "projects.Milestone", on_delete=models.PROTECT, null=True, blank=True, related_name="expenditures"
+    )
+    vendor = models.ForeignKey(
+        Vendor,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="expenditures",
+        help_text="The paying party; leave empty when the authority paid.",
+    )
+    amount = models.DecimalField(max_digits=16, decimal_places=2, validators=[MinValueValidator(CENTS)])
+    date = models.DateField()
+    description = models.CharField(max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-date", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="expenditure_amount_positive"),
+        ]
+        indexes = [models.Index(fields=["agreement", "vendor"])]
+
+    def __str__(self):
+        return f"{self.amount} {self.agreement.currency} on {self.date}"
+
+    def clean(self):
+        if not self.agreement_id:
+            return
+        if self.agreement.status == Agreement.Status.DRAFT:
+            raise ValidationError({"agreement": "Spending cannot be recorded against a draft agreement."})
+        if self.vendor_id and not self.agreement.cost_shares.filter(vendor_id=self.vendor_id).exists():
+            raise ValidationError({"vendor": f"{self.vendor} is not a party to agreement {self.agreement.reference}."})
+        if self.milestone_id and self.milestone.project.agreement_id != self.agreement_id:
+            raise ValidationError({"milestone": "This milestone belongs to another agreement."})

@@ -1,0 +1,42 @@
+"""Composed reads for agreements: budget against actual spend per party."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Sum
+
+from .models import Agreement
+
+
+@dataclass(frozen=True)
+class PartyBudget:
+    party: str
+    is_authority: bool
+    percentage: Decimal
+    committed: Decimal
+    spent: Decimal
+
+    @property
+    def remaining(self) -> Decimal:
+        return self.committed - self.spent
+
+    @property
+    def spent_ratio(self) -> float:
+        return float(self.spent / self.committed) if self.committed else 0.0
+
+
+def agreement_budget_vs_actual(agreement: Agreement) -> list[PartyBudget]:
+    """One row per cost-sharing party: share, committed amount, actual spend. Two queries."""
+    spent_by_vendor = dict(agreement.expenditures.values_list("vendor_id").annotate(total=Sum("amount")).order_by())
+    rows = []
+    for share in agreement.cost_shares.select_related("vendor", "agreement__authority"):
+        rows.append(
+            PartyBudget(
+                party=share.party_name,
+                is_authority=share.is_authority,
+                percentage=share.percentage,
+                committed=share.committed_amount,
+                spent=spent_by_vendor.get(share.vendor_id) or Decimal("0"),
+            )
+        )
+    return rows

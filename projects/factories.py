@@ -1,0 +1,104 @@
+"""Factories for projects, milestones and deliverables, shared by the tests and ``seed_demo``."""
+
+import datetime
+from decimal import Decimal
+
+import factory
+from django.utils import timezone
+from factory.django import DjangoModelFactory
+
+from ppp.factories import OfficerFactory
+from procurement.factories import AgreementFactory
+
+from .models import Deliverable, Iteration, Milestone, Project
+
+
+def _first_vendor(agreement):
+    share = agreement.cost_shares.filter(vendor__isnull=False).select_related("vendor").first()
+    return share.vendor if share else None
+
+
+class ProjectFactory(DjangoModelFactory):
+    class Meta:
+        model = Project
+        skip_postgeneration_save = True
+
+    code = factory.Sequence(lambda n: f"PRJ-{n:04d}")
+    name = factory.Faker("bs")
+    agreement = factory.SubFactory(AgreementFactory, active=True)
+    delivery_method = Project.DeliveryMethod.PPP
+    phase = Project.Phase.PILOT
+    owner = factory.SubFactory(OfficerFactory)
+    start_date = factory.LazyAttribute(lambda p: p.agreement.start_date)
+    end_date = factory.LazyAttribute(lambda p: p.agreement.end_date)
+    description = factory.Faker("paragraph")
+
+    @factory.post_generation
+    def board_members(project, create, extracted, **kwargs):
+        if create and extracted:
+            project.board_members.add(*extracted)
+
+
+class IterationFactory(DjangoModelFactory):
+    class Meta:
+        model = Iteration
+
+    project = factory.SubFactory(ProjectFactory, delivery_method=Project.DeliveryMethod.AGILE)
+    name = factory.Sequence(lambda n: f"Iteration {n}")
+    start_date = factory.LazyAttribute(lambda i: i.project.start_date)
+    end_date = factory.LazyAttribute(lambda i: i.start_date + datetime.timedelta(days=13))
+    goal = factory.Faker("sentence")
+
+
+class MilestoneFactory(DjangoModelFactory):
+    """An open milestone due in 30 days; the responsible vendor is the agreement's first vendor."""
+
+    class Meta:
+        model = Milestone
+
+    class Params:
+        overdue_days = None  # e.g. overdue_days=3 makes it due 3 days ago
+        achieved = factory.Trait(
+            status=Milestone.Status.ACHIEVED, achieved_date=factory.LazyAttribute(lambda m: m.due_date)
+        )
+
+    project = factory.SubFactory(ProjectFactory)
+    title = factory.Sequence(lambda n: f"Milestone {n}")
+    description = factory.Faker("sentence")
+    type = Milestone.Type.DELIVERY
+    due_date = factory.LazyAttribute(
+        lambda m: (
+            timezone.localdate() - datetime.timedelta(days=m.overdue_days)
+            if m.overdue_days is not None
+            else timezone.localdate() + datetime.timedelta(days=30)
+        )
+    )
+    baseline_due_date = factory.LazyAttribute(lambda m: m.due_date)
+    status = Milestone.Status.PLANNED
+    payment_amount = Decimal("50000.00")
+    responsible_vendor = factory.LazyAttribute(lambda m: _first_vendor(m.project.agreement))
+
+
+class DeliverableFactory(DjangoModelFactory):
+    class Meta:
+        model = Deliverable
+
+    class Params:
+        submitted = factory.Trait(
+            status=Deliverable.Status.SUBMITTED, progress=100, submitted_at=factory.LazyFunction(timezone.now)
+        )
+        accepted = factory.Trait(
+            status=Deliverable.Status.ACCEPTED,
+            progress=100,
+            submitted_at=factory.LazyFunction(timezone.now),
+            reviewed_at=factory.LazyFunction(timezone.now),
+        )
+
+    milestone = factory.SubFactory(MilestoneFactory)
+    title = factory.Sequence(lambda n: f"Deliverable {n}")
+    description = factory.Faker("sentence")
+    responsible_vendor = factory.LazyAttribute(
+        lambda d: d.milestone.responsible_vendor or _first_vendor(d.milestone.project.agreement)
+    )
+    status = Deliverable.Status.NOT_STARTED
+    progress = 0
