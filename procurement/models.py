@@ -313,9 +313,9 @@ class Expenditure(models.Model):
 
 class AmendmentQuerySet(models.QuerySet):
     def with_details(self):
-        """The shape the admin and the partner API list: parties and share lines in three queries."""
+        """The shape the admin and the partner API list: parties and share lines in two queries."""
         return self.select_related("agreement__authority", "proposed_by", "decided_by").prefetch_related(
-            "share_changes__vendor"
+            models.Prefetch("share_changes", queryset=AmendmentShareChange.objects.select_related("vendor"))
         )
 
 
