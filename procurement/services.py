@@ -156,23 +156,22 @@ def _current_shares(agreement: Agreement) -> dict[int | None, Decimal]:
     return {share.vendor_id: share.percentage for share in agreement.cost_shares.all()}
 
 
-@transaction.atomic
-def amendment_propose(
+def amendment_prepare(
+    agreement: Agreement,
     *,
-    agreement_id: int,
     reason: str,
-    by,
     new_total_value: Decimal | None = None,
     new_end_date: datetime.date | None = None,
     share_changes: ShareChanges | None = None,
     rebaseline_milestones: bool = False,
-) -> Amendment:
-    """Record a proposed change to a signed agreement; nothing changes until it is approved."""
+) -> tuple[Decimal | None, datetime.date | None, ShareChanges]:
+    """Drop the lines that restate current terms and check the rest; raise a RuleViolation or return the changes.
+
+    The admin's add form runs this too, so an officer sees a refusal on the form before anything is saved.
+    """
     if not (reason or "").strip():
         raise RuleViolation("Give the reason for the amendment.", field="reason")
-    agreement = Agreement.objects.prefetch_related("cost_shares").get(pk=agreement_id)
     current = _current_shares(agreement)
-    # Lines that restate the current terms are not changes.
     if new_total_value is not None and Decimal(new_total_value) == agreement.total_value:
         new_total_value = None
     if new_end_date == agreement.end_date:
@@ -187,6 +186,31 @@ def amendment_propose(
     if rebaseline_milestones and new_end_date is None:
         raise RuleViolation("Milestones are re-baselined only when the end date moves.", field="rebaseline_milestones")
     amendment_check(agreement, new_total_value=new_total_value, new_end_date=new_end_date, share_changes=share_changes)
+    return new_total_value, new_end_date, share_changes
+
+
+@transaction.atomic
+def amendment_propose(
+    *,
+    agreement_id: int,
+    reason: str,
+    by,
+    new_total_value: Decimal | None = None,
+    new_end_date: datetime.date | None = None,
+    share_changes: ShareChanges | None = None,
+    rebaseline_milestones: bool = False,
+) -> Amendment:
+    """Record a proposed change to a signed agreement; nothing changes until it is approved."""
+    agreement = Agreement.objects.prefetch_related("cost_shares").get(pk=agreement_id)
+    new_total_value, new_end_date, share_changes = amendment_prepare(
+        agreement,
+        reason=reason,
+        new_total_value=new_total_value,
+        new_end_date=new_end_date,
+        share_changes=share_changes,
+        rebaseline_milestones=rebaseline_milestones,
+    )
+    current = _current_shares(agreement)
     amendment = Amendment(
         agreement=agreement,
         reason=reason.strip(),

@@ -526,6 +526,13 @@ class KPI(models.Model):
             self.latest_value, self.latest_date = values[0] if values else (None, None)
             self.previous_value = values[1][0] if len(values) > 1 else None
 
+    def format_value(self, value: Decimal | None) -> str:
+        return "not measured" if value is None else f"{value:,.2f} {self.unit}"
+
+    @classmethod
+    def get_trend_display_for(cls, trend: str | None) -> str:
+        return cls.Trend(trend).label if trend else "–"
+
     def meets_target(self, value: Decimal) -> bool:
         """Exactly on target counts as on target."""
         return value >= self.target if self.direction == self.Direction.HIGHER else value <= self.target
