@@ -13,13 +13,16 @@ class PPPAdminSite(admin.AdminSite):
     index_template = "admin/ppp_index.html"
 
     def index(self, request, extra_context=None):
-        from projects.models import Milestone
+        from procurement.models import Amendment
+        from projects.models import Milestone, Risk
 
         today = timezone.localdate()
         extra_context = {
             **(extra_context or {}),
             "overdue_count": Milestone.objects.overdue(on=today).count(),
             "due_soon_count": Milestone.objects.due_within(7, on=today).count(),
+            "risk_review_count": Risk.objects.due_for_review(on=today).count(),
+            "pending_amendment_count": Amendment.objects.filter(status=Amendment.Status.PROPOSED).count(),
         }
         return super().index(request, extra_context)
 

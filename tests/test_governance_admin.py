@@ -192,3 +192,13 @@ def test_governance_lists_take_the_same_queries_at_any_size(officer_client, offi
     for _ in range(5):
         add_one()
     assert _count_queries(officer_client, reverse(changelist)) == small
+
+
+def test_index_counts_risk_reviews_and_amendments_awaiting_a_decision(officer_client, officer, agreement):
+    RiskFactory(review_date=datetime.date(2020, 1, 1))
+    amendment_propose(agreement_id=agreement.pk, reason="Indexation", by=officer, new_total_value=1100000)
+
+    response = officer_client.get(reverse("admin:index"))
+
+    assert (response.context["risk_review_count"], response.context["pending_amendment_count"]) == (1, 1)
+    assert "Amendments awaiting a decision" in response.content.decode()
