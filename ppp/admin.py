@@ -46,6 +46,23 @@ def run_service_action(modeladmin, request, queryset, service, verb: str, **kwar
         modeladmin.message_user(request, reason, messages.ERROR)
 
 
+class ServiceAddFormMixin:
+    """For admins whose add form saves through a service (which adopts the result with ``adopt_created``).
+
+    The form runs the service's checks first; if the service still refuses (someone changed the data in
+    between), the officer is told why and sent back to the form instead of seeing a server error.
+    """
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        from django.http import HttpResponseRedirect
+
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            self.message_user(request, exc.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
 def adopt_created(unsaved, created):
     """Make the admin's unsaved add-form object stand for the one a service created.
 

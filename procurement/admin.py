@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from ppp.admin import adopt_created, run_form_action, run_service_action
+from ppp.admin import ServiceAddFormMixin, adopt_created, run_form_action, run_service_action
 from ppp.errors import DomainError
 
 from . import services
@@ -325,7 +325,7 @@ class AmendmentShareChangeInline(admin.TabularInline):
 
 
 @admin.register(Amendment)
-class AmendmentAdmin(SimpleHistoryAdmin):
+class AmendmentAdmin(ServiceAddFormMixin, SimpleHistoryAdmin):
     list_display = ["__str__", "agreement", "status", "change_summary", "proposed_by", "proposed_at", "decided_by"]
     list_filter = ["status", "agreement__authority", "agreement"]
     search_fields = ["agreement__reference", "reason"]

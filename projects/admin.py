@@ -6,7 +6,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from ppp.admin import adopt_created, run_form_action, run_service_action
+from ppp.admin import ServiceAddFormMixin, adopt_created, run_form_action, run_service_action
 
 from . import services
 from .models import (
@@ -388,7 +388,7 @@ class GateDecisionForm(forms.ModelForm):
 
 
 @admin.register(GateDecision)
-class GateDecisionAdmin(admin.ModelAdmin):
+class GateDecisionAdmin(ServiceAddFormMixin, admin.ModelAdmin):
     """Adding a decision moves the project through the gate (via ``project_change_phase``); decisions stay as made."""
 
     form = GateDecisionForm

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from ppp.errors import TransitionError
 from procurement.factories import AgreementFactory, VendorFactory
 from procurement.models import Amendment
 from procurement.services import amendment_propose
@@ -202,3 +203,17 @@ def test_index_counts_risk_reviews_and_amendments_awaiting_a_decision(officer_cl
 
     assert (response.context["risk_review_count"], response.context["pending_amendment_count"]) == (1, 1)
     assert "Amendments awaiting a decision" in response.content.decode()
+
+
+def test_a_refusal_between_form_check_and_save_is_reported_not_a_server_error(officer_client, monkeypatch):
+    project = ProjectFactory()
+
+    def refuse(**kwargs):
+        raise TransitionError(project, "pilot", "rollout", "a milestone became overdue meanwhile")
+
+    monkeypatch.setattr("projects.services.project_change_phase", refuse)
+    response = officer_client.post(reverse("admin:projects_gatedecision_add"), _gate_form(project), follow=True)
+
+    assert response.status_code == 200
+    assert any("became overdue meanwhile" in message for message in _messages(response))
+    assert not GateDecision.objects.exists()
