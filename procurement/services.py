@@ -106,6 +106,11 @@ AMENDABLE = (Agreement.Status.ACTIVE, Agreement.Status.SUSPENDED)
 ShareChanges = dict[Vendor | None, Decimal]
 
 
+def _current_shares(agreement: Agreement) -> dict[int | None, Decimal]:
+    """Percentages by vendor id (None = the authority); uses the prefetch cache when present."""
+    return {share.vendor_id: share.percentage for share in agreement.cost_shares.all()}
+
+
 def amendment_check(
     agreement: Agreement,
     *,
@@ -130,7 +135,7 @@ def amendment_check(
             f"The new end date must be after the agreement's start date ({agreement.start_date}).", field="new_end_date"
         )
     share_changes = share_changes or {}
-    shares = {share.vendor_id: share.percentage for share in agreement.cost_shares.all()}
+    shares = _current_shares(agreement)
     for vendor, percentage in share_changes.items():
         if vendor is not None and percentage > 0 and not vendor.may_join_agreements:
             raise RuleViolation(f"{vendor} is debarred and cannot hold a share.", field="share_changes")
@@ -144,16 +149,14 @@ def amendment_check(
     leaving = [vendor for vendor, percentage in share_changes.items() if vendor is not None and percentage == 0]
     from projects.models import Milestone  # projects depends on procurement, not the other way round
 
-    still_responsible = Milestone.objects.open().filter(project__agreement=agreement, responsible_vendor__in=leaving)
-    if still_responsible.exists():
+    if (
+        leaving
+        and Milestone.objects.open().filter(project__agreement=agreement, responsible_vendor__in=leaving).exists()
+    ):
         raise RuleViolation(
             "A party that leaves the agreement is still responsible for open milestones; reassign them first.",
             field="share_changes",
         )
-
-
-def _current_shares(agreement: Agreement) -> dict[int | None, Decimal]:
-    return {share.vendor_id: share.percentage for share in agreement.cost_shares.all()}
 
 
 def amendment_prepare(

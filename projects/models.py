@@ -635,11 +635,10 @@ class PerformanceFailure(models.Model):
             errors["penalty_paid"] = "The paid amount cannot exceed the imposed penalty."
         if self.milestone_id:
             milestone = self.milestone
-            late = milestone.status == Milestone.Status.MISSED or (
-                milestone.is_open and milestone.due_date < timezone.localdate()
-            )
-            late = late or (milestone.achieved_date is not None and milestone.achieved_date > milestone.due_date)
-            if not late:
+            missed = milestone.status == Milestone.Status.MISSED
+            overdue = milestone.days_overdue() > 0
+            achieved_late = milestone.achieved_date is not None and milestone.achieved_date > milestone.due_date
+            if not (missed or overdue or achieved_late):
                 errors["milestone"] = "Only a missed or late milestone can record a performance failure."
             if self.vendor_id and not _is_party(milestone.project.agreement_id, self.vendor_id):
                 errors["vendor"] = f"{self.vendor} is not a party to this milestone's agreement."
