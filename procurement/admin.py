@@ -4,13 +4,18 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Count
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from ppp.admin import run_service_action
+from ppp.admin import ServiceAddFormMixin, adopt_created, run_form_action, run_service_action
+from ppp.errors import DomainError
 
 from . import services
 from .models import (
     Agreement,
+    Amendment,
+    AmendmentShareChange,
     ContractingAuthority,
     CostShare,
     Expenditure,
@@ -149,16 +154,41 @@ class AgreementAdmin(SimpleHistoryAdmin):
     list_select_related = ["authority"]
     search_fields = ["reference", "title", "authority__name", "cost_shares__vendor__legal_name"]
     date_hierarchy = "start_date"
-    readonly_fields = ["status", "budget_vs_actual", "created_at", "updated_at"]
+    readonly_fields = ["status", "budget_vs_actual", "amendments", "created_at", "updated_at"]
     autocomplete_fields = ["authority"]
     inlines = [CostShareInline]
     actions = ["activate_selected", "suspend_selected", "resume_selected", "complete_selected", "terminate_selected"]
     fieldsets = [
         (None, {"fields": ["reference", "title", "authority", "procurement_method", "status"]}),
         ("Value and term", {"fields": ["total_value", "currency", "start_date", "end_date", "signed_date"]}),
+        ("Amendments", {"fields": ["amendments"]}),
         ("Budget vs actual", {"fields": ["budget_vs_actual"]}),
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Signed terms change only through an approved amendment (which keeps the old values).
+        if obj is not None and obj.status != Agreement.Status.DRAFT:
+            return [*self.readonly_fields, "total_value", "end_date"]
+        return self.readonly_fields
+
+    @admin.display(description="Amendments")
+    def amendments(self, obj):
+        if not obj.pk:
+            return "–"
+        if obj.status == Agreement.Status.DRAFT:
+            return "A draft agreement is edited directly; once active, its value, end date and shares change only "
+            "through an amendment."
+        rows = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> – {} – {}</li>',
+            (
+                (reverse("admin:procurement_amendment_change", args=[a.pk]), a, a.get_status_display(), a.summary())
+                for a in obj.amendments.with_details()
+            ),
+        )
+        propose = reverse("admin:procurement_amendment_add") + f"?agreement={obj.pk}"
+        return format_html('<ul>{}</ul><a class="addlink" href="{}">Propose an amendment</a>', rows, propose)
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_share_total()
@@ -248,3 +278,134 @@ class ExpenditureAdmin(SimpleHistoryAdmin):
         if not change:
             obj.recorded_by = request.user
         super().save_model(request, obj, form, change)
+
+
+# --- Amendments ------------------------------------------------------------------------------
+
+
+class AmendmentShareChangeFormSet(forms.BaseInlineFormSet):
+    """Runs the service's checks on the whole proposal (form + share lines) before anything is saved."""
+
+    def clean(self):
+        super().clean()
+        amendment = self.instance
+        if amendment.pk or not amendment.agreement_id or any(self.errors):
+            return
+        amendment._share_changes = {
+            form.cleaned_data["vendor"]: form.cleaned_data["new_percentage"]
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE")
+        }
+        try:
+            services.amendment_prepare(
+                amendment.agreement,
+                reason=amendment.reason,
+                new_total_value=amendment.new_total_value,
+                new_end_date=amendment.new_end_date,
+                share_changes=amendment._share_changes,
+                rebaseline_milestones=amendment.rebaseline_milestones,
+            )
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+
+class AmendmentShareChangeInline(admin.TabularInline):
+    model = AmendmentShareChange
+    formset = AmendmentShareChangeFormSet
+    extra = 0
+    fields = ["vendor", "old_percentage", "new_percentage"]
+    readonly_fields = ["old_percentage"]
+    autocomplete_fields = ["vendor"]
+    verbose_name_plural = "Cost shares as amended (list only the parties whose share changes; 0 % removes a party)"
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    has_add_permission = has_delete_permission = has_change_permission
+
+
+@admin.register(Amendment)
+class AmendmentAdmin(ServiceAddFormMixin, SimpleHistoryAdmin):
+    list_display = ["__str__", "agreement", "status", "change_summary", "proposed_by", "proposed_at", "decided_by"]
+    list_filter = ["status", "agreement__authority", "agreement"]
+    search_fields = ["agreement__reference", "reason"]
+    date_hierarchy = "proposed_at"
+    autocomplete_fields = ["agreement"]
+    inlines = [AmendmentShareChangeInline]
+    actions = ["approve_selected", "reject_selected"]
+    fieldsets = [
+        (None, {"fields": ["agreement", "reason", "status"]}),
+        ("Value and term", {"fields": ["old_total_value", "new_total_value", "old_end_date", "new_end_date"]}),
+        ("Milestones", {"fields": ["rebaseline_milestones"]}),
+        ("Decision", {"fields": ["proposed_by", "proposed_at", "decided_by", "decided_at", "decision_note"]}),
+    ]
+    record_fields = [
+        "status",
+        "old_total_value",
+        "old_end_date",
+        "proposed_by",
+        "proposed_at",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+    ]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_details()
+
+    def get_readonly_fields(self, request, obj=None):
+        # A recorded amendment is evidence: it is decided with the actions, never edited.
+        if obj is not None:
+            return [field.name for field in Amendment._meta.fields if field.name != "id"]
+        return self.record_fields
+
+    @admin.display(description="Changes")
+    def change_summary(self, obj):
+        return obj.summary()
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        amendment = services.amendment_propose(
+            agreement_id=obj.agreement_id,
+            reason=obj.reason,
+            by=request.user,
+            new_total_value=obj.new_total_value,
+            new_end_date=obj.new_end_date,
+            share_changes=getattr(obj, "_share_changes", {}),
+            rebaseline_milestones=obj.rebaseline_milestones,
+        )
+        adopt_created(obj, amendment)
+
+    def save_related(self, request, form, formsets, change):
+        # The service saved the share lines with the amendment; the formsets only carried them.
+        for formset in formsets:
+            formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    @admin.action(description="Approve selected amendments (applies them to the agreements)", permissions=["change"])
+    def approve_selected(self, request, queryset):
+        run_service_action(
+            self,
+            request,
+            queryset,
+            lambda amendment: services.amendment_approve(amendment_id=amendment.pk, approver=request.user),
+            "approved",
+        )
+
+    @admin.action(description="Reject selected amendments (asks for a reason)", permissions=["change"])
+    def reject_selected(self, request, queryset):
+        return run_form_action(
+            self,
+            request,
+            queryset,
+            action="reject_selected",
+            title="Reject amendments",
+            intro="These amendments are turned down; the agreements keep their current terms.",
+            submit="Reject with this reason",
+            service=lambda amendment, note: services.amendment_reject(
+                amendment_id=amendment.pk, by=request.user, note=note
+            ),
+            verb="rejected",
+            label="Reason",
+            help_text="Kept with the amendment; the vendors see it in the partner API.",
+        )

@@ -7,9 +7,19 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from ppp.factories import UserFactory
+from ppp.factories import OfficerFactory, UserFactory
 
-from .models import Agreement, ContractingAuthority, CostShare, Expenditure, Vendor, VendorContact, VendorUser
+from .models import (
+    Agreement,
+    Amendment,
+    AmendmentShareChange,
+    ContractingAuthority,
+    CostShare,
+    Expenditure,
+    Vendor,
+    VendorContact,
+    VendorUser,
+)
 
 
 class ContractingAuthorityFactory(DjangoModelFactory):
@@ -121,3 +131,33 @@ class ExpenditureFactory(DjangoModelFactory):
     amount = Decimal("10000.00")
     date = factory.LazyFunction(timezone.localdate)
     description = "Invoice"
+
+
+class AmendmentFactory(DjangoModelFactory):
+    """A proposed amendment raising an active agreement's value by 10 %, old values copied from the agreement.
+
+    Tests of the services use ``amendment_propose``; this builds records directly (admin pages, odd states).
+    """
+
+    class Meta:
+        model = Amendment
+
+    agreement = factory.SubFactory(AgreementFactory, active=True)
+    reason = "Scope extended to two more regions."
+    old_total_value = factory.LazyAttribute(lambda a: a.agreement.total_value)
+    new_total_value = factory.LazyAttribute(lambda a: (a.agreement.total_value * Decimal("1.1")).quantize(Decimal("1")))
+    old_end_date = factory.LazyAttribute(lambda a: a.agreement.end_date)
+    new_end_date = None
+    proposed_by = factory.SubFactory(OfficerFactory)
+
+
+class AmendmentShareChangeFactory(DjangoModelFactory):
+    class Meta:
+        model = AmendmentShareChange
+
+    amendment = factory.SubFactory(AmendmentFactory)
+    vendor = None
+    old_percentage = factory.LazyAttribute(
+        lambda c: c.amendment.agreement.cost_shares.filter(vendor=c.vendor).values_list("percentage", flat=True).first()
+    )
+    new_percentage = Decimal("50")

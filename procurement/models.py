@@ -1,5 +1,6 @@
 """Who contracts with whom: authorities, vendors, shared-cost agreements and who pays what."""
 
+import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
@@ -308,3 +309,144 @@ class Expenditure(models.Model):
             raise ValidationError({"vendor": f"{self.vendor} is not a party to agreement {self.agreement.reference}."})
         if self.milestone_id and self.milestone.project.agreement_id != self.agreement_id:
             raise ValidationError({"milestone": "This milestone belongs to another agreement."})
+
+
+class AmendmentQuerySet(models.QuerySet):
+    def with_details(self):
+        """The shape the admin and the partner API list: parties and share lines in two queries."""
+        return self.select_related("agreement__authority", "proposed_by", "decided_by").prefetch_related(
+            models.Prefetch("share_changes", queryset=AmendmentShareChange.objects.select_related("vendor"))
+        )
+
+
+class Amendment(models.Model):
+    """A recorded change to an agreement's value, end date or cost shares (the only way they change once signed).
+
+    Old values are copied from the agreement when the amendment is proposed; approval refuses to apply it if the
+    agreement has changed since, so what the approver read is what gets applied.
+    """
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="amendments")
+    reason = models.TextField(help_text="Why the contract changes; kept in the agreement's record.")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED)
+    old_total_value = models.DecimalField(max_digits=16, decimal_places=2)
+    new_total_value = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(CENTS)],
+        help_text="Leave empty to keep the current value.",
+    )
+    old_end_date = models.DateField()
+    new_end_date = models.DateField(null=True, blank=True, help_text="Leave empty to keep the current end date.")
+    rebaseline_milestones = models.BooleanField(
+        default=False,
+        help_text="When the end date moves, move the due dates of the projects' open milestones by the same number "
+        "of days. Their baseline (first plan) stays, so the slip shows.",
+    )
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(blank=True)
+    history = HistoricalRecords()
+
+    objects = AmendmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-proposed_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["proposed", "approved", "rejected"]), name="amendment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(new_total_value__isnull=True) | Q(new_total_value__gt=0),
+                name="amendment_new_value_positive",
+            ),
+            # A decision names who made it and when; a proposal has neither.
+            models.CheckConstraint(
+                condition=(Q(status="proposed") & Q(decided_by__isnull=True) & Q(decided_at__isnull=True))
+                | (~Q(status="proposed") & Q(decided_by__isnull=False) & Q(decided_at__isnull=False)),
+                name="amendment_decision_recorded",
+            ),
+        ]
+        indexes = [models.Index(fields=["agreement", "status"])]
+
+    def __str__(self):
+        return f"Amendment #{self.pk} to {self.agreement.reference}" if self.pk else "New amendment"
+
+    @property
+    def is_proposed(self) -> bool:
+        return self.status == self.Status.PROPOSED
+
+    @property
+    def end_date_shift(self) -> datetime.timedelta:
+        return (self.new_end_date - self.old_end_date) if self.new_end_date else datetime.timedelta(0)
+
+    def summary(self) -> str:
+        """One line a reader can check: what changes from what to what (uses prefetched share lines)."""
+        parts = []
+        if self.new_total_value is not None:
+            parts.append(f"value {self.old_total_value:,.2f} → {self.new_total_value:,.2f}")
+        if self.new_end_date:
+            parts.append(f"end date {self.old_end_date} → {self.new_end_date}")
+        for change in self.share_changes.all():
+            parts.append(f"{change.party_name} {change.old_display} → {change.new_percentage.normalize():f} %")
+        return "; ".join(parts) or "no change"
+
+
+class AmendmentShareChange(models.Model):
+    """One party's share as the amendment sets it (``vendor`` empty = the authority; 0 % = the party leaves)."""
+
+    amendment = models.ForeignKey(Amendment, on_delete=models.CASCADE, related_name="share_changes")
+    vendor = models.ForeignKey(
+        Vendor,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="amendment_share_changes",
+        help_text="Leave empty for the contracting authority's own share.",
+    )
+    old_percentage = models.DecimalField(
+        max_digits=5, decimal_places=2, null=True, blank=True, help_text="Empty when the party joins."
+    )
+    new_percentage = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(HUNDRED)],
+        help_text="0 removes the party from the agreement.",
+    )
+
+    class Meta:
+        ordering = ["amendment", "vendor__legal_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(new_percentage__gte=0) & Q(new_percentage__lte=100),
+                name="amendment_share_percentage_range",
+            ),
+            models.UniqueConstraint(
+                fields=["amendment", "vendor"], condition=Q(vendor__isnull=False), name="amendment_share_vendor_once"
+            ),
+            models.UniqueConstraint(
+                fields=["amendment"], condition=Q(vendor__isnull=True), name="amendment_share_authority_once"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.party_name}: {self.old_display} → {self.new_percentage} %"
+
+    @property
+    def party_name(self) -> str:
+        return self.vendor.legal_name if self.vendor_id else "Authority"
+
+    @property
+    def old_display(self) -> str:
+        return "–" if self.old_percentage is None else f"{self.old_percentage.normalize():f} %"

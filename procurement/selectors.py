@@ -1,11 +1,11 @@
-"""Composed reads for agreements: budget against actual spend per party."""
+"""Composed reads for agreements: budget against actual spend per party, amendments a vendor may see."""
 
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 
-from .models import Agreement
+from .models import Agreement, Amendment, AmendmentShareChange, Vendor
 
 
 @dataclass(frozen=True)
@@ -40,3 +40,11 @@ def agreement_budget_vs_actual(agreement: Agreement) -> list[PartyBudget]:
             )
         )
     return rows
+
+
+def amendments_for_vendor(vendor: Vendor):
+    """Amendments a vendor may read: those of agreements it is a party to, or that changed its own share
+    (so a party that an amendment removed still sees the amendment that removed it). Two queries."""
+    party_to = Agreement.objects.for_vendor(vendor).values("pk")
+    touching = AmendmentShareChange.objects.filter(vendor=vendor).values("amendment_id")
+    return Amendment.objects.filter(Q(agreement__in=party_to) | Q(pk__in=touching)).with_details()

@@ -1,15 +1,26 @@
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.db.models import Count, Q
-from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from ppp.admin import run_service_action
+from ppp.admin import ServiceAddFormMixin, adopt_created, run_form_action, run_service_action
 
 from . import services
-from .models import Deliverable, Iteration, Milestone, Project
+from .models import (
+    KPI,
+    Deliverable,
+    GateDecision,
+    Iteration,
+    KPIMeasurement,
+    Milestone,
+    PerformanceFailure,
+    Project,
+    Risk,
+)
+from .selectors import project_kpis, risks_due_for_review
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -102,6 +113,56 @@ class ProjectAdmin(SimpleHistoryAdmin):
     filter_horizontal = ["board_members"]
     autocomplete_fields = ["agreement", "owner"]
     inlines = [IterationInline, MilestoneInline]
+    readonly_fields = ["phase", "phase_gate", "kpi_summary", "risks_due"]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "agreement", "delivery_method", "owner", "board_members"]}),
+        ("Term and phase", {"fields": ["start_date", "end_date", "phase", "phase_gate"]}),
+        ("Governance", {"fields": ["kpi_summary", "risks_due"]}),
+        ("Description", {"fields": ["description"]}),
+    ]
+
+    @admin.display(description="Phase gate")
+    def phase_gate(self, obj):
+        if not obj.pk:
+            return "New projects start in the pilot phase."
+        url = reverse("admin:projects_gatedecision_add") + f"?project={obj.pk}"
+        return format_html(
+            'The phase changes only through a recorded gate decision. <a class="addlink" href="{}">Record one</a>', url
+        )
+
+    @admin.display(description="KPIs (latest, target, trend)")
+    def kpi_summary(self, obj):
+        if not obj.pk:
+            return "–"
+        rows = format_html_join(
+            "",
+            "<li>{}: {} (target {}) – {} – {}</li>",
+            (
+                (
+                    kpi.name,
+                    kpi.format_value(kpi.latest_value),
+                    kpi.format_value(kpi.target),
+                    kpi.get_trend_display_for(kpi.trend),
+                    {True: "on target", False: "off target", None: "–"}[kpi.on_target],
+                )
+                for kpi in project_kpis(obj)
+            ),
+        )
+        return format_html("<ul>{}</ul>", rows) if rows else "No KPIs yet."
+
+    @admin.display(description="Risks past their review date")
+    def risks_due(self, obj):
+        if not obj.pk:
+            return "–"
+        rows = format_html_join(
+            "",
+            '<li><a href="{}">{}</a> – score {} – review was due {}</li>',
+            (
+                (reverse("admin:projects_risk_change", args=[r.pk]), r.title, r.score, r.review_date)
+                for r in risks_due_for_review(obj)
+            ),
+        )
+        return format_html("<ul>{}</ul>", rows) if rows else "None."
 
     def get_queryset(self, request):
         today = timezone.localdate()
@@ -238,13 +299,6 @@ class MilestoneAdmin(SimpleHistoryAdmin):
         )
 
 
-class RejectionForm(forms.Form):
-    comment = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 4, "cols": 60}),
-        help_text="Tell the vendor what to fix; they see this comment.",
-    )
-
-
 @admin.register(Deliverable)
 class DeliverableAdmin(SimpleHistoryAdmin):
     list_display = [
@@ -290,29 +344,215 @@ class DeliverableAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Reject selected deliverables (asks for a comment)", permissions=["change"])
     def reject_selected(self, request, queryset):
-        form = RejectionForm(request.POST if "apply" in request.POST else None)
-        if "apply" in request.POST and form.is_valid():
-            run_service_action(
-                self,
-                request,
-                queryset,
-                lambda d: services.deliverable_reject(
-                    deliverable_id=d.pk, reviewer=request.user, comment=form.cleaned_data["comment"]
-                ),
-                "rejected",
-            )
-            return None
-        if "apply" in request.POST:
-            self.message_user(request, "A comment is required to reject a deliverable.", messages.ERROR)
-        return TemplateResponse(
+        return run_form_action(
+            self,
             request,
-            "admin/projects/deliverable/reject.html",
-            {
-                **self.admin_site.each_context(request),
-                "title": "Reject deliverables",
-                "opts": self.model._meta,
-                "deliverables": queryset.select_related("milestone", "responsible_vendor"),
-                "form": form,
-                "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-            },
+            queryset.select_related("milestone", "responsible_vendor"),
+            action="reject_selected",
+            title="Reject deliverables",
+            intro="These deliverables go back to their vendors with your comment:",
+            submit="Reject with this comment",
+            service=lambda d, comment: services.deliverable_reject(
+                deliverable_id=d.pk, reviewer=request.user, comment=comment
+            ),
+            verb="rejected",
+            label="Comment",
+            help_text="Tell the vendor what to fix; they see this comment.",
+            field_name="comment",
+            describe=lambda d: f"{d.title} — {d.milestone} ({d.responsible_vendor}, {d.get_status_display()})",
         )
+
+
+# --- Governance ------------------------------------------------------------------------------
+
+
+class GateDecisionForm(forms.ModelForm):
+    class Meta:
+        model = GateDecision
+        fields = ["project", "to_phase", "decided_on", "criteria_met", "notes", "override_reason"]
+
+    def clean(self):
+        cleaned = super().clean()
+        project, to_phase = cleaned.get("project"), cleaned.get("to_phase")
+        if project and to_phase:
+            blocker = services.phase_gate_blocker(
+                project,
+                to_phase,
+                criteria_met=cleaned.get("criteria_met", False),
+                override_reason=cleaned.get("override_reason", ""),
+                on=cleaned.get("decided_on"),
+            )
+            if blocker:
+                raise forms.ValidationError(f"{project.code} cannot move to {to_phase}: {blocker}.")
+        return cleaned
+
+
+@admin.register(GateDecision)
+class GateDecisionAdmin(ServiceAddFormMixin, admin.ModelAdmin):
+    """Adding a decision moves the project through the gate (via ``project_change_phase``); decisions stay as made."""
+
+    form = GateDecisionForm
+    list_display = ["project", "from_phase", "to_phase", "decided_on", "decided_by", "criteria_met", "override"]
+    list_filter = ["to_phase", "criteria_met", "project__agreement__authority"]
+    list_select_related = ["project", "decided_by"]
+    search_fields = ["project__code", "project__name", "notes", "override_reason"]
+    date_hierarchy = "decided_on"
+    autocomplete_fields = ["project"]
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return GateDecisionForm._meta.fields
+        return ["project", "from_phase", "to_phase", "decided_on", "decided_by", "criteria_met", "notes",
+                "override_reason", "overdue_milestones_at_decision", "created_at"]  # fmt: skip
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj) if obj else []
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Override", boolean=True)
+    def override(self, obj):
+        return obj.is_override
+
+    def save_model(self, request, obj, form, change):
+        decision = services.project_change_phase(
+            project_id=obj.project_id,
+            to_phase=obj.to_phase,
+            by=request.user,
+            criteria_met=obj.criteria_met,
+            notes=obj.notes,
+            override_reason=obj.override_reason,
+            decided_on=obj.decided_on,
+        )
+        adopt_created(obj, decision)
+
+
+class ReviewDueFilter(admin.SimpleListFilter):
+    """Live risks whose review date has passed (reviewing today is not late)."""
+
+    title = "review"
+    parameter_name = "review"
+
+    def lookups(self, request, model_admin):
+        return [("overdue", "Past review date")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "overdue":
+            return queryset.filter(pk__in=Risk.objects.due_for_review().values("pk"))
+        return queryset
+
+
+LEVEL_COLOURS = {"low": "#417505", "medium": "#b08d00", "high": "#d35400", "critical": "#ba2121"}
+
+
+@admin.register(Risk)
+class RiskAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "title",
+        "project",
+        "category",
+        "likelihood",
+        "impact",
+        "score_display",
+        "allocation",
+        "owner",
+        "status",
+        "review_date",
+    ]
+    list_filter = [ReviewDueFilter, "status", "allocation", "category", "project__agreement__authority", "project"]
+    list_select_related = ["project", "owner"]
+    search_fields = ["title", "description", "project__code", "project__name"]
+    date_hierarchy = "review_date"
+    autocomplete_fields = ["project", "owner"]
+    readonly_fields = ["score_display", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["project", "title", "description", "category"]}),
+        ("Assessment", {"fields": ["likelihood", "impact", "score_display", "allocation"]}),
+        ("Response", {"fields": ["owner", "mitigation", "status", "review_date"]}),
+        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+    ]
+
+    @admin.display(description="Score", ordering="score")
+    def score_display(self, obj):
+        if obj.pk is None:
+            return "likelihood × impact, shown once saved"
+        level = Risk.level_for(obj.score)
+        return format_html('<strong style="color:{}">{} ({})</strong>', LEVEL_COLOURS[level], obj.score, level)
+
+
+class KPIMeasurementInline(admin.TabularInline):
+    model = KPIMeasurement
+    extra = 1
+    fields = ["date", "value", "note"]
+
+
+@admin.register(KPI)
+class KPIAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "project",
+        "unit",
+        "baseline",
+        "target",
+        "direction",
+        "latest",
+        "trend_display",
+        "target_met",
+    ]
+    list_filter = ["direction", "project__agreement__authority", "project"]
+    list_select_related = ["project"]
+    search_fields = ["name", "project__code", "project__name"]
+    autocomplete_fields = ["project"]
+    inlines = [KPIMeasurementInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).with_latest()
+
+    @admin.display(description="Latest")
+    def latest(self, obj):
+        return "–" if obj.latest_value is None else f"{obj.format_value(obj.latest_value)} ({obj.latest_date})"
+
+    @admin.display(description="Trend")
+    def trend_display(self, obj):
+        return KPI.get_trend_display_for(obj.trend)
+
+    @admin.display(description="On target", boolean=True)
+    def target_met(self, obj):
+        return obj.on_target
+
+
+@admin.register(PerformanceFailure)
+class PerformanceFailureAdmin(SimpleHistoryAdmin):
+    list_display = [
+        "milestone",
+        "project",
+        "vendor",
+        "recorded_on",
+        "penalty_contracted",
+        "penalty_imposed",
+        "penalty_paid",
+        "outstanding",
+    ]
+    list_filter = ["vendor", "milestone__project__agreement__authority", "milestone__project"]
+    list_select_related = ["milestone__project", "vendor"]
+    search_fields = ["vendor__legal_name", "milestone__title", "milestone__project__code", "description"]
+    date_hierarchy = "recorded_on"
+    autocomplete_fields = ["milestone", "vendor"]
+    readonly_fields = ["recorded_by"]
+
+    @admin.display(description="Project", ordering="milestone__project__code")
+    def project(self, obj):
+        return obj.milestone.project.code
+
+    @admin.display(description="Outstanding")
+    def outstanding(self, obj):
+        return obj.penalty_outstanding
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.recorded_by = request.user
+        super().save_model(request, obj, form, change)

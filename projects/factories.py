@@ -10,7 +10,17 @@ from factory.django import DjangoModelFactory
 from ppp.factories import OfficerFactory
 from procurement.factories import AgreementFactory
 
-from .models import Deliverable, Iteration, Milestone, Project
+from .models import (
+    KPI,
+    Deliverable,
+    GateDecision,
+    Iteration,
+    KPIMeasurement,
+    Milestone,
+    PerformanceFailure,
+    Project,
+    Risk,
+)
 
 
 def _first_vendor(agreement):
@@ -102,3 +112,69 @@ class DeliverableFactory(DjangoModelFactory):
     )
     status = Deliverable.Status.NOT_STARTED
     progress = 0
+
+
+class GateDecisionFactory(DjangoModelFactory):
+    """A recorded pilot → rollout decision (tests of the rule use ``project_change_phase``)."""
+
+    class Meta:
+        model = GateDecision
+
+    project = factory.SubFactory(ProjectFactory, phase=Project.Phase.ROLLOUT)
+    from_phase = Project.Phase.PILOT
+    to_phase = Project.Phase.ROLLOUT
+    decided_by = factory.SubFactory(OfficerFactory)
+    criteria_met = True
+    notes = "Pilot exit criteria met: service assessment passed."
+
+
+class RiskFactory(DjangoModelFactory):
+    class Meta:
+        model = Risk
+
+    project = factory.SubFactory(ProjectFactory)
+    title = factory.Sequence(lambda n: f"Risk {n}")
+    description = factory.Faker("sentence")
+    category = Risk.Category.TECHNOLOGY
+    likelihood = 3
+    impact = 3
+    allocation = Risk.Allocation.SHARED
+    owner = factory.LazyAttribute(lambda r: r.project.owner)
+    mitigation = factory.Faker("sentence")
+    status = Risk.Status.OPEN
+    review_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
+
+
+class KPIFactory(DjangoModelFactory):
+    class Meta:
+        model = KPI
+
+    project = factory.SubFactory(ProjectFactory)
+    name = factory.Sequence(lambda n: f"Digital service adoption {n}")
+    unit = "%"
+    baseline = Decimal("20")
+    target = Decimal("60")
+    direction = KPI.Direction.HIGHER
+
+
+class KPIMeasurementFactory(DjangoModelFactory):
+    class Meta:
+        model = KPIMeasurement
+
+    kpi = factory.SubFactory(KPIFactory)
+    date = factory.LazyFunction(timezone.localdate)
+    value = Decimal("40")
+
+
+class PerformanceFailureFactory(DjangoModelFactory):
+    """A penalty for a missed milestone, charged to its responsible vendor."""
+
+    class Meta:
+        model = PerformanceFailure
+
+    milestone = factory.SubFactory(MilestoneFactory, overdue_days=10, status=Milestone.Status.MISSED)
+    vendor = factory.LazyAttribute(lambda f: f.milestone.responsible_vendor)
+    description = "Pilot environment delivered late."
+    penalty_contracted = Decimal("20000.00")
+    penalty_imposed = Decimal("10000.00")
+    penalty_paid = Decimal("0.00")

@@ -46,6 +46,14 @@ class Project(models.Model):
     description = models.TextField(blank=True)
     history = HistoricalRecords(m2m_fields=[board_members])
 
+    # Phases move forward one gate at a time; a project may also be closed early from any open phase.
+    PHASE_GATES = {
+        Phase.PILOT: {Phase.ROLLOUT, Phase.CLOSED},
+        Phase.ROLLOUT: {Phase.OPERATION, Phase.CLOSED},
+        Phase.OPERATION: {Phase.CLOSED},
+        Phase.CLOSED: set(),
+    }
+
     class Meta:
         ordering = ["code"]
         constraints = [
@@ -58,6 +66,9 @@ class Project(models.Model):
 
     def __str__(self):
         return f"{self.code} – {self.name}"
+
+    def can_enter(self, phase: str) -> bool:
+        return phase in self.PHASE_GATES[self.Phase(self.phase)]
 
 
 class Iteration(models.Model):
@@ -316,3 +327,320 @@ class Deliverable(models.Model):
             raise ValidationError(
                 {"responsible_vendor": f"{self.responsible_vendor} is not a party to this project's agreement."}
             )
+
+
+class GateDecision(models.Model):
+    """The recorded decision that moved a project from one phase to the next (made by ``project_change_phase``)."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="gate_decisions")
+    from_phase = models.CharField(max_length=16, choices=Project.Phase.choices)
+    to_phase = models.CharField(max_length=16, choices=Project.Phase.choices)
+    decided_on = models.DateField(default=timezone.localdate)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    criteria_met = models.BooleanField(
+        default=False, help_text="The gate's entry criteria are met. If not, the move needs an override."
+    )
+    notes = models.TextField(blank=True, help_text="Evidence considered, conditions attached.")
+    override_reason = models.TextField(
+        blank=True,
+        help_text="Required to pass the gate when its criteria are not met or, entering rollout, while a "
+        "milestone is overdue. Leave empty otherwise.",
+    )
+    overdue_milestones_at_decision = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-decided_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(from_phase=models.F("to_phase")), name="gate_decision_moves_phase"),
+            models.CheckConstraint(
+                condition=Q(from_phase__in=["pilot", "rollout", "operation", "closed"])
+                & Q(to_phase__in=["pilot", "rollout", "operation", "closed"]),
+                name="gate_decision_phases_valid",
+            ),
+            # Passing a gate without meeting its criteria is allowed only as a reasoned override.
+            models.CheckConstraint(
+                condition=Q(criteria_met=True) | ~Q(override_reason=""), name="gate_decision_unmet_needs_override"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.project.code}: {self.get_from_phase_display()} → {self.get_to_phase_display()}"
+
+    @property
+    def is_override(self) -> bool:
+        return bool(self.override_reason.strip())
+
+
+class RiskQuerySet(models.QuerySet):
+    def live(self):
+        return self.exclude(status=Risk.Status.CLOSED)
+
+    def due_for_review(self, *, on: datetime.date | None = None):
+        """Risks still live whose review date has passed on ``on`` (today by default); due today is not late."""
+        return self.live().filter(review_date__lt=on or timezone.localdate())
+
+
+class Risk(models.Model):
+    """An entry in a project's risk register: what could go wrong, how likely and how bad, and who bears it."""
+
+    class Category(models.TextChoices):
+        # Codes from the OCDS for PPPs riskCategory codelist, then local ones it does not cover.
+        LAND_AVAILABILITY = "landAvailability", "Land availability and acquisition"
+        ENVIRONMENTAL = "environmental", "Environmental"
+        DESIGN = "design", "Design"
+        CONSTRUCTION = "construction", "Construction"
+        COMPLETION = "completion", "Completion and commissioning"
+        AVAILABILITY_AND_QUALITY = "availabilityAndQuality", "Availability and quality"
+        REVENUE = "revenue", "Demand and revenue"
+        OTHER_REVENUE = "otherRevenue", "Other revenue (credit, non-payment)"
+        INFLATION_AND_FX = "inflationAndFx", "Foreign exchange, inflation and indexation"
+        FINANCE_AVAILABILITY = "financeAvailability", "Availability of finance"
+        REFINANCING = "refinancing", "Refinancing"
+        CHANGE_IN_LAW = "changeInLaw", "Change in law"
+        FORCE_MAJEURE = "forceMajeure", "Force majeure"
+        EARLY_TERMINATION = "earlyTermination", "Early termination"
+        COMPLIANCE = "compliance", "Compliance"
+        FINANCIAL = "financial", "Financial"
+        TECHNOLOGY = "technology", "Technology"
+        OTHER = "other", "Other"
+
+    class Allocation(models.TextChoices):
+        # The cost-sharing parties: the authority, the private partner(s), or both.
+        PUBLIC = "public", "Public (authority)"
+        PRIVATE = "private", "Private (vendor)"
+        SHARED = "shared", "Shared"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        MITIGATING = "mitigating", "Mitigating"
+        CLOSED = "closed", "Closed"
+
+    # Score bands of the usual 5 × 5 matrix: (lowest score in the band, label).
+    LEVELS = ((20, "critical"), (10, "high"), (5, "medium"), (1, "low"))
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="risks")
+    title = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    category = models.CharField(max_length=32, choices=Category.choices)
+    likelihood = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)], help_text="1 (rare) to 5 (almost certain)."
+    )
+    impact = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)], help_text="1 (negligible) to 5 (severe)."
+    )
+    score = models.GeneratedField(
+        expression=models.F("likelihood") * models.F("impact"),
+        output_field=models.PositiveSmallIntegerField(),
+        db_persist=True,
+    )
+    allocation = models.CharField(max_length=8, choices=Allocation.choices)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_risks", help_text="Who manages it."
+    )
+    mitigation = models.TextField(blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
+    review_date = models.DateField(help_text="When the owner next reviews this risk.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    objects = RiskQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["project", "-score", "review_date"]
+        constraints = [
+            models.CheckConstraint(condition=Q(likelihood__gte=1) & Q(likelihood__lte=5), name="risk_likelihood_1_5"),
+            models.CheckConstraint(condition=Q(impact__gte=1) & Q(impact__lte=5), name="risk_impact_1_5"),
+            models.CheckConstraint(
+                condition=Q(allocation__in=["public", "private", "shared"]), name="risk_allocation_valid"
+            ),
+            models.CheckConstraint(condition=Q(status__in=["open", "mitigating", "closed"]), name="risk_status_valid"),
+        ]
+        indexes = [models.Index(fields=["status", "review_date"], name="risk_status_review_idx")]
+
+    def __str__(self):
+        return self.title
+
+    @classmethod
+    def level_for(cls, score: int) -> str:
+        return next(label for lowest, label in cls.LEVELS if score >= lowest)
+
+    @property
+    def level(self) -> str:
+        return self.level_for(self.likelihood * self.impact)
+
+    def is_due_for_review(self, on: datetime.date | None = None) -> bool:
+        return self.status != self.Status.CLOSED and self.review_date < (on or timezone.localdate())
+
+
+class KPIQuerySet(models.QuerySet):
+    def with_latest(self):
+        """Annotate ``latest_value``, ``latest_date`` and ``previous_value`` from the measurements (one query)."""
+        newest_first = KPIMeasurement.objects.filter(kpi=models.OuterRef("pk")).order_by("-date")
+        return self.annotate(
+            latest_value=models.Subquery(newest_first.values("value")[:1]),
+            latest_date=models.Subquery(newest_first.values("date")[:1]),
+            previous_value=models.Subquery(newest_first.values("value")[1:2]),
+        )
+
+
+class KPI(models.Model):
+    """A key performance indicator the project is judged by, with its baseline, target and measurements."""
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", "Higher is better"
+        LOWER = "lower", "Lower is better"
+
+    class Trend(models.TextChoices):
+        IMPROVING = "improving", "Improving"
+        STEADY = "steady", "Steady"
+        WORSENING = "worsening", "Worsening"
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="kpis")
+    name = models.CharField(max_length=255)
+    description = models.TextField(blank=True)
+    unit = models.CharField(max_length=32, help_text="e.g. %, EUR, score 1–5.")
+    baseline = models.DecimalField(max_digits=14, decimal_places=2, help_text="The value before the project.")
+    target = models.DecimalField(max_digits=14, decimal_places=2)
+    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.HIGHER)
+
+    objects = KPIQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["project", "name"]
+        verbose_name = "KPI"
+        verbose_name_plural = "KPIs"
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="kpi_name_unique_in_project"),
+            models.CheckConstraint(condition=Q(direction__in=["higher", "lower"]), name="kpi_direction_valid"),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.unit})"
+
+    def _load_latest(self):
+        # Without the with_latest() annotation, read the two newest measurements (two rows, one query).
+        if not hasattr(self, "latest_value"):
+            values = list(self.measurements.order_by("-date").values_list("value", "date")[:2])
+            self.latest_value, self.latest_date = values[0] if values else (None, None)
+            self.previous_value = values[1][0] if len(values) > 1 else None
+
+    def format_value(self, value: Decimal | None) -> str:
+        return "not measured" if value is None else f"{value:,.2f} {self.unit}"
+
+    @classmethod
+    def get_trend_display_for(cls, trend: str | None) -> str:
+        return cls.Trend(trend).label if trend else "–"
+
+    def meets_target(self, value: Decimal) -> bool:
+        """Exactly on target counts as on target."""
+        return value >= self.target if self.direction == self.Direction.HIGHER else value <= self.target
+
+    def trend_between(self, previous: Decimal, latest: Decimal) -> str:
+        if latest == previous:
+            return self.Trend.STEADY
+        better = latest > previous if self.direction == self.Direction.HIGHER else latest < previous
+        return self.Trend.IMPROVING if better else self.Trend.WORSENING
+
+    @property
+    def on_target(self) -> bool | None:
+        """Whether the latest measurement meets the target; None before the first measurement."""
+        self._load_latest()
+        return None if self.latest_value is None else self.meets_target(self.latest_value)
+
+    @property
+    def trend(self) -> str | None:
+        """Latest against the measurement before it; None until there are two."""
+        self._load_latest()
+        if self.latest_value is None or self.previous_value is None:
+            return None
+        return self.trend_between(self.previous_value, self.latest_value)
+
+
+class KPIMeasurement(models.Model):
+    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="measurements")
+    date = models.DateField()
+    value = models.DecimalField(max_digits=14, decimal_places=2)
+    note = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["kpi", "-date"]
+        verbose_name = "KPI measurement"
+        constraints = [models.UniqueConstraint(fields=["kpi", "date"], name="kpi_measurement_once_per_day")]
+
+    def __str__(self):
+        return f"{self.kpi.name} on {self.date}: {self.value}"
+
+
+class PerformanceFailureQuerySet(models.QuerySet):
+    def for_vendor(self, vendor):
+        return self.filter(vendor=vendor)
+
+
+class PerformanceFailure(models.Model):
+    """A vendor's failure on a missed or late milestone and the penalty for it (OCDS for PPPs performanceFailures)."""
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="performance_failures")
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="performance_failures")
+    description = models.TextField()
+    recorded_on = models.DateField(default=timezone.localdate)
+    penalty_contracted = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
+        help_text="The penalty the agreement sets for this failure.",
+    )
+    penalty_imposed = models.DecimalField(
+        max_digits=16, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    penalty_paid = models.DecimalField(
+        max_digits=16, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    history = HistoricalRecords()
+
+    objects = PerformanceFailureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-recorded_on", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(penalty_contracted__gte=0), name="failure_contracted_not_negative"),
+            # Nothing is imposed beyond what the contract allows, nor paid beyond what was imposed.
+            models.CheckConstraint(
+                condition=Q(penalty_imposed__gte=0) & Q(penalty_imposed__lte=models.F("penalty_contracted")),
+                name="failure_imposed_within_contracted",
+            ),
+            models.CheckConstraint(
+                condition=Q(penalty_paid__gte=0) & Q(penalty_paid__lte=models.F("penalty_imposed")),
+                name="failure_paid_within_imposed",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.vendor} – {self.milestone}"
+
+    @property
+    def penalty_outstanding(self) -> Decimal:
+        return self.penalty_imposed - self.penalty_paid
+
+    def clean(self):
+        errors = {}
+        if self.penalty_imposed > self.penalty_contracted:
+            errors["penalty_imposed"] = "The imposed penalty cannot exceed the contracted penalty."
+        if self.penalty_paid > self.penalty_imposed:
+            errors["penalty_paid"] = "The paid amount cannot exceed the imposed penalty."
+        if self.milestone_id:
+            milestone = self.milestone
+            missed = milestone.status == Milestone.Status.MISSED
+            overdue = milestone.days_overdue() > 0
+            achieved_late = milestone.achieved_date is not None and milestone.achieved_date > milestone.due_date
+            if not (missed or overdue or achieved_late):
+                errors["milestone"] = "Only a missed or late milestone can record a performance failure."
+            if self.vendor_id and not _is_party(milestone.project.agreement_id, self.vendor_id):
+                errors["vendor"] = f"{self.vendor} is not a party to this milestone's agreement."
+        if errors:
+            raise ValidationError(errors)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from ppp.errors import RuleViolation, TransitionError
 
-from .models import Deliverable, Milestone
+from .models import Deliverable, GateDecision, Milestone, Project
 
 
 def _save(instance, by, fields):
@@ -143,3 +143,65 @@ def deliverable_reject(*, deliverable_id: int, reviewer, comment: str) -> Delive
     return _deliverable_move(
         deliverable, Deliverable.Status.REJECTED, reviewer, ["reviewed_at", "reviewer", "review_comment"]
     )
+
+
+# --- Phase gates -----------------------------------------------------------------------------
+
+
+def phase_gate_blocker(
+    project: Project, to_phase: str, *, criteria_met: bool, override_reason: str = "", on: datetime.date | None = None
+) -> str | None:
+    """Why ``project`` may not pass into ``to_phase`` with this decision, or None when it may.
+
+    A gate whose criteria are not met, or entry to rollout while a milestone is overdue, needs an explicit
+    override with a reason. Shared by the service and the admin form.
+    """
+    if not project.can_enter(to_phase):
+        return f"a {project.get_phase_display().lower()} project cannot move to {Project.Phase(to_phase).label.lower()}"
+    if override_reason.strip():
+        return None
+    if not criteria_met:
+        return "the gate criteria are not met; record an override with a reason to pass anyway"
+    if to_phase == Project.Phase.ROLLOUT:
+        overdue = project.milestones.overdue(on=on).count()
+        if overdue:
+            return (
+                f"{overdue} milestone(s) are overdue; clear them or record an override with a reason to enter rollout"
+            )
+    return None
+
+
+@transaction.atomic
+def project_change_phase(
+    *,
+    project_id: int,
+    to_phase: str,
+    by,
+    criteria_met: bool,
+    notes: str = "",
+    override_reason: str = "",
+    decided_on: datetime.date | None = None,
+) -> GateDecision:
+    """Move a project through a phase gate and record the decision (the only way a project changes phase)."""
+    project = Project.objects.select_for_update().get(pk=project_id)
+    decided_on = decided_on or timezone.localdate()
+    blocker = phase_gate_blocker(
+        project, to_phase, criteria_met=criteria_met, override_reason=override_reason, on=decided_on
+    )
+    if blocker:
+        raise TransitionError(project, project.phase, to_phase, blocker)
+    decision = GateDecision.objects.create(
+        project=project,
+        from_phase=project.phase,
+        to_phase=to_phase,
+        decided_on=decided_on,
+        decided_by=by,
+        criteria_met=criteria_met,
+        notes=notes.strip(),
+        override_reason=override_reason.strip(),
+        overdue_milestones_at_decision=project.milestones.overdue(on=decided_on).count(),
+    )
+    project.phase = to_phase
+    project._history_user = by
+    project.save(update_fields=["phase"])
+    return decision

@@ -6,13 +6,23 @@ from django.urls import reverse
 
 from procurement.factories import (
     AgreementFactory,
+    AmendmentFactory,
+    AmendmentShareChangeFactory,
     ExpenditureFactory,
     VendorContactFactory,
     VendorFactory,
     VendorUserFactory,
 )
 from procurement.models import Agreement
-from projects.factories import DeliverableFactory, IterationFactory, MilestoneFactory
+from projects.factories import (
+    DeliverableFactory,
+    GateDecisionFactory,
+    IterationFactory,
+    KPIMeasurementFactory,
+    MilestoneFactory,
+    PerformanceFailureFactory,
+    RiskFactory,
+)
 from projects.models import Deliverable, Milestone
 
 pytestmark = pytest.mark.django_db
@@ -30,6 +40,13 @@ def one_of_each(db):
     VendorContactFactory(vendor=vendor)
     VendorUserFactory(vendor=vendor)
     ExpenditureFactory(agreement=agreement, vendor=vendor, milestone=milestone)
+    # Governance records, all on the same agreement and project.
+    project = milestone.project
+    AmendmentShareChangeFactory(amendment=AmendmentFactory(agreement=agreement), vendor=vendor, new_percentage=60)
+    GateDecisionFactory(project=project)
+    RiskFactory(project=project)
+    KPIMeasurementFactory(kpi__project=project)
+    PerformanceFailureFactory(milestone=MilestoneFactory(project=project, status="missed", overdue_days=9))
 
 
 def _urls(model):
@@ -57,6 +74,11 @@ def test_every_domain_model_is_registered():
         "Iteration",
         "Milestone",
         "Deliverable",
+        "Amendment",
+        "GateDecision",
+        "Risk",
+        "KPI",
+        "PerformanceFailure",
     }
 
 

@@ -1,12 +1,28 @@
 import pytest
 from django.core.management import call_command
+from django.db.models import F
 
-from procurement.models import Agreement, ContractingAuthority, CostShare, Vendor, VendorUser
-from projects.models import Deliverable, Milestone, Project
+from procurement.models import Agreement, Amendment, ContractingAuthority, CostShare, Vendor, VendorUser
+from projects.models import KPI, Deliverable, GateDecision, KPIMeasurement, Milestone, PerformanceFailure, Project, Risk
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [ContractingAuthority, Vendor, VendorUser, Agreement, CostShare, Project, Milestone, Deliverable]
+MODELS = [
+    ContractingAuthority,
+    Vendor,
+    VendorUser,
+    Agreement,
+    CostShare,
+    Project,
+    Milestone,
+    Deliverable,
+    Amendment,
+    GateDecision,
+    Risk,
+    KPI,
+    KPIMeasurement,
+    PerformanceFailure,
+]
 
 
 def test_seed_demo_builds_a_realistic_set_and_running_again_adds_nothing(capsys):
@@ -23,5 +39,16 @@ def test_seed_demo_builds_a_realistic_set_and_running_again_adds_nothing(capsys)
     assert Milestone.objects.overdue().exists()
     for agreement in Agreement.objects.prefetch_related("cost_shares"):
         assert agreement.share_total() == 100 and agreement.status == "active"
+    # Governance: the public-sector KPIs on every project, risk reviews to chase, recorded gates and amendments.
+    assert first["KPI"] == 60 and first["KPIMeasurement"] == 360
+    assert set(KPI.objects.values_list("name", flat=True)) == {
+        "Digital service adoption",
+        "Cost per transaction",
+        "Citizen satisfaction",
+    }
+    assert Risk.objects.due_for_review().exists() and first["PerformanceFailure"] > 0
+    assert GateDecision.objects.filter(to_phase="rollout").count() == Project.objects.exclude(phase="pilot").count()
+    assert sorted(Amendment.objects.values_list("status", flat=True)) == ["approved", "proposed"]
+    assert Milestone.objects.filter(due_date__gt=F("baseline_due_date")).exists()
     for login in ("officer", "board", "vendor1", "vendor2", "ppp-demo-pass"):
         assert login in output

@@ -10,6 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from ppp.factories import DEMO_PASSWORD, BoardMemberFactory, OfficerFactory, UserFactory
+from procurement import services as procurement_services
 from procurement.factories import (
     AgreementFactory,
     ContractingAuthorityFactory,
@@ -18,9 +19,19 @@ from procurement.factories import (
     VendorFactory,
     VendorUserFactory,
 )
-from procurement.models import ContractingAuthority, VendorUser
-from projects.factories import DeliverableFactory, IterationFactory, MilestoneFactory, ProjectFactory
-from projects.models import Deliverable, Milestone, Project
+from procurement.models import Agreement, ContractingAuthority, VendorUser
+from projects.factories import (
+    DeliverableFactory,
+    GateDecisionFactory,
+    IterationFactory,
+    KPIFactory,
+    KPIMeasurementFactory,
+    MilestoneFactory,
+    PerformanceFailureFactory,
+    ProjectFactory,
+    RiskFactory,
+)
+from projects.models import KPI, Deliverable, Milestone, Project, Risk
 
 AUTHORITIES = [
     ("DEMO-DSA", "National Digital Services Agency"),
@@ -52,6 +63,21 @@ AGREEMENTS = [
     ("DEMO-PPP-008", "Traffic data open platform", "DEMO-TRN", "direct", [1, 10]),
 ]
 PROJECTS_PER_AGREEMENT = [3, 2, 3, 3, 2, 3, 2, 2]  # 20 projects
+# Typical public-sector KPIs: (name, unit, baseline, target, direction, monthly drift toward the target).
+DEMO_KPIS = [
+    ("Digital service adoption", "%", Decimal("18"), Decimal("65"), KPI.Direction.HIGHER),
+    ("Cost per transaction", "EUR", Decimal("7.40"), Decimal("2.50"), KPI.Direction.LOWER),
+    ("Citizen satisfaction", "%", Decimal("61"), Decimal("80"), KPI.Direction.HIGHER),
+]
+DEMO_RISKS = [
+    ("Legacy data quality delays migration", Risk.Category.TECHNOLOGY, Risk.Allocation.SHARED),
+    ("Take-up below forecast", Risk.Category.REVENUE, Risk.Allocation.PUBLIC),
+    ("Service availability below contracted level", Risk.Category.AVAILABILITY_AND_QUALITY, Risk.Allocation.PRIVATE),
+    ("Data protection rules change", Risk.Category.CHANGE_IN_LAW, Risk.Allocation.PUBLIC),
+    ("Partner cannot finance phase 2", Risk.Category.FINANCE_AVAILABILITY, Risk.Allocation.PRIVATE),
+    ("Site works overrun", Risk.Category.CONSTRUCTION, Risk.Allocation.PRIVATE),
+    ("Cyber incident takes the service down", Risk.Category.FORCE_MAJEURE, Risk.Allocation.SHARED),
+]
 MILESTONE_TITLES = [
     "Requirements baseline signed off",
     "Discovery report",
@@ -164,6 +190,10 @@ class Command(BaseCommand):
                             description=f"Payment for '{milestone.title}'",
                             recorded_by=officer,
                         )
+        self._step("governance: KPIs, risk registers, gate decisions, penalties, amendments")
+        for project, _agreement, _parties in projects:
+            self._seed_governance(project, officer, rng, today)
+        self._seed_amendments(officer, second_officer, today)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created {Project.objects.count()} projects, {Milestone.objects.count()} milestones "
@@ -241,6 +271,85 @@ class Command(BaseCommand):
                         )
                 else:
                     DeliverableFactory(milestone=milestone, responsible_vendor=vendor)
+
+    def _seed_governance(self, project, officer, rng, today):
+        for name, unit, baseline, target, direction in DEMO_KPIS:
+            kpi = KPIFactory(
+                project=project, name=name, unit=unit, baseline=baseline, target=target, direction=direction
+            )
+            # Six monthly readings moving from the baseline toward (sometimes past) the target, with noise.
+            reach = Decimal(rng.choice(["0.6", "0.8", "1.05"]))
+            for month in range(6):
+                progress = reach * (month + 1) / 6
+                noise = Decimal(rng.uniform(-0.04, 0.04)).quantize(Decimal("0.01"))
+                value = baseline + (target - baseline) * (progress + noise)
+                KPIMeasurementFactory(
+                    kpi=kpi,
+                    date=today - datetime.timedelta(days=30 * (6 - month)),
+                    value=value.quantize(Decimal("0.01")),
+                )
+        for title, category, allocation in rng.sample(DEMO_RISKS, 4):
+            RiskFactory(
+                project=project,
+                title=title,
+                category=category,
+                allocation=allocation,
+                likelihood=rng.randint(1, 5),
+                impact=rng.randint(1, 5),
+                owner=project.owner,
+                status=rng.choice([Risk.Status.OPEN, Risk.Status.OPEN, Risk.Status.MITIGATING, Risk.Status.CLOSED]),
+                # Some reviews are overdue: the register's "past review date" filter has something to show.
+                review_date=today + datetime.timedelta(days=rng.randint(-45, 90)),
+            )
+        # Projects past the pilot got there through a recorded gate.
+        phases = [Project.Phase.PILOT, Project.Phase.ROLLOUT, Project.Phase.OPERATION]
+        for from_phase, to_phase in zip(phases, phases[1 : phases.index(project.phase) + 1], strict=False):
+            GateDecisionFactory(
+                project=project,
+                from_phase=from_phase,
+                to_phase=to_phase,
+                decided_by=officer,
+                decided_on=project.start_date + datetime.timedelta(days=120 * phases.index(to_phase)),
+            )
+        for milestone in project.milestones.filter(status=Milestone.Status.MISSED, responsible_vendor__isnull=False)[
+            :1
+        ]:
+            contracted = Decimal(rng.randrange(10_000, 60_000, 5_000))
+            imposed = contracted * Decimal(rng.choice(["0.5", "1"]))
+            PerformanceFailureFactory(
+                milestone=milestone,
+                vendor=milestone.responsible_vendor,
+                description=f"'{milestone.title}' was not delivered by {milestone.due_date}.",
+                recorded_on=milestone.due_date + datetime.timedelta(days=14),
+                penalty_contracted=contracted,
+                penalty_imposed=imposed,
+                penalty_paid=imposed if rng.random() < 0.5 else Decimal("0"),
+                recorded_by=officer,
+            )
+
+    def _seed_amendments(self, officer, approver, today):
+        # One approved extension (milestones re-baselined, so slips show) and one proposal awaiting a decision.
+        extended = Agreement.objects.get(reference="DEMO-PPP-001")
+        amendment = procurement_services.amendment_propose(
+            agreement_id=extended.pk,
+            reason="Identity verification extended to two more regions; delivery moves by a quarter.",
+            by=officer,
+            new_total_value=(extended.total_value * Decimal("1.12")).quantize(Decimal("1")),
+            new_end_date=extended.end_date + datetime.timedelta(days=91),
+            rebaseline_milestones=True,
+        )
+        procurement_services.amendment_approve(
+            amendment_id=amendment.pk, approver=approver, note="Board minute 2026/14"
+        )
+        rebalanced = Agreement.objects.get(reference="DEMO-PPP-006")
+        shares = {share.vendor: share.percentage for share in rebalanced.cost_shares.select_related("vendor")}
+        authority_share = shares[None]
+        procurement_services.amendment_propose(
+            agreement_id=rebalanced.pk,
+            reason="Operator takes a larger share in exchange for ticketing revenue.",
+            by=officer,
+            share_changes={None: authority_share - 10, **{v: p + 5 for v, p in shares.items() if v is not None}},
+        )
 
     def _print_logins(self):
         vendor_users = list(
