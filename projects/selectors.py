@@ -162,10 +162,10 @@ class ProjectReport:
         return counts
 
     @property
-    def summary(self) -> list[tuple[str, str, int]]:
-        """(key, label, count) in the board's reading order."""
+    def summary(self) -> list[tuple[str, str, int, str]]:
+        """(key, label, count, colour) in the board's reading order."""
         counts = self.counts
-        return [(key, Rag.LABELS[key], counts[key]) for key in Rag.ORDER]
+        return [(key, Rag.LABELS[key], counts[key], Rag.COLOURS[key]) for key in Rag.ORDER]
 
     @property
     def late_rows(self) -> list[MilestoneRow]:

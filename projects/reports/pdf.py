@@ -187,9 +187,9 @@ def _cover(report: ProjectReport, heading: str) -> list:
 def _summary_table(report: ProjectReport) -> Table:
     rows = [["Milestones", ""]]
     extra = []
-    for line, (key, label, count) in enumerate(report.summary, start=1):
+    for line, (_key, label, count, colour) in enumerate(report.summary, start=1):
         rows.append([label, str(count)])
-        extra.append(("BACKGROUND", (0, line), (0, line), RAG_BACKGROUND[Rag.COLOURS[key]]))
+        extra.append(("BACKGROUND", (0, line), (0, line), RAG_BACKGROUND[colour]))
     rows += [
         ["Total", str(len(report.rows))],
         [f"Milestone payments ({report.currency})", money(report.total_payments)],

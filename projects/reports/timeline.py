@@ -123,3 +123,56 @@ def planned_vs_achieved(rows: list[MilestoneRow], on: datetime.date) -> Progress
         planned=[bisect.bisect_right(planned_dates, month_end(m)) for m in months],
         achieved=[bisect.bisect_right(achieved_dates, min(month_end(m), on)) for m in months],
     )
+
+
+@dataclass(frozen=True)
+class SvgBar:
+    bar: TimelineBar
+    y: float  # centre line of the row
+    x: float
+    width: float
+    due_x: float
+
+
+@dataclass(frozen=True)
+class SvgTimeline:
+    width: int
+    height: int
+    label_width: int
+    plot_right: int
+    axis_y: float
+    today_x: float
+    bars: list[SvgBar]
+    ticks: list[tuple[float, str]]
+
+
+def svg_layout(timeline: Timeline, *, width: int = 960, label_width: int = 280, row_height: int = 22) -> SvgTimeline:
+    """Pixel positions for the board page's inline SVG timeline (the template only draws them)."""
+    top, bottom = 12, 30
+    plot_right = width - 12
+    plot_width = plot_right - label_width
+    height = top + bottom + max(len(timeline.bars), 1) * row_height
+
+    def x_of(fraction: float) -> float:
+        return round(label_width + fraction * plot_width, 1)
+
+    bars = [
+        SvgBar(
+            bar=bar,
+            y=top + (index + 0.5) * row_height,
+            x=x_of(bar.start),
+            width=max(round(x_of(bar.end) - x_of(bar.start), 1), 3),
+            due_x=x_of(bar.due_at),
+        )
+        for index, bar in enumerate(timeline.bars)
+    ]
+    return SvgTimeline(
+        width=width,
+        height=height,
+        label_width=label_width,
+        plot_right=plot_right,
+        axis_y=height - bottom,
+        today_x=x_of(timeline.today),
+        bars=bars,
+        ticks=[(x_of(fraction), label) for fraction, label in timeline.ticks],
+    )
