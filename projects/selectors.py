@@ -82,9 +82,9 @@ def board_projects(user, *, on: datetime.date | None = None) -> QuerySet[Project
     )
 
 
-def project_for_user(user, code: str) -> Project:
+def project_for_user(user, pk: int) -> Project:
     try:
-        return projects_visible_to(user).select_related("agreement__authority").get(code=code)
+        return projects_visible_to(user).select_related("agreement__authority").get(pk=pk)
     except Project.DoesNotExist:
         raise Http404("No such project on your boards.") from None
 

@@ -42,8 +42,8 @@ def project_list(request):
 
 
 @board_view
-def project_detail(request, code: str):
-    project = project_for_user(request.user, code)
+def project_detail(request, pk: int):
+    project = project_for_user(request.user, pk)
     report = project_report(project)
     timeline = milestone_timeline(report.rows, report.on)
     return render(
@@ -54,8 +54,8 @@ def project_detail(request, code: str):
 
 
 @board_view
-def project_report_download(request, code: str):
-    project = project_for_user(request.user, code)
+def project_report_download(request, pk: int):
+    project = project_for_user(request.user, pk)
     today = timezone.localdate()
     return _download(
         milestone_report_pdf(project, on=today), "application/pdf", f"milestone-report-{project.code}-{today}.pdf"
@@ -63,8 +63,8 @@ def project_report_download(request, code: str):
 
 
 @board_view
-def project_milestones_download(request, code: str):
-    project = project_for_user(request.user, code)
+def project_milestones_download(request, pk: int):
+    project = project_for_user(request.user, pk)
     report = project_report(project)
     return _download(milestones_csv(report), "text/csv; charset=utf-8", f"milestones-{project.code}-{report.on}.csv")
 

@@ -18,9 +18,9 @@ pytestmark = pytest.mark.django_db
 
 def project_urls(project) -> list[str]:
     return [
-        reverse("boards:project_detail", args=[project.code]),
-        reverse("boards:project_report", args=[project.code]),
-        reverse("boards:project_milestones_csv", args=[project.code]),
+        reverse("boards:project_detail", args=[project.pk]),
+        reverse("boards:project_report", args=[project.pk]),
+        reverse("boards:project_milestones_csv", args=[project.pk]),
     ]
 
 
@@ -91,7 +91,7 @@ def test_board_pages_are_read_only(board_client, report_project):
 
 
 def test_project_page_lists_milestones_with_status_days_late_and_progress(board_client, report_project):
-    response = board_client.get(reverse("boards:project_detail", args=[report_project.code]))
+    response = board_client.get(reverse("boards:project_detail", args=[report_project.pk]))
     page = response.content.decode()
 
     assert response["Cache-Control"].startswith("max-age=0")
@@ -105,7 +105,7 @@ def test_project_page_lists_milestones_with_status_days_late_and_progress(board_
 
 
 def test_project_page_draws_the_timeline_inline_without_scripts(board_client, report_project):
-    page = board_client.get(reverse("boards:project_detail", args=[report_project.code])).content.decode()
+    page = board_client.get(reverse("boards:project_detail", args=[report_project.pk])).content.decode()
 
     assert '<svg role="img"' in page
     assert page.count('<g class="bar ') == 10  # every milestone but the cancelled one
@@ -115,7 +115,7 @@ def test_project_page_draws_the_timeline_inline_without_scripts(board_client, re
 
 
 def test_report_download_is_the_projects_pdf(board_client, report_project):
-    response = board_client.get(reverse("boards:project_report", args=[report_project.code]))
+    response = board_client.get(reverse("boards:project_report", args=[report_project.pk]))
 
     assert response["Content-Type"] == "application/pdf"
     assert response["Content-Disposition"].startswith('attachment; filename="milestone-report-PRJ-BOARD-1-')
@@ -125,7 +125,7 @@ def test_report_download_is_the_projects_pdf(board_client, report_project):
 def test_milestones_csv_has_the_columns_and_values_a_board_needs(board_client, report_project):
     late = report_project.milestones.get(title="Security accreditation")
 
-    response = board_client.get(reverse("boards:project_milestones_csv", args=[report_project.code]))
+    response = board_client.get(reverse("boards:project_milestones_csv", args=[report_project.pk]))
 
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     rows = list(csv.DictReader(io.StringIO(response.content.decode())))
@@ -156,7 +156,7 @@ def test_milestones_csv_has_the_columns_and_values_a_board_needs(board_client, r
 def test_csv_cells_cannot_run_as_spreadsheet_formulas(board_client, report_project):
     MilestoneFactory(project=report_project, title='=HYPERLINK("http://evil.example","x")')
 
-    response = board_client.get(reverse("boards:project_milestones_csv", args=[report_project.code]))
+    response = board_client.get(reverse("boards:project_milestones_csv", args=[report_project.pk]))
 
     assert "'=HYPERLINK(" in response.content.decode()
 
@@ -183,8 +183,8 @@ def test_board_list_query_count_does_not_grow_with_projects(board_client, board_
 
 
 def test_project_page_and_csv_query_counts_do_not_grow_with_milestones(board_client, report_project):
-    detail = reverse("boards:project_detail", args=[report_project.code])
-    download = reverse("boards:project_milestones_csv", args=[report_project.code])
+    detail = reverse("boards:project_detail", args=[report_project.pk])
+    download = reverse("boards:project_milestones_csv", args=[report_project.pk])
     few = count_queries(board_client, detail), count_queries(board_client, download)
 
     for _ in range(10):
