@@ -438,8 +438,7 @@ def _comparison_page(reports: list[ProjectReport]) -> list:
     return [
         *story,
         *_long_table(header, rows, [w * mm for w in widths], row_style=row_style),
-        Paragraph("Milestones by status", H2),
-        portfolio_status_drawing(reports, FRAME_WIDTH),
+        KeepTogether([Paragraph("Milestones by status", H2), portfolio_status_drawing(reports, FRAME_WIDTH)]),
     ]
 
 
