@@ -5,6 +5,7 @@ agree on every status, count and amount.
 """
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -12,7 +13,7 @@ from django.db.models import Avg, Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from procurement.selectors import PartyBudget, agreement_budget_vs_actual
+from procurement.selectors import PartyBudget, agreements_budget_vs_actual
 
 from .models import Deliverable, Milestone, Project
 
@@ -191,14 +192,19 @@ class ProjectReport:
         return round(100 * sum(row.rag == Rag.ACHIEVED for row in counted) / len(counted))
 
 
-def project_report(project: Project, *, on: datetime.date | None = None) -> ProjectReport:
-    """Everything a board report shows for one project, in five queries whatever its size.
+def project_reports(projects: Iterable[Project], *, on: datetime.date | None = None) -> list[ProjectReport]:
+    """Everything a board report shows for each project, in four queries however many projects and milestones.
 
-    ``project`` should come with ``agreement__authority`` selected (``project_for_user`` does that).
+    The projects should come with ``agreement__authority`` selected (``project_for_user`` does that).
     """
     on = on or timezone.localdate()
-    milestones = list(
-        project.milestones.select_related("responsible_vendor")
+    generated_at = timezone.localtime()
+    projects = list(projects)
+    project_ids = [project.pk for project in projects]
+    rows_by_project = {pk: [] for pk in project_ids}
+    milestones = (
+        Milestone.objects.filter(project_id__in=project_ids)
+        .select_related("responsible_vendor")
         .annotate(
             deliverable_total=Count("deliverables"),
             deliverable_accepted=Count("deliverables", filter=Q(deliverables__status=Deliverable.Status.ACCEPTED)),
@@ -206,22 +212,22 @@ def project_report(project: Project, *, on: datetime.date | None = None) -> Proj
         )
         .order_by("due_date", "id")
     )
-    rows = [
-        MilestoneRow(
-            milestone=milestone,
-            rag=milestone_rag(milestone, on),
-            days_late=milestone_days_late(milestone, on),
-            deliverable_total=milestone.deliverable_total,
-            deliverable_accepted=milestone.deliverable_accepted,
-            average_progress=round(milestone.average_progress or 0),
+    for milestone in milestones:
+        rows_by_project[milestone.project_id].append(
+            MilestoneRow(
+                milestone=milestone,
+                rag=milestone_rag(milestone, on),
+                days_late=milestone_days_late(milestone, on),
+                deliverable_total=milestone.deliverable_total,
+                deliverable_accepted=milestone.deliverable_accepted,
+                average_progress=round(milestone.average_progress or 0),
+            )
         )
-        for milestone in milestones
-    ]
-    late_by_id = {row.milestone.pk: row for row in rows if row.is_late}
+    late_by_id = {row.milestone.pk: row for rows in rows_by_project.values() for row in rows if row.is_late}
     if late_by_id:
         open_deliverables = (
             Deliverable.objects.open()
-            .filter(milestone__project=project, milestone__status__in=[*Milestone.OPEN_STATUSES, "missed"])
+            .filter(milestone__project_id__in=project_ids, milestone__status__in=[*Milestone.OPEN_STATUSES, "missed"])
             .select_related("responsible_vendor")
             .order_by("milestone_id", "id")
         )
@@ -229,14 +235,18 @@ def project_report(project: Project, *, on: datetime.date | None = None) -> Proj
             row = late_by_id.get(deliverable.milestone_id)
             if row is not None:
                 row.open_deliverables.append(deliverable)
-    return ProjectReport(
-        project=project,
-        on=on,
-        generated_at=timezone.localtime(),
-        rows=rows,
-        budget=agreement_budget_vs_actual(project.agreement),
-    )
+    budgets = agreements_budget_vs_actual({project.agreement for project in projects})
+    return [
+        ProjectReport(
+            project=project,
+            on=on,
+            generated_at=generated_at,
+            rows=rows_by_project[project.pk],
+            budget=budgets[project.agreement_id],
+        )
+        for project in projects
+    ]
 
 
-def projects_with_reports(projects, *, on: datetime.date | None = None) -> list[ProjectReport]:
-    return [project_report(project, on=on) for project in projects.select_related("agreement__authority")]
+def project_report(project: Project, *, on: datetime.date | None = None) -> ProjectReport:
+    return project_reports([project], on=on)[0]

@@ -11,6 +11,7 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from django.db.models import QuerySet
+from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
@@ -30,7 +31,7 @@ from reportlab.platypus import (
 )
 
 from ..models import Project
-from ..selectors import ProjectReport, Rag, project_report, projects_with_reports
+from ..selectors import ProjectReport, Rag, project_report, project_reports
 from .charts import planned_vs_achieved_drawing, portfolio_status_drawing, timeline_drawing
 from .timeline import milestone_timeline, planned_vs_achieved
 
@@ -459,9 +460,9 @@ def portfolio_report_pdf(projects: QuerySet[Project] | Iterable[Project], *, on:
     """A comparison page, then one page per project (for a board, or projects an officer selected)."""
     if not isinstance(projects, QuerySet):
         projects = Project.objects.filter(pk__in=[project.pk for project in projects])
-    reports = projects_with_reports(projects.order_by("code"), on=on)
+    reports = project_reports(projects.select_related("agreement__authority").order_by("code"), on=on)
     story = _comparison_page(reports)
     for report in reports:
         story += [PageBreak(), *_project_page(report)]
-    generated_at = reports[0].generated_at if reports else datetime.datetime.now(tz=datetime.UTC)
+    generated_at = reports[0].generated_at if reports else timezone.localtime()
     return _render(story, title="Portfolio milestone report", generated_at=generated_at)

@@ -8,7 +8,7 @@ import pypdf
 import pytest
 from django.utils import timezone
 
-from projects.factories import ProjectFactory
+from projects.factories import MilestoneFactory, ProjectFactory
 from projects.models import Milestone, Project
 from projects.reports import milestone_report_pdf, portfolio_report_pdf
 from projects.reports.pdf import TABLE_CHUNK_ROWS
@@ -138,3 +138,17 @@ def test_portfolio_compares_the_projects_then_gives_each_a_page(report_project):
     assert "PRJ-BOARD-1" in pages[1] and "PPP-REPORT-001" in pages[1]
     assert "PRJ-BOARD-2" in pages[2] and other.agreement.reference in pages[2]
     assert "Page 3 of 3" in pages[2]
+
+
+def test_portfolio_reads_a_fixed_number_of_queries_however_many_projects(report_project, django_assert_num_queries):
+    projects = Project.objects.all()
+    # projects, milestones, open deliverables of late milestones, cost shares, spend
+    with django_assert_num_queries(5):
+        portfolio_report_pdf(projects)
+
+    for _ in range(3):
+        MilestoneFactory(project=ProjectFactory(), overdue_days=2)
+
+    with django_assert_num_queries(5):
+        pages = pdf_pages(portfolio_report_pdf(projects))
+    assert len(pages) == 5
