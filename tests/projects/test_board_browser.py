@@ -64,6 +64,8 @@ def test_board_member_logs_in_and_reads_the_project_milestones(live_server, scen
     page.wait_for_url(f"**{reverse('boards:project_list')}")
     assert page.locator("main table tbody tr").count() == 1
     assert "PRJ-NOT-MINE" not in page.content()
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "board-project-list.png"), full_page=True)
 
     page.click("text=PRJ-BOARD-1")
     page.wait_for_url(f"**{scene['project_url']}")
@@ -75,6 +77,5 @@ def test_board_member_logs_in_and_reads_the_project_milestones(live_server, scen
     assert overdue_row.locator(".rag").inner_text() == "Overdue"
     assert page.locator("svg[role=img] g.bar").count() == 10
 
-    ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "board-project-page.png"), full_page=True)
     assert (ARTIFACTS / "board-project-page.png").stat().st_size > 10_000
