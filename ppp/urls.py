@@ -7,6 +7,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    path("boards/", include("projects.urls")),
 ]
 
 if settings.DEBUG:

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.db.models import Q, Sum
 
-from .models import Agreement, Amendment, AmendmentShareChange, Vendor
+from .models import Agreement, Amendment, AmendmentShareChange, CostShare, Expenditure, Vendor
 
 
 @dataclass(frozen=True)
@@ -25,21 +25,33 @@ class PartyBudget:
         return float(self.spent / self.committed) if self.committed else 0.0
 
 
-def agreement_budget_vs_actual(agreement: Agreement) -> list[PartyBudget]:
-    """One row per cost-sharing party: share, committed amount, actual spend. Two queries."""
-    spent_by_vendor = dict(agreement.expenditures.values_list("vendor_id").annotate(total=Sum("amount")).order_by())
-    rows = []
-    for share in agreement.cost_shares.select_related("vendor", "agreement__authority"):
-        rows.append(
+def agreements_budget_vs_actual(agreements) -> dict[int, list[PartyBudget]]:
+    """Budget against actual spend for several agreements, keyed by agreement id. Two queries."""
+    ids = [agreement.pk for agreement in agreements]
+    spent = {
+        (agreement_id, vendor_id): total
+        for agreement_id, vendor_id, total in Expenditure.objects.filter(agreement_id__in=ids)
+        .values_list("agreement_id", "vendor_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    }
+    budgets = {pk: [] for pk in ids}
+    for share in CostShare.objects.filter(agreement_id__in=ids).select_related("vendor", "agreement__authority"):
+        budgets[share.agreement_id].append(
             PartyBudget(
                 party=share.party_name,
                 is_authority=share.is_authority,
                 percentage=share.percentage,
                 committed=share.committed_amount,
-                spent=spent_by_vendor.get(share.vendor_id) or Decimal("0"),
+                spent=spent.get((share.agreement_id, share.vendor_id)) or Decimal("0"),
             )
         )
-    return rows
+    return budgets
+
+
+def agreement_budget_vs_actual(agreement: Agreement) -> list[PartyBudget]:
+    """One row per cost-sharing party: share, committed amount, actual spend. Two queries."""
+    return agreements_budget_vs_actual([agreement])[agreement.pk]
 
 
 def amendments_for_vendor(vendor: Vendor):

@@ -1,9 +1,11 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import Count, Q
+from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import content_disposition_header
 from simple_history.admin import SimpleHistoryAdmin
 
 from ppp.admin import ServiceAddFormMixin, adopt_created, run_form_action, run_service_action
@@ -20,7 +22,8 @@ from .models import (
     Project,
     Risk,
 )
-from .selectors import project_kpis, risks_due_for_review
+from .reports import milestone_report_pdf, portfolio_report_pdf
+from .selectors import project_kpis, projects_visible_to, risks_due_for_review
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -163,6 +166,29 @@ class ProjectAdmin(SimpleHistoryAdmin):
             ),
         )
         return format_html("<ul>{}</ul>", rows) if rows else "None."
+
+    actions = ["download_milestone_report"]
+    # Adds "Milestone report (PDF)" and "Board page" buttons beside "History".
+    change_form_template = "admin/projects/project/change_form.html"
+
+    @admin.action(
+        description="Download milestone report (PDF; several projects make a portfolio)", permissions=["view"]
+    )
+    def download_milestone_report(self, request, queryset):
+        # The same scoping as the board pages: a board member's report holds only their boards' projects.
+        projects = projects_visible_to(request.user).filter(pk__in=queryset.values("pk"))
+        today = timezone.localdate()
+        if len(projects) == 1:
+            project = projects.select_related("agreement__authority").get()
+            content, filename = milestone_report_pdf(project, on=today), f"milestone-report-{project.code}-{today}.pdf"
+        elif projects:
+            content, filename = portfolio_report_pdf(projects, on=today), f"portfolio-report-{today}.pdf"
+        else:
+            self.message_user(request, "None of the selected projects is on your boards.", messages.WARNING)
+            return None
+        response = HttpResponse(content, content_type="application/pdf")
+        response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
+        return response
 
     def get_queryset(self, request):
         today = timezone.localdate()

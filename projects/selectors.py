@@ -1,12 +1,258 @@
-"""Composed reads for project governance: the risk register and KPIs, for the admin, board report and partner API."""
+"""Composed reads for project boards (who sees which project, a project's milestone report) and for
+governance (the risk register and KPIs, for the admin, the board report and the partner API).
+
+The board pages, the CSV export and the PDF reports all read through ``project_report`` so the three
+agree on every status, count and amount.
+"""
 
 import datetime
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
 
-from django.db.models import QuerySet
+from django.db.models import Avg, Count, Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
 
 from procurement.models import Agreement, Vendor
+from procurement.selectors import PartyBudget, agreements_budget_vs_actual
 
-from .models import KPI, Project, Risk
+from .models import KPI, Deliverable, Milestone, Project, Risk
+
+# An open milestone due within this many days is "due soon" (amber) rather than "on track".
+DUE_SOON_DAYS = 14
+
+
+class Rag:
+    """A milestone's red/amber/green standing as the board reads it."""
+
+    ACHIEVED = "achieved"
+    ON_TRACK = "on_track"
+    DUE_SOON = "due_soon"
+    OVERDUE = "overdue"
+    MISSED = "missed"
+    CANCELLED = "cancelled"
+
+    LABELS = {
+        ACHIEVED: "Achieved",
+        ON_TRACK: "On track",
+        DUE_SOON: "Due soon",
+        OVERDUE: "Overdue",
+        MISSED: "Missed",
+        CANCELLED: "Cancelled",
+    }
+    COLOURS = {
+        ACHIEVED: "green",
+        ON_TRACK: "green",
+        DUE_SOON: "amber",
+        OVERDUE: "red",
+        MISSED: "red",
+        CANCELLED: "grey",
+    }
+    # Summary order: what the board asks about first.
+    ORDER = (ACHIEVED, ON_TRACK, DUE_SOON, OVERDUE, MISSED, CANCELLED)
+
+
+def user_sees_all_projects(user) -> bool:
+    """Officers (who may change projects) and superusers see every board; board members only their own."""
+    return user.is_active and (user.is_superuser or user.has_perm("projects.change_project"))
+
+
+def projects_visible_to(user) -> QuerySet[Project]:
+    """The projects whose board pages and reports ``user`` may open; anything else answers 404."""
+    projects = Project.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return projects.none()
+    if user_sees_all_projects(user):
+        return projects
+    return projects.filter(board_members=user)
+
+
+def board_projects(user, *, on: datetime.date | None = None) -> QuerySet[Project]:
+    """The board list: the visible projects with their milestone counts, in one query."""
+    on = on or timezone.localdate()
+    open_q = Q(milestones__status__in=Milestone.OPEN_STATUSES)
+    return (
+        projects_visible_to(user)
+        .select_related("agreement__authority")
+        .annotate(
+            milestone_total=Count("milestones", filter=~Q(milestones__status=Milestone.Status.CANCELLED)),
+            milestone_achieved=Count("milestones", filter=Q(milestones__status=Milestone.Status.ACHIEVED)),
+            milestone_overdue=Count("milestones", filter=open_q & Q(milestones__due_date__lt=on)),
+            milestone_missed=Count("milestones", filter=Q(milestones__status=Milestone.Status.MISSED)),
+        )
+        .order_by("code")
+    )
+
+
+def project_for_user(user, pk: int) -> Project:
+    try:
+        return projects_visible_to(user).select_related("agreement__authority").get(pk=pk)
+    except Project.DoesNotExist:
+        raise Http404("No such project on your boards.") from None
+
+
+@dataclass
+class MilestoneRow:
+    milestone: Milestone
+    rag: str
+    days_late: int
+    deliverable_total: int
+    deliverable_accepted: int
+    average_progress: int
+    open_deliverables: list[Deliverable] = field(default_factory=list)
+
+    @property
+    def rag_label(self) -> str:
+        return Rag.LABELS[self.rag]
+
+    @property
+    def rag_colour(self) -> str:
+        return Rag.COLOURS[self.rag]
+
+    @property
+    def deliverable_open(self) -> int:
+        return self.deliverable_total - self.deliverable_accepted
+
+    @property
+    def is_late(self) -> bool:
+        return self.rag in (Rag.OVERDUE, Rag.MISSED)
+
+
+def milestone_rag(milestone: Milestone, on: datetime.date) -> str:
+    if milestone.status == Milestone.Status.ACHIEVED:
+        return Rag.ACHIEVED
+    if milestone.status == Milestone.Status.CANCELLED:
+        return Rag.CANCELLED
+    if milestone.status == Milestone.Status.MISSED:
+        return Rag.MISSED
+    if milestone.due_date < on:
+        return Rag.OVERDUE
+    if milestone.due_date <= on + datetime.timedelta(days=DUE_SOON_DAYS):
+        return Rag.DUE_SOON
+    return Rag.ON_TRACK
+
+
+def milestone_days_late(milestone: Milestone, on: datetime.date) -> int:
+    """Days past the due date: until achievement for achieved ones, until ``on`` for open or missed ones."""
+    if milestone.status == Milestone.Status.CANCELLED:
+        return 0
+    end = milestone.achieved_date if milestone.status == Milestone.Status.ACHIEVED else on
+    return max((end - milestone.due_date).days, 0)
+
+
+@dataclass
+class ProjectReport:
+    project: Project
+    on: datetime.date
+    generated_at: datetime.datetime
+    rows: list[MilestoneRow]
+    budget: list[PartyBudget]
+
+    @property
+    def currency(self) -> str:
+        return self.project.agreement.currency
+
+    @property
+    def partners(self) -> list[str]:
+        return [party.party for party in self.budget if not party.is_authority]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(Rag.ORDER, 0)
+        for row in self.rows:
+            counts[row.rag] += 1
+        return counts
+
+    @property
+    def summary(self) -> list[tuple[str, str, int, str]]:
+        """(key, label, count, colour) in the board's reading order."""
+        counts = self.counts
+        return [(key, Rag.LABELS[key], counts[key], Rag.COLOURS[key]) for key in Rag.ORDER]
+
+    @property
+    def late_rows(self) -> list[MilestoneRow]:
+        return [row for row in self.rows if row.is_late]
+
+    @property
+    def total_payments(self) -> Decimal:
+        return sum(
+            (row.milestone.payment_amount for row in self.rows if row.rag != Rag.CANCELLED),
+            Decimal("0"),
+        )
+
+    @property
+    def paid_payments(self) -> Decimal:
+        """Milestone payments fall due on achievement, so the achieved milestones' payments count as paid."""
+        return sum((row.milestone.payment_amount for row in self.rows if row.rag == Rag.ACHIEVED), Decimal("0"))
+
+    @property
+    def percent_achieved(self) -> int:
+        counted = [row for row in self.rows if row.rag != Rag.CANCELLED]
+        if not counted:
+            return 0
+        return round(100 * sum(row.rag == Rag.ACHIEVED for row in counted) / len(counted))
+
+
+def project_reports(projects: Iterable[Project], *, on: datetime.date | None = None) -> list[ProjectReport]:
+    """Everything a board report shows for each project, in four queries however many projects and milestones.
+
+    The projects should come with ``agreement__authority`` selected (``project_for_user`` does that).
+    """
+    on = on or timezone.localdate()
+    generated_at = timezone.localtime()
+    projects = list(projects)
+    project_ids = [project.pk for project in projects]
+    rows_by_project = {pk: [] for pk in project_ids}
+    milestones = (
+        Milestone.objects.filter(project_id__in=project_ids)
+        .select_related("responsible_vendor")
+        .annotate(
+            deliverable_total=Count("deliverables"),
+            deliverable_accepted=Count("deliverables", filter=Q(deliverables__status=Deliverable.Status.ACCEPTED)),
+            average_progress=Avg("deliverables__progress"),
+        )
+        .order_by("due_date", "id")
+    )
+    for milestone in milestones:
+        rows_by_project[milestone.project_id].append(
+            MilestoneRow(
+                milestone=milestone,
+                rag=milestone_rag(milestone, on),
+                days_late=milestone_days_late(milestone, on),
+                deliverable_total=milestone.deliverable_total,
+                deliverable_accepted=milestone.deliverable_accepted,
+                average_progress=round(milestone.average_progress or 0),
+            )
+        )
+    late_by_id = {row.milestone.pk: row for rows in rows_by_project.values() for row in rows if row.is_late}
+    if late_by_id:
+        open_deliverables = (
+            Deliverable.objects.open()
+            .filter(milestone__project_id__in=project_ids, milestone__status__in=[*Milestone.OPEN_STATUSES, "missed"])
+            .select_related("responsible_vendor")
+            .order_by("milestone_id", "id")
+        )
+        for deliverable in open_deliverables:
+            row = late_by_id.get(deliverable.milestone_id)
+            if row is not None:
+                row.open_deliverables.append(deliverable)
+    budgets = agreements_budget_vs_actual({project.agreement for project in projects})
+    return [
+        ProjectReport(
+            project=project,
+            on=on,
+            generated_at=generated_at,
+            rows=rows_by_project[project.pk],
+            budget=budgets[project.agreement_id],
+        )
+        for project in projects
+    ]
+
+
+def project_report(project: Project, *, on: datetime.date | None = None) -> ProjectReport:
+    return project_reports([project], on=on)[0]
+
 
 # What a vendor may see of a risk register: the risks it bears, alone or with the authority.
 VENDOR_VISIBLE_ALLOCATIONS = (Risk.Allocation.PRIVATE, Risk.Allocation.SHARED)

@@ -1,0 +1,175 @@
+"""The two report charts drawn with reportlab's graphics: a milestone timeline and planned vs achieved."""
+
+from reportlab.graphics.charts.barcharts import HorizontalBarChart
+from reportlab.graphics.charts.legends import Legend
+from reportlab.graphics.charts.linecharts import HorizontalLineChart
+from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, Rect, String
+from reportlab.lib import colors
+
+from .timeline import Timeline
+
+RAG_FILL = {
+    "green": colors.HexColor("#2e7d32"),
+    "amber": colors.HexColor("#e0a100"),
+    "red": colors.HexColor("#c62828"),
+    "grey": colors.HexColor("#9e9e9e"),
+}
+PLANNED_COLOUR = colors.HexColor("#1f4e79")
+ACHIEVED_COLOUR = colors.HexColor("#2e7d32")
+MUTED = colors.HexColor("#555555")
+
+_RAG_COLOUR = {
+    "achieved": "green",
+    "on_track": "green",
+    "due_soon": "amber",
+    "overdue": "red",
+    "missed": "red",
+    "cancelled": "grey",
+}
+
+
+def _shorten(text: str, most: int) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def _due_marker(x: float, y: float, *, achieved: bool, late: bool, size: float = 3.2):
+    if achieved:
+        return Circle(x, y, size, fillColor=RAG_FILL["green"], strokeColor=colors.white, strokeWidth=0.5)
+    if late:
+        return Polygon(
+            [x, y + size, x + size, y, x, y - size, x - size, y],
+            fillColor=RAG_FILL["red"],
+            strokeColor=colors.white,
+            strokeWidth=0.5,
+        )
+    return Circle(x, y, size * 0.8, fillColor=colors.white, strokeColor=MUTED, strokeWidth=0.8)
+
+
+def timeline_drawing(timeline: Timeline, width: float, *, row_height: float = 10, label_width: float = 190) -> Drawing:
+    """Gantt-style bars from the baseline to the due date, with a marker at the due date and a line for today."""
+    top_margin, bottom_margin = 22, 24
+    height = top_margin + bottom_margin + max(len(timeline.bars), 1) * row_height
+    drawing = Drawing(width, height)
+    plot_left, plot_width = label_width, width - label_width - 8
+    plot_bottom = bottom_margin
+
+    def x_of(fraction: float) -> float:
+        return plot_left + fraction * plot_width
+
+    # Legend across the top.
+    legend_y = height - 10
+    legend_x = plot_left
+    for achieved, late, label in (
+        (True, False, "Achieved"),
+        (False, True, "Overdue or missed"),
+        (False, False, "Open"),
+    ):
+        drawing.add(_due_marker(legend_x, legend_y + 2.5, achieved=achieved, late=late))
+        drawing.add(String(legend_x + 6, legend_y, label, fontName="Helvetica", fontSize=7, fillColor=MUTED))
+        legend_x += 30 + len(label) * 3.6
+    drawing.add(
+        Line(legend_x, legend_y - 1, legend_x, legend_y + 7, strokeColor=RAG_FILL["red"], strokeDashArray=[2, 2])
+    )
+    drawing.add(String(legend_x + 4, legend_y, "Today", fontName="Helvetica", fontSize=7, fillColor=MUTED))
+
+    # Axis with month ticks.
+    drawing.add(Line(plot_left, plot_bottom, plot_left + plot_width, plot_bottom, strokeColor=MUTED, strokeWidth=0.5))
+    for fraction, label in timeline.ticks:
+        x = x_of(fraction)
+        drawing.add(
+            Line(x, plot_bottom, x, height - top_margin, strokeColor=colors.HexColor("#e6e6e6"), strokeWidth=0.4)
+        )
+        drawing.add(String(x, plot_bottom - 10, label, fontName="Helvetica", fontSize=6.5, textAnchor="middle"))
+
+    for index, bar in enumerate(timeline.bars):
+        y = height - top_margin - (index + 0.5) * row_height
+        drawing.add(
+            String(
+                plot_left - 6, y - 2.5, _shorten(bar.label, 48), fontName="Helvetica", fontSize=6.5, textAnchor="end"
+            )
+        )
+        start, end = x_of(bar.start), x_of(bar.end)
+        fill = RAG_FILL[_RAG_COLOUR[bar.rag]]
+        drawing.add(
+            Rect(start, y - row_height * 0.3, max(end - start, 2), row_height * 0.6, fillColor=fill, strokeWidth=0)
+        )
+        drawing.add(_due_marker(x_of(bar.due_at), y, achieved=bar.achieved, late=bar.late))
+
+    today = x_of(timeline.today)
+    drawing.add(
+        Line(today, plot_bottom, today, height - top_margin + 4, strokeColor=RAG_FILL["red"], strokeDashArray=[2, 2])
+    )
+    return drawing
+
+
+def planned_vs_achieved_drawing(series, width: float, height: float = 170) -> Drawing:
+    """Cumulative milestones planned (by baseline) and achieved, month by month."""
+    drawing = Drawing(width, height)
+    chart = HorizontalLineChart()
+    chart.x, chart.y = 36, 28
+    chart.width, chart.height = width - 150, height - 44
+    months = series.months or []
+    chart.data = [series.planned or [0], series.achieved or [0]]
+    step = max(1, -(-len(months) // 10))
+    chart.categoryAxis.categoryNames = [
+        month.strftime("%b %y") if index % step == 0 else "" for index, month in enumerate(months)
+    ] or [""]
+    chart.categoryAxis.labels.fontSize = 6.5
+    chart.categoryAxis.labels.angle = 0
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueStep = max(1, -(-max(series.planned + series.achieved) // 5))
+    chart.valueAxis.labels.fontSize = 6.5
+    chart.valueAxis.visibleGrid = True
+    chart.valueAxis.gridStrokeColor = colors.HexColor("#e6e6e6")
+    chart.lines[0].strokeColor = PLANNED_COLOUR
+    chart.lines[0].strokeWidth = 1.5
+    chart.lines[1].strokeColor = ACHIEVED_COLOUR
+    chart.lines[1].strokeWidth = 1.5
+    drawing.add(chart)
+
+    legend = Legend()
+    legend.x, legend.y = width - 104, height - 20
+    legend.fontName, legend.fontSize = "Helvetica", 7
+    legend.alignment = "right"
+    legend.colorNamePairs = [(PLANNED_COLOUR, "Planned (cumulative)"), (ACHIEVED_COLOUR, "Achieved (cumulative)")]
+    drawing.add(legend)
+    return drawing
+
+
+def portfolio_status_drawing(reports, width: float) -> Drawing:
+    """One stacked bar per project: how many milestones are achieved, on track, due soon, overdue, missed."""
+    keys = ["achieved", "on_track", "due_soon", "overdue", "missed"]
+    labels = ["Achieved", "On track", "Due soon", "Overdue", "Missed"]
+    fills = [
+        ACHIEVED_COLOUR,
+        colors.HexColor("#81c784"),
+        RAG_FILL["amber"],
+        RAG_FILL["red"],
+        colors.HexColor("#6d1b1b"),
+    ]
+    # Bars run top-down in the order the comparison table lists the projects.
+    ordered = list(reversed(reports))
+    bar_height = 14
+    height = 40 + bar_height * max(len(ordered), 1)
+    drawing = Drawing(width, height)
+    chart = HorizontalBarChart()
+    chart.x, chart.y = 90, 20
+    chart.width, chart.height = width - 220, height - 30
+    chart.data = [[report.counts[key] for report in ordered] or [0] for key in keys]
+    chart.categoryAxis.categoryNames = [report.project.code for report in ordered] or [""]
+    chart.categoryAxis.labels.fontSize = 7
+    chart.categoryAxis.style = "stacked"
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.labels.fontSize = 7
+    chart.barSpacing = 2
+    for index, fill in enumerate(fills):
+        chart.bars[index].fillColor = fill
+        chart.bars[index].strokeWidth = 0
+    drawing.add(chart)
+    legend = Legend()
+    legend.x, legend.y = width - 110, height - 8
+    legend.fontName, legend.fontSize = "Helvetica", 7
+    legend.alignment = "right"
+    legend.colorNamePairs = list(zip(fills, labels, strict=True))
+    drawing.add(legend)
+    return drawing

@@ -1,0 +1,71 @@
+"""A project's milestones as CSV, for boards that keep their own spreadsheets."""
+
+import csv
+import datetime
+import io
+
+from ..selectors import ProjectReport
+
+MILESTONE_COLUMNS = [
+    "project",
+    "milestone_id",
+    "title",
+    "type",
+    "status",
+    "rag",
+    "baseline_due_date",
+    "due_date",
+    "achieved_date",
+    "days_late",
+    "slip_days",
+    "responsible_vendor",
+    "payment_amount",
+    "currency",
+    "deliverables_total",
+    "deliverables_accepted",
+    "deliverables_open",
+    "average_progress",
+]
+
+# A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    text = str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
+def milestones_csv(report: ProjectReport) -> bytes:
+    """One line per milestone with its red/amber/green standing, days late and deliverable counts."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(MILESTONE_COLUMNS)
+    for row in report.rows:
+        milestone = row.milestone
+        values = [
+            report.project.code,
+            milestone.pk,
+            milestone.title,
+            milestone.type,
+            milestone.status,
+            row.rag,
+            milestone.baseline_due_date,
+            milestone.due_date,
+            milestone.achieved_date,
+            row.days_late,
+            milestone.slip_days,
+            milestone.responsible_vendor.legal_name if milestone.responsible_vendor else "",
+            milestone.payment_amount,
+            report.currency,
+            row.deliverable_total,
+            row.deliverable_accepted,
+            row.deliverable_open,
+            row.average_progress,
+        ]
+        writer.writerow([_cell(value) for value in values])
+    return buffer.getvalue().encode("utf-8")

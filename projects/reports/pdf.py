@@ -1,0 +1,468 @@
+"""Milestone reports for project boards as PDF (reportlab platypus + graphics).
+
+``milestone_report_pdf(project)`` is the full report for one project; ``portfolio_report_pdf(projects)``
+puts a comparison page first, then one page per project.
+"""
+
+import datetime
+import io
+from collections.abc import Iterable
+from decimal import Decimal
+from xml.sax.saxutils import escape
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.pdfgen import canvas
+from reportlab.platypus import (
+    Flowable,
+    KeepInFrame,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from ..models import Project
+from ..selectors import ProjectReport, Rag, project_report, project_reports
+from .charts import planned_vs_achieved_drawing, portfolio_status_drawing, timeline_drawing
+from .timeline import milestone_timeline, planned_vs_achieved
+
+PAGE = landscape(A4)
+MARGIN = 14 * mm
+FRAME_WIDTH = PAGE[0] - 2 * MARGIN
+# One Table splitting across pages re-measures what is left on every page (quadratic); chunks keep it linear.
+TABLE_CHUNK_ROWS = 200
+PORTFOLIO_TIMELINE_LIMIT = 12
+
+HEADER_BG = colors.HexColor("#1f4e79")
+GRID = colors.HexColor("#c8c8c8")
+ZEBRA = colors.HexColor("#f5f7fa")
+RAG_BACKGROUND = {
+    "green": colors.HexColor("#d7ecd9"),
+    "amber": colors.HexColor("#fde9b0"),
+    "red": colors.HexColor("#f6c9c9"),
+    "grey": colors.HexColor("#e4e4e4"),
+}
+
+_styles = getSampleStyleSheet()
+TITLE = ParagraphStyle("ReportTitle", parent=_styles["Title"], fontSize=17, leading=21, alignment=0, spaceAfter=2)
+H2 = ParagraphStyle("ReportH2", parent=_styles["Heading2"], fontSize=12, leading=15, spaceBefore=8, spaceAfter=4)
+BODY = ParagraphStyle("ReportBody", parent=_styles["BodyText"], fontSize=8.5, leading=11)
+SMALL = ParagraphStyle("ReportSmall", parent=BODY, fontSize=7.5, leading=9)
+CAPTION = ParagraphStyle("ReportCaption", parent=SMALL, textColor=colors.HexColor("#555555"))
+NUMBER = ParagraphStyle("ReportNumber", parent=SMALL, alignment=TA_RIGHT)
+
+
+def money(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+def _p(text, style=SMALL) -> Paragraph:
+    return Paragraph(escape(str(text)), style)
+
+
+def _date(day: datetime.date | None) -> str:
+    return day.strftime("%d %b %Y") if day else "–"
+
+
+class _FooterContext(Flowable):
+    """Zero-size marker: from here on, the page footer names this project and agreement."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.text = text
+
+    def wrap(self, available_width, available_height):
+        return 0, 0
+
+    def draw(self):
+        self.canv._ppp_footer = self.text
+
+
+class _FooterCanvas(canvas.Canvas):
+    """Draws the footer once the page count is known, so every page says "page x of y"."""
+
+    def __init__(self, *args, generated: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self._page_states = []
+        self._ppp_footer = ""
+        self._generated = generated
+
+    def showPage(self):
+        self._page_states.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self):
+        total = len(self._page_states)
+        for state in self._page_states:
+            self.__dict__.update(state)
+            self._draw_footer(total)
+            super().showPage()
+        super().save()
+
+    def _draw_footer(self, total: int):
+        self.saveState()
+        self.setFont("Helvetica", 7.5)
+        self.setFillColor(colors.HexColor("#555555"))
+        y = MARGIN * 0.55
+        self.drawString(MARGIN, y, self._ppp_footer)
+        self.drawCentredString(PAGE[0] / 2, y, f"Generated {self._generated}")
+        self.drawRightString(PAGE[0] - MARGIN, y, f"Page {self._pageNumber} of {total}")
+        self.restoreState()
+
+
+def _table(rows, col_widths, *, extra_style=(), header=True, repeat=True) -> Table:
+    table = Table(rows, colWidths=col_widths, repeatRows=1 if header and repeat else 0, hAlign="LEFT")
+    style = [
+        ("FONT", (0, 0), (-1, -1), "Helvetica", 7.5),
+        ("GRID", (0, 0), (-1, -1), 0.4, GRID),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]
+    if header:
+        style += [
+            ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
+            ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+            ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7.5),
+        ]
+    table.setStyle(TableStyle([*style, *extra_style]))
+    return table
+
+
+def _long_table(header, rows, col_widths, row_style=None) -> list[Table]:
+    """A long table as chunks of TABLE_CHUNK_ROWS rows, each repeating the header on every page it spans."""
+    chunks = []
+    for start in range(0, len(rows), TABLE_CHUNK_ROWS) or [0]:
+        part = rows[start : start + TABLE_CHUNK_ROWS]
+        extra = []
+        for offset in range(len(part)):
+            line = offset + 1
+            if (start + offset) % 2:
+                extra.append(("BACKGROUND", (0, line), (-1, line), ZEBRA))
+            if row_style:
+                extra += row_style(start + offset, line)
+        chunks.append(_table([header, *part], col_widths, extra_style=extra))
+    return chunks
+
+
+# --- Sections ----------------------------------------------------------------------------------
+
+
+def _cover(report: ProjectReport, heading: str) -> list:
+    project = report.project
+    agreement = project.agreement
+    facts = [
+        ("Project", f"{project.code} – {project.name}"),
+        ("Agreement", f"{agreement.reference} – {agreement.title}"),
+        ("Authority", agreement.authority.name),
+        ("Partners", ", ".join(report.partners) or "none"),
+        ("Phase", project.get_phase_display()),
+        ("Delivery method", project.get_delivery_method_display()),
+        ("Report date", _date(report.on)),
+    ]
+    cover = _table(
+        [[_p(label, BODY), _p(value, BODY)] for label, value in facts],
+        [32 * mm, 150 * mm],
+        header=False,
+        extra_style=[("FONT", (0, 0), (0, -1), "Helvetica-Bold", 8), ("BACKGROUND", (0, 0), (0, -1), ZEBRA)],
+    )
+    summary = _summary_table(report)
+    layout = Table([[cover, summary]], colWidths=[186 * mm, FRAME_WIDTH - 186 * mm], hAlign="LEFT")
+    layout.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    return [
+        _FooterContext(f"Agreement {agreement.reference} · Project {project.code}"),
+        Paragraph(escape(heading), TITLE),
+        layout,
+    ]
+
+
+def _summary_table(report: ProjectReport) -> Table:
+    rows = [["Milestones", ""]]
+    extra = []
+    for line, (_key, label, count, colour) in enumerate(report.summary, start=1):
+        rows.append([label, str(count)])
+        extra.append(("BACKGROUND", (0, line), (0, line), RAG_BACKGROUND[colour]))
+    rows += [
+        ["Total", str(len(report.rows))],
+        [f"Milestone payments ({report.currency})", money(report.total_payments)],
+        [f"Paid on achievement ({report.currency})", money(report.paid_payments)],
+    ]
+    return _table(
+        rows,
+        [45 * mm, 30 * mm],
+        extra_style=[*extra, ("ALIGN", (1, 1), (1, -1), "RIGHT"), ("SPAN", (0, 0), (1, 0))],
+        repeat=False,
+    )
+
+
+def _cost_shares(report: ProjectReport) -> list:
+    currency = report.currency
+    header = [
+        "Party",
+        "Role",
+        "Share",
+        f"Committed ({currency})",
+        f"Actual spend ({currency})",
+        f"Remaining ({currency})",
+    ]
+    rows, extra = [], []
+    for line, party in enumerate(report.budget, start=1):
+        rows.append(
+            [
+                _p(party.party),
+                "Authority" if party.is_authority else "Partner",
+                f"{party.percentage:.2f} %",
+                money(party.committed),
+                money(party.spent),
+                money(party.remaining),
+            ]
+        )
+        if party.remaining < 0:
+            extra.append(("TEXTCOLOR", (5, line), (5, line), colors.HexColor("#b00020")))
+    if not rows:
+        rows.append([_p("No cost shares recorded."), "", "", "", "", ""])
+    extra.append(("ALIGN", (2, 1), (-1, -1), "RIGHT"))
+    return [
+        Paragraph("Cost shares: budget against actual spend", H2),
+        _table([header, *rows], [80 * mm, 22 * mm, 18 * mm, 36 * mm, 36 * mm, 36 * mm], extra_style=extra),
+    ]
+
+
+def _timeline(report: ProjectReport, *, limit: int | None = None, width: float = FRAME_WIDTH, **drawing) -> list:
+    timeline = milestone_timeline(report.rows, report.on, **({"limit": limit} if limit else {}))
+    if not timeline.bars:
+        return [_p("No milestones to chart yet.", BODY)]
+    return [timeline_drawing(timeline, width, **drawing), _p(timeline.caption, CAPTION)]
+
+
+def _progress_chart(report: ProjectReport, *, width: float = FRAME_WIDTH, height: float = 170) -> list:
+    series = planned_vs_achieved(report.rows, report.on)
+    if not series.months:
+        return [_p("No milestones to chart yet.", BODY)]
+    return [
+        planned_vs_achieved_drawing(series, width, height=height),
+        _p("Cumulative count at each month end: planned by baseline date, achieved by achievement date.", CAPTION),
+    ]
+
+
+def _compact_charts(report: ProjectReport) -> list:
+    half = FRAME_WIDTH / 2 - 4
+    charts = Table(
+        [
+            [_p("Milestone timeline", BODY), _p("Planned vs achieved milestones", BODY)],
+            [
+                _timeline(report, limit=PORTFOLIO_TIMELINE_LIMIT, width=half, row_height=8, label_width=120),
+                _progress_chart(report, width=half, height=150),
+            ],
+        ],
+        colWidths=[half + 4, half + 4],
+        hAlign="LEFT",
+    )
+    charts.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    return [Spacer(1, 6), charts]
+
+
+def _milestone_table(report: ProjectReport) -> list:
+    header = [
+        "#",
+        "Milestone",
+        "Type",
+        "Responsible",
+        "Baseline",
+        "Due",
+        "Achieved",
+        "Status",
+        "Days late",
+        "Deliverables accepted",
+        "Progress",
+        f"Payment ({report.currency})",
+    ]
+    rows = []
+    for number, row in enumerate(report.rows, start=1):
+        milestone = row.milestone
+        rows.append(
+            [
+                str(number),
+                _p(milestone.title),
+                milestone.get_type_display(),
+                _p(milestone.responsible_vendor.legal_name if milestone.responsible_vendor else "–"),
+                _date(milestone.baseline_due_date),
+                _date(milestone.due_date),
+                _date(milestone.achieved_date),
+                row.rag_label,
+                str(row.days_late) if row.days_late else "–",
+                f"{row.deliverable_accepted} / {row.deliverable_total}",
+                f"{row.average_progress} %" if row.deliverable_total else "–",
+                money(milestone.payment_amount),
+            ]
+        )
+
+    def row_style(index, line):
+        colour = RAG_BACKGROUND[report.rows[index].rag_colour]
+        style = [("BACKGROUND", (7, line), (7, line), colour)]
+        if report.rows[index].days_late and report.rows[index].is_late:
+            style.append(("TEXTCOLOR", (8, line), (8, line), colors.HexColor("#b00020")))
+        return style
+
+    widths = [9, 60, 17, 40, 19, 19, 19, 17, 13, 20, 17, 24]
+    table_header = [
+        Paragraph(f"<b>{escape(text)}</b>", ParagraphStyle("th", parent=SMALL, textColor=colors.white))
+        for text in header
+    ]
+    return [
+        Paragraph(f"Milestones ({len(rows)})", H2),
+        *_long_table(table_header, rows, [w * mm for w in widths], row_style=row_style),
+    ]
+
+
+def _late_deliverables(report: ProjectReport) -> list:
+    late = report.late_rows
+    flowables = [Paragraph("Open deliverables under late milestones", H2)]
+    if not late:
+        return [*flowables, _p("No milestone is overdue or missed.", BODY)]
+    header = ["Milestone", "Due", "Days late", "Deliverable", "Responsible", "Status", "Progress"]
+    rows = []
+    for row in late:
+        milestone_cell = [_p(row.milestone.title), _date(row.milestone.due_date), str(row.days_late)]
+        if not row.open_deliverables:
+            rows.append([*milestone_cell, _p("No open deliverables."), "", "", ""])
+        for deliverable in row.open_deliverables:
+            rows.append(
+                [
+                    *milestone_cell,
+                    _p(deliverable.title),
+                    _p(deliverable.responsible_vendor.legal_name),
+                    deliverable.get_status_display(),
+                    f"{deliverable.progress} %",
+                ]
+            )
+    widths = [70, 22, 16, 70, 50, 22, 16]
+    return [*flowables, *_long_table(header, rows, [w * mm for w in widths])]
+
+
+# --- Documents ---------------------------------------------------------------------------------
+
+
+def _render(story: list, *, title: str, generated_at: datetime.datetime) -> bytes:
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(
+        buffer,
+        pagesize=PAGE,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN,
+        title=title,
+        author="ppp-tracker",
+        subject="Milestone report for the project board",
+    )
+    generated = generated_at.strftime("%d %b %Y %H:%M %Z")
+
+    def make_canvas(*args, **kwargs):
+        return _FooterCanvas(*args, generated=generated, **kwargs)
+
+    document.build(story, canvasmaker=make_canvas)
+    return buffer.getvalue()
+
+
+def project_report_story(report: ProjectReport) -> list:
+    return [
+        *_cover(report, f"Milestone report: {report.project.code}"),
+        *_cost_shares(report),
+        KeepTogether([Paragraph("Planned vs achieved milestones", H2), *_progress_chart(report)]),
+        KeepTogether([Paragraph("Milestone timeline", H2), *_timeline(report)]),
+        *_milestone_table(report),
+        *_late_deliverables(report),
+    ]
+
+
+def milestone_report_pdf(project: Project, *, on: datetime.date | None = None) -> bytes:
+    """The board's milestone report for one project."""
+    report = project_report(project, on=on)
+    return _render(
+        project_report_story(report),
+        title=f"Milestone report {project.code}",
+        generated_at=report.generated_at,
+    )
+
+
+def _comparison_page(reports: list[ProjectReport]) -> list:
+    header = [
+        "Project",
+        "Agreement",
+        "Phase",
+        *[Rag.LABELS[key] for key in Rag.ORDER],
+        "Achieved %",
+        "Payments",
+        "Paid",
+    ]
+    rows = []
+    for report in reports:
+        counts = report.counts
+        rows.append(
+            [
+                _p(f"{report.project.code} – {report.project.name}"),
+                _p(report.project.agreement.reference),
+                report.project.get_phase_display(),
+                *[str(counts[key]) for key in Rag.ORDER],
+                f"{report.percent_achieved} %",
+                f"{report.currency} {money(report.total_payments)}",
+                f"{report.currency} {money(report.paid_payments)}",
+            ]
+        )
+
+    def row_style(index, line):
+        style = [("ALIGN", (3, line), (-1, line), "RIGHT")]
+        counts = reports[index].counts
+        if counts[Rag.OVERDUE] or counts[Rag.MISSED]:
+            style.append(("BACKGROUND", (6, line), (7, line), RAG_BACKGROUND["red"]))
+        return style
+
+    widths = [55, 28, 16, 15, 15, 15, 15, 15, 15, 16, 32, 32]
+    story = [
+        _FooterContext("Portfolio report"),
+        Paragraph("Portfolio milestone report", TITLE),
+        _p(f"{len(reports)} projects · report date {_date(reports[0].on if reports else None)}", BODY),
+        Spacer(1, 6),
+    ]
+    if not reports:
+        return [*story, _p("No projects to report on.", BODY)]
+    return [
+        *story,
+        *_long_table(header, rows, [w * mm for w in widths], row_style=row_style),
+        KeepTogether([Paragraph("Milestones by status", H2), portfolio_status_drawing(reports, FRAME_WIDTH)]),
+    ]
+
+
+def _project_page(report: ProjectReport) -> list:
+    content = [
+        *_cover(report, f"{report.project.code}: {report.project.name}")[1:],
+        *_cost_shares(report),
+        *_compact_charts(report),
+    ]
+    # One page per project: shrink rather than spill when a project has many parties.
+    return [
+        _cover(report, "")[0],
+        KeepInFrame(FRAME_WIDTH, PAGE[1] - 2 * MARGIN - 12, content, mode="shrink"),
+    ]
+
+
+def portfolio_report_pdf(projects: QuerySet[Project] | Iterable[Project], *, on: datetime.date | None = None) -> bytes:
+    """A comparison page, then one page per project (for a board, or projects an officer selected)."""
+    if not isinstance(projects, QuerySet):
+        projects = Project.objects.filter(pk__in=[project.pk for project in projects])
+    reports = project_reports(projects.select_related("agreement__authority").order_by("code"), on=on)
+    story = _comparison_page(reports)
+    for report in reports:
+        story += [PageBreak(), *_project_page(report)]
+    generated_at = reports[0].generated_at if reports else timezone.localtime()
+    return _render(story, title="Portfolio milestone report", generated_at=generated_at)

@@ -1,0 +1,195 @@
+"""Board pages and downloads: who may open what, what they show, and that their query count stays flat."""
+
+import csv
+import io
+
+import pypdf
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from ppp.factories import BoardMemberFactory, UserFactory
+from projects.factories import DeliverableFactory, MilestoneFactory, ProjectFactory
+from projects.reports.csv_export import MILESTONE_COLUMNS
+
+pytestmark = pytest.mark.django_db
+
+
+def project_urls(project) -> list[str]:
+    return [
+        reverse("boards:project_detail", args=[project.pk]),
+        reverse("boards:project_report", args=[project.pk]),
+        reverse("boards:project_milestones_csv", args=[project.pk]),
+    ]
+
+
+def all_urls(project) -> list[str]:
+    return [reverse("boards:project_list"), reverse("boards:portfolio_report"), *project_urls(project)]
+
+
+def pdf_text(response) -> str:
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(response.content)).pages)
+
+
+# --- Permissions -------------------------------------------------------------------------------
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, report_project):
+    for url in all_urls(report_project):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith(reverse("admin:login") + "?next=")
+
+
+def test_a_board_member_of_one_project_gets_404_for_another(board_client, report_project):
+    other = ProjectFactory(code="PRJ-OTHER")
+
+    for url in project_urls(other):
+        assert board_client.get(url).status_code == 404, url
+    for url in project_urls(report_project):
+        assert board_client.get(url).status_code == 200, url
+
+
+def test_the_board_list_and_portfolio_show_only_the_members_projects(board_client, report_project):
+    ProjectFactory(code="PRJ-OTHER")
+
+    page = board_client.get(reverse("boards:project_list")).content.decode()
+    portfolio = pdf_text(board_client.get(reverse("boards:portfolio_report")))
+
+    assert "PRJ-BOARD-1" in page and "PRJ-OTHER" not in page
+    assert "PRJ-BOARD-1" in portfolio and "PRJ-OTHER" not in portfolio
+
+
+def test_officers_see_every_board(officer_client, report_project):
+    other = ProjectFactory(code="PRJ-OTHER")
+
+    page = officer_client.get(reverse("boards:project_list")).content.decode()
+
+    assert "All project boards" in page
+    assert "PRJ-BOARD-1" in page and "PRJ-OTHER" in page
+    for url in project_urls(other):
+        assert officer_client.get(url).status_code == 200, url
+
+
+@pytest.mark.parametrize("user_factory", [BoardMemberFactory, UserFactory], ids=["board member elsewhere", "no role"])
+def test_users_off_the_board_get_404_and_an_empty_list(client, report_project, user_factory):
+    client.force_login(user_factory())
+
+    for url in project_urls(report_project):
+        assert client.get(url).status_code == 404, url
+    page = client.get(reverse("boards:project_list")).content.decode()
+    assert "You do not sit on any project board yet." in page
+
+
+def test_board_pages_are_read_only(board_client, report_project):
+    for url in all_urls(report_project):
+        assert board_client.post(url).status_code == 405, url
+
+
+# --- What the pages show -----------------------------------------------------------------------
+
+
+def test_project_page_lists_milestones_with_status_days_late_and_progress(board_client, report_project):
+    response = board_client.get(reverse("boards:project_detail", args=[report_project.pk]))
+    page = response.content.decode()
+
+    assert response["Cache-Control"].startswith("max-age=0")
+    for title in report_project.milestones.values_list("title", flat=True):
+        assert title in page
+    assert '<span class="rag rag-red">Overdue</span>' in page
+    assert '<span class="late">12</span>' in page  # Security accreditation, 12 days late
+    assert "Penetration test report" in page  # open deliverable under the late milestone
+    assert 'aria-label="Security accreditation: average deliverable progress"' in page
+    assert "Northwind Civic Systems Ltd" in page and "575,000.00" in page  # cost shares: remaining after spend
+
+
+def test_project_page_draws_the_timeline_inline_without_scripts(board_client, report_project):
+    page = board_client.get(reverse("boards:project_detail", args=[report_project.pk])).content.decode()
+
+    assert '<svg role="img"' in page
+    assert page.count('<g class="bar ') == 10  # every milestone but the cancelled one
+    assert "<script" not in page
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in page
+
+
+def test_report_download_is_the_projects_pdf(board_client, report_project):
+    response = board_client.get(reverse("boards:project_report", args=[report_project.pk]))
+
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"].startswith('attachment; filename="milestone-report-PRJ-BOARD-1-')
+    assert "PRJ-BOARD-1" in pdf_text(response)
+
+
+def test_milestones_csv_has_the_columns_and_values_a_board_needs(board_client, report_project):
+    late = report_project.milestones.get(title="Security accreditation")
+
+    response = board_client.get(reverse("boards:project_milestones_csv", args=[report_project.pk]))
+
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
+    assert list(rows[0]) == MILESTONE_COLUMNS
+    assert len(rows) == 11
+    by_title = {row["title"]: row for row in rows}
+    assert by_title["Security accreditation"] == {
+        **by_title["Security accreditation"],
+        "project": "PRJ-BOARD-1",
+        "milestone_id": str(late.pk),
+        "status": "planned",
+        "rag": "overdue",
+        "due_date": late.due_date.isoformat(),
+        "days_late": "12",
+        "responsible_vendor": "Northwind Civic Systems Ltd",
+        "payment_amount": "50000.00",
+        "currency": "EUR",
+        "deliverables_total": "2",
+        "deliverables_accepted": "1",
+        "deliverables_open": "1",
+        "average_progress": "80",
+    }
+    assert by_title["Discovery report"]["rag"] == "achieved"
+    assert by_title["Discovery report"]["days_late"] == "5"  # achieved five days after its due date
+    assert by_title["Go-live"]["rag"] == "due_soon"
+
+
+def test_csv_cells_cannot_run_as_spreadsheet_formulas(board_client, report_project):
+    MilestoneFactory(project=report_project, title='=HYPERLINK("http://evil.example","x")')
+
+    response = board_client.get(reverse("boards:project_milestones_csv", args=[report_project.pk]))
+
+    assert "'=HYPERLINK(" in response.content.decode()
+
+
+# --- Query counts ------------------------------------------------------------------------------
+
+
+def count_queries(client, url) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return len(queries)
+
+
+def test_board_list_query_count_does_not_grow_with_projects(board_client, board_member):
+    url = reverse("boards:project_list")
+    ProjectFactory(board_members=[board_member])
+    few = count_queries(board_client, url)
+
+    for _ in range(4):
+        project = ProjectFactory(board_members=[board_member])
+        MilestoneFactory.create_batch(2, project=project, overdue_days=2)
+
+    assert count_queries(board_client, url) == few == 5  # session, user, 2 permission reads, projects
+
+
+def test_project_page_and_csv_query_counts_do_not_grow_with_milestones(board_client, report_project):
+    detail = reverse("boards:project_detail", args=[report_project.pk])
+    download = reverse("boards:project_milestones_csv", args=[report_project.pk])
+    few = count_queries(board_client, detail), count_queries(board_client, download)
+
+    for _ in range(10):
+        milestone = MilestoneFactory(project=report_project, overdue_days=4)
+        DeliverableFactory.create_batch(2, milestone=milestone)
+
+    # session, user, 2 permission reads, project, milestones, open deliverables, 2 budget reads
+    assert (count_queries(board_client, detail), count_queries(board_client, download)) == few == (9, 9)
