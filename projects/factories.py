@@ -10,7 +10,7 @@ from factory.django import DjangoModelFactory
 from ppp.factories import OfficerFactory
 from procurement.factories import AgreementFactory
 
-from .models import Deliverable, Iteration, Milestone, Project
+from .models import Alert, Deliverable, Iteration, Milestone, Project
 
 
 def _first_vendor(agreement):
@@ -102,3 +102,18 @@ class DeliverableFactory(DjangoModelFactory):
     )
     status = Deliverable.Status.NOT_STARTED
     progress = 0
+
+
+class AlertFactory(DjangoModelFactory):
+    """A level-1 alert that failed to reach the project owner."""
+
+    class Meta:
+        model = Alert
+
+    milestone = factory.SubFactory(MilestoneFactory, overdue_days=1)
+    level = 1
+    scan_date = factory.LazyFunction(timezone.localdate)
+    recipients = factory.LazyAttribute(lambda a: [a.milestone.project.owner.email])
+    status = Alert.Status.FAILED
+    attempts = 7
+    last_error = "SMTPServerDisconnected: Connection unexpectedly closed"

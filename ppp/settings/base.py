@@ -168,7 +168,10 @@ ALERT_SCAN_CHUNK_SIZE = env.int("PPP_ALERT_SCAN_CHUNK_SIZE", default=500)
 ALERT_SEND_MAX_RETRIES = env.int("PPP_ALERT_SEND_MAX_RETRIES", default=6)
 ALERT_RETRY_BACKOFF_MAX = 600
 
-_scan_hour, _scan_minute = (int(part) for part in ALERT_SCAN_TIME.split(":"))
+try:
+    _scan_hour, _scan_minute = (int(part) for part in ALERT_SCAN_TIME.split(":"))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"PPP_ALERT_SCAN_TIME must be HH:MM, e.g. 07:00, not {ALERT_SCAN_TIME!r}.") from exc
 CELERY_BEAT_SCHEDULE = {
     "overdue-milestone-alerts": {
         "task": "projects.tasks.scan_overdue_milestones",
