@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from projects.models import Alert
 
@@ -54,3 +55,15 @@ def test_dry_run_lists_what_would_happen_and_changes_nothing(world, django_captu
 def test_a_malformed_date_is_refused_with_an_example():
     with pytest.raises(CommandError, match="--date must look like 2026-06-15, not '15/06/2026'"):
         call_command("send_overdue_alerts", "--date", "15/06/2026")
+
+
+def test_a_future_day_can_be_previewed_but_not_alerted(world, django_capture_on_commit_callbacks):
+    due(world, datetime.date(2026, 6, 12))
+    future = (timezone.localdate() + datetime.timedelta(days=30)).isoformat()
+
+    with pytest.raises(CommandError, match="is in the future: preview it with --dry-run"):
+        call_command("send_overdue_alerts", "--date", future)
+    preview = run("--dry-run", "--date", future, capture=django_capture_on_commit_callbacks)
+
+    assert "Dry run: would raise 1 new alert(s)" in preview
+    assert not Alert.objects.exists()

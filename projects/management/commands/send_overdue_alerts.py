@@ -3,6 +3,7 @@
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from projects.alerts import alerts_scan
 from projects.models import Alert
@@ -25,6 +26,9 @@ class Command(BaseCommand):
             on = datetime.date.fromisoformat(date) if date else None
         except ValueError as exc:
             raise CommandError(f"--date must look like 2026-06-15, not {date!r}.") from exc
+        if on and on > timezone.localdate() and not dry_run:
+            # Raising tomorrow's escalations today would tell people a milestone is later than it is.
+            raise CommandError(f"{on} is in the future: preview it with --dry-run, alerts are raised on the day.")
 
         result = alerts_scan(on=on, dry_run=dry_run, progress=self._progress)
         prefix = "Dry run: would raise" if dry_run else "Raised"
