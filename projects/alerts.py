@@ -287,17 +287,22 @@ def _record_delivery(alerts: list[Alert], recipient: str) -> None:
         alert.delivered_to = [*alert.delivered_to, recipient]
         if not alert.undelivered:
             alert.status, alert.sent_at, alert.last_error = Alert.Status.SENT, now, ""
-        alert.save(update_fields=["attempts", "delivered_to", "status", "sent_at", "last_error", "updated_at"])
+        alert.updated_at = now
+    Alert.objects.bulk_update(
+        alerts, ["attempts", "delivered_to", "status", "sent_at", "last_error", "updated_at"], batch_size=500
+    )
 
 
 def _record_failure(alerts: list[Alert], recipient: str, exc: Exception, *, final: bool) -> None:
     logger.warning("Alert digest to %s failed (%s alerts): %s", recipient, len(alerts), exc)
+    now = timezone.now()
     for alert in alerts:
         alert.attempts += 1
         alert.last_error = f"{recipient}: {type(exc).__name__}: {exc}"[:2000]
         if final:
             alert.status = Alert.Status.FAILED
-        alert.save(update_fields=["attempts", "last_error", "status", "updated_at"])
+        alert.updated_at = now
+    Alert.objects.bulk_update(alerts, ["attempts", "last_error", "status", "updated_at"], batch_size=500)
 
 
 def milestone_admin_url(milestone_id: int) -> str:

@@ -274,3 +274,23 @@ def test_scan_queries_grow_with_pages_not_milestones(world):
     assert Alert.objects.count() == 120
     per_page = (three_pages - one_page) / 2
     assert 0 < per_page <= 8
+
+
+def _owner_digest_queries(world, count, django_capture_on_commit_callbacks) -> int:
+    for _ in range(count):
+        DeliverableFactory(milestone=due(world, days(-2), responsible_vendor=None))
+    with django_capture_on_commit_callbacks() as queued_sends:
+        alerts_scan(on=DUE)
+    (owner_digest,) = queued_sends
+    with CaptureQueriesContext(connection) as queries:
+        owner_digest()
+    return len(queries)
+
+
+def test_sending_a_digest_takes_the_same_queries_for_2_or_20_milestones(world, django_capture_on_commit_callbacks):
+    few = _owner_digest_queries(world, 2, django_capture_on_commit_callbacks)
+    Alert.objects.update(status="sent", sent_at="2026-06-15T07:00Z")
+    many = _owner_digest_queries(world, 20, django_capture_on_commit_callbacks)
+
+    assert len(mail.outbox) == 2 and mail.outbox[1].body.count("Open in ppp-tracker") == 20
+    assert few == many
