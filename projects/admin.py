@@ -6,13 +6,15 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
+from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
 from ppp.admin import ServiceAddFormMixin, adopt_created, run_form_action, run_service_action
 
-from . import services
+from . import alerts, services
 from .models import (
     KPI,
+    Alert,
     Deliverable,
     GateDecision,
     Iteration,
@@ -233,6 +235,33 @@ class DeliverableInline(admin.TabularInline):
     show_change_link = True
 
 
+class AlertInline(admin.TabularInline):
+    """The alerts raised for this milestone, read only: the scan writes them, officers resend from the list."""
+
+    model = Alert
+    extra = 0
+    can_delete = False
+    show_change_link = True
+    fields = ["level_name", "status", "scan_date", "recipient_list", "delivered", "attempts", "sent_at", "last_error"]
+    readonly_fields = fields
+    ordering = ["level"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Level")
+    def level_name(self, obj):
+        return obj.level_label
+
+    @admin.display(description="Recipients")
+    def recipient_list(self, obj):
+        return ", ".join(obj.recipients) or "–"
+
+    @admin.display(description="Delivered to")
+    def delivered(self, obj):
+        return ", ".join(obj.delivered_to) or "–"
+
+
 @admin.register(Milestone)
 class MilestoneAdmin(SimpleHistoryAdmin):
     list_display = [
@@ -258,7 +287,7 @@ class MilestoneAdmin(SimpleHistoryAdmin):
     date_hierarchy = "due_date"
     autocomplete_fields = ["project", "iteration", "responsible_vendor"]
     readonly_fields = ["status", "achieved_date", "slip"]
-    inlines = [DeliverableInline]
+    inlines = [DeliverableInline, AlertInline]
     actions = ["achieve_selected", "miss_selected", "cancel_selected"]
     fieldsets = [
         (None, {"fields": ["project", "iteration", "title", "description", "type", "responsible_vendor"]}),
@@ -322,6 +351,76 @@ class MilestoneAdmin(SimpleHistoryAdmin):
             queryset,
             lambda m: services.milestone_cancel(milestone_id=m.pk, by=request.user),
             "cancelled",
+        )
+
+
+@admin.register(Alert)
+class AlertAdmin(admin.ModelAdmin):
+    """What the daily scan raised and whether it reached everyone. Written by the scan only; failed alerts
+    can be sent again."""
+
+    list_display = [
+        "milestone",
+        "project",
+        "level_name",
+        "status",
+        "scan_date",
+        "recipient_count",
+        "attempts",
+        "sent_at",
+        "error",
+    ]
+    list_filter = ["status", "level", "milestone__project", "scan_date"]
+    list_select_related = ["milestone__project"]
+    search_fields = ["milestone__title", "milestone__project__code", "last_error"]
+    date_hierarchy = "scan_date"
+    actions = ["resend_selected"]
+    fields = [
+        "milestone",
+        "level",
+        "status",
+        "scan_date",
+        "recipients",
+        "delivered_to",
+        "attempts",
+        "sent_at",
+        "last_error",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        # The record of who was told what, and when, stays.
+        return False
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        no_save = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **no_save})
+
+    @admin.display(description="Project", ordering="milestone__project__code")
+    def project(self, obj):
+        return obj.milestone.project.code
+
+    @admin.display(description="Level", ordering="level")
+    def level_name(self, obj):
+        return obj.level_label
+
+    @admin.display(description="Recipients")
+    def recipient_count(self, obj):
+        return f"{len(obj.delivered_to)} / {len(obj.recipients)}"
+
+    @admin.display(description="Last error")
+    def error(self, obj):
+        return Truncator(obj.last_error).chars(80) or "–"
+
+    @admin.action(description="Send selected failed alerts again", permissions=["change"])
+    def resend_selected(self, request, queryset):
+        run_service_action(
+            self, request, queryset, lambda alert: alerts.alert_resend(alert_id=alert.pk), "queued again"
         )
 
 

@@ -12,6 +12,7 @@ from procurement.factories import AgreementFactory
 
 from .models import (
     KPI,
+    Alert,
     Deliverable,
     GateDecision,
     Iteration,
@@ -178,3 +179,16 @@ class PerformanceFailureFactory(DjangoModelFactory):
     penalty_contracted = Decimal("20000.00")
     penalty_imposed = Decimal("10000.00")
     penalty_paid = Decimal("0.00")
+class AlertFactory(DjangoModelFactory):
+    """A level-1 alert that failed to reach the project owner."""
+
+    class Meta:
+        model = Alert
+
+    milestone = factory.SubFactory(MilestoneFactory, overdue_days=1)
+    level = 1
+    scan_date = factory.LazyFunction(timezone.localdate)
+    recipients = factory.LazyAttribute(lambda a: [a.milestone.project.owner.email])
+    status = Alert.Status.FAILED
+    attempts = 7
+    last_error = "SMTPServerDisconnected: Connection unexpectedly closed"

@@ -644,3 +644,68 @@ class PerformanceFailure(models.Model):
                 errors["vendor"] = f"{self.vendor} is not a party to this milestone's agreement."
         if errors:
             raise ValidationError(errors)
+class AlertQuerySet(models.QuerySet):
+    def unsent(self):
+        """Alerts a scan should (re)try: never sent, or given up on by an earlier run."""
+        return self.filter(status__in=[Alert.Status.PENDING, Alert.Status.FAILED])
+
+
+class Alert(models.Model):
+    """One escalation level of one milestone, announced exactly once to its recipients.
+
+    Level 0 is the "due soon" reminder; levels 1, 2, 3... follow settings.ALERT_ESCALATION_LEVELS.
+    The unique (milestone, level) constraint is what makes a second scan, or two at once, a no-op.
+    Recipients each get the alert inside their daily digest; ``delivered_to`` records who already has
+    it, so a retry after a partial failure writes only to the others.
+    """
+
+    DUE_SOON = 0
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        SKIPPED = "skipped", "Skipped"
+
+    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="alerts")
+    level = models.PositiveSmallIntegerField(help_text="0 = due soon; 1, 2, 3... = escalation level.")
+    scan_date = models.DateField(help_text="The day of the scan that raised this alert.")
+    recipients = models.JSONField(default=list, blank=True)
+    delivered_to = models.JSONField(default=list, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0, help_text="Send attempts, across all recipients.")
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="When the last recipient got it.")
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-scan_date", "milestone_id", "level"]
+        constraints = [
+            models.UniqueConstraint(fields=["milestone", "level"], name="alert_once_per_milestone_level"),
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "sent", "failed", "skipped"]), name="alert_status_valid"
+            ),
+            models.CheckConstraint(condition=~Q(status="sent") | Q(sent_at__isnull=False), name="alert_sent_has_time"),
+        ]
+        indexes = [
+            # The scan's "what is still unsent" query.
+            models.Index(fields=["status"], name="alert_status_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.level_label} – {self.milestone}"
+
+    @classmethod
+    def label_for(cls, level: int) -> str:
+        return "Due soon" if level == cls.DUE_SOON else f"Level {level}"
+
+    @property
+    def level_label(self) -> str:
+        return self.label_for(self.level)
+
+    @property
+    def undelivered(self) -> list[str]:
+        return [email for email in self.recipients if email not in self.delivered_to]

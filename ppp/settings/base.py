@@ -8,6 +8,7 @@ file-system Celery broker, both under the git-ignored ``var/`` folder. Productio
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -129,19 +130,56 @@ SITE_URL = env.str("PPP_SITE_URL", default="http://localhost:8000")
 BROKER_DIR = VAR_DIR / "broker"
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (BROKER_DIR / sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(BROKER_DIR / "queue"),
         "data_folder_out": str(BROKER_DIR / "queue"),
         "processed_folder": str(BROKER_DIR / "processed"),
+        # Exchange tables; kombu's default is ./control, which a worker would create in the repository.
+        "control_folder": str(BROKER_DIR / "control"),
         "store_processed": False,
     }
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=None)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {}
+if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
+    # An unacknowledged (acks_late) task goes back to the queue after this long. It must exceed the
+    # longest retry countdown (ALERT_RETRY_BACKOFF_MAX) and ETA, or Redis would hand the same task
+    # to a second worker while the first still waits for it.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+
+# --- Overdue-milestone alerts ----------------------------------------------------------------
+# Escalation ladder: a milestone reaches a level on the day it is ``days_overdue`` late, and each
+# level writes to everyone of the levels below plus ``adds``. Audiences: "owner" (the project's
+# owner), "vendor_contacts" (the responsible vendor's contacts with receives_alerts), "board" (the
+# project's board members), "authority" (the contracting authority's contact_email).
+_ALERT_DAYS = env.list("PPP_ALERT_ESCALATION_DAYS", cast=int, default=[1, 7, 30])
+_ALERT_ADDS = [["owner", "vendor_contacts"], ["board"], ["authority"]]
+ALERT_ESCALATION_LEVELS = [
+    {"level": number, "days_overdue": days, "adds": _ALERT_ADDS[min(number, len(_ALERT_ADDS)) - 1]}
+    for number, days in enumerate(_ALERT_DAYS, start=1)
+]
+# "Due soon" reminder (level 0) to the vendor's contacts this many days before the due date.
+ALERT_DUE_SOON_DAYS = env.int("PPP_ALERT_DUE_SOON_DAYS", default=7)
+# When the daily scan runs (HH:MM in TIME_ZONE), how many milestones it reads per query.
+ALERT_SCAN_TIME = env.str("PPP_ALERT_SCAN_TIME", default="07:00")
+ALERT_SCAN_CHUNK_SIZE = env.int("PPP_ALERT_SCAN_CHUNK_SIZE", default=500)
+# A failed send is retried up to this many times, waiting 30 s, 60 s, ... up to the cap (seconds).
+ALERT_SEND_MAX_RETRIES = env.int("PPP_ALERT_SEND_MAX_RETRIES", default=6)
+ALERT_RETRY_BACKOFF_MAX = 600
+
+try:
+    _scan_hour, _scan_minute = (int(part) for part in ALERT_SCAN_TIME.split(":"))
+except ValueError as exc:
+    raise ImproperlyConfigured(f"PPP_ALERT_SCAN_TIME must be HH:MM, e.g. 07:00, not {ALERT_SCAN_TIME!r}.") from exc
+CELERY_BEAT_SCHEDULE = {
+    "overdue-milestone-alerts": {
+        "task": "projects.tasks.scan_overdue_milestones",
+        "schedule": crontab(hour=_scan_hour, minute=_scan_minute),
+    },
+}
 
 # --- REST API --------------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -4,8 +4,11 @@ import pytest
 from django.utils import timezone
 
 from procurement.factories import AgreementFactory, ExpenditureFactory, VendorFactory
+from projects.alerts import alerts_scan
 from projects.factories import DeliverableFactory, MilestoneFactory, ProjectFactory
 from projects.models import Milestone
+
+from .alerting import make_world
 
 
 @pytest.fixture
@@ -38,3 +41,20 @@ def report_project(db, board_member):
     DeliverableFactory(milestone=late, title="Threat model", accepted=True)
     ExpenditureFactory(agreement=agreement, vendor=vendor, amount="25000.00")
     return project
+
+
+@pytest.fixture
+def world(db):
+    return make_world()
+
+
+@pytest.fixture
+def scan(django_capture_on_commit_callbacks, time_machine):
+    """Run the scan as beat would on ``on`` (clock moved there), letting the queued digests go out."""
+
+    def run(on: datetime.date, **kwargs):
+        time_machine.move_to(datetime.datetime.combine(on, datetime.time(7), tzinfo=datetime.UTC), tick=False)
+        with django_capture_on_commit_callbacks(execute=True):
+            return alerts_scan(on=on, **kwargs)
+
+    return run
