@@ -18,8 +18,8 @@ from django.conf import settings
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from procurement.models import Agreement, CostShare, Expenditure
-from projects.models import Deliverable, Milestone
+from procurement.models import Agreement, Amendment, CostShare, Expenditure
+from projects.models import Deliverable, Milestone, Risk
 
 # Fields whose change makes a new release of the contract.
 CONTRACT_FIELDS = ("status", "total_value", "currency", "start_date", "end_date", "signed_date")
@@ -131,6 +131,17 @@ class _Chunk:
         )
         for milestone in milestones:
             self.milestones[milestone.project.agreement_id].append(milestone)
+        self.amendments = defaultdict(list)
+        approved = (
+            Amendment.objects.filter(agreement_id__in=ids, status=Amendment.Status.APPROVED)
+            .prefetch_related("share_changes__vendor")
+            .order_by("decided_at", "pk")
+        )
+        for amendment in approved:
+            self.amendments[amendment.agreement_id].append(amendment)
+        self.risks = defaultdict(list)
+        for risk in Risk.objects.filter(project__agreement_id__in=ids).select_related("project").order_by("pk"):
+            self.risks[risk.project.agreement_id].append(risk)
         # When the implementation last changed: the latest milestone, deliverable or spend change.
         self.last_change = defaultdict(lambda: None)
         for model, path, field in (
@@ -182,6 +193,15 @@ def _contract(agreement, snapshot, award_id: str) -> dict:
     return contract
 
 
+def _amendment(amendment: Amendment) -> dict:
+    return {
+        "id": f"amendment-{amendment.pk}",
+        "date": ocds_datetime(amendment.decided_at),
+        "rationale": amendment.reason,
+        "description": amendment.summary(),
+    }
+
+
 def _state_changes(rows) -> Iterator:
     previous = None
     for row in rows:
@@ -229,6 +249,25 @@ def _finance_and_charges(agreement, shares, spent, parties_by_vendor, authority_
                 }
             )
     return finance, charges
+
+
+RISK_ALLOCATION = {
+    Risk.Allocation.PUBLIC: "publicAuthority",
+    Risk.Allocation.PRIVATE: "privateParty",
+    # OCDS has no "shared": the risk is not with one party; the notes say it is shared.
+    Risk.Allocation.SHARED: "undefined",
+}
+
+
+def _register_risk(risk: Risk) -> dict:
+    return {
+        "id": f"risk-{risk.pk}",
+        "category": risk.category,
+        "description": f"{risk.project.code}: {risk.title}",
+        "allocation": RISK_ALLOCATION[risk.allocation],
+        "notes": f"{risk.get_allocation_display()}; likelihood {risk.likelihood}/5, impact {risk.impact}/5; "
+        f"{risk.get_status_display().lower()}.",
+    }
 
 
 def _risk_allocation(agreement, shares) -> list[dict]:
@@ -288,7 +327,7 @@ def agreement_releases(agreement: Agreement, chunk: _Chunk, since: datetime.date
     parties = [authority_party, *vendor_parties.values()]
     award_id = f"{agreement.reference}-award"
 
-    def with_award(release, snapshot):
+    def with_award(release, snapshot, before=None):
         release["awards"] = [
             {
                 "id": award_id,
@@ -302,20 +341,28 @@ def agreement_releases(agreement: Agreement, chunk: _Chunk, since: datetime.date
             }
         ]
         release["contracts"] = [_contract(agreement, snapshot, award_id)]
+        # The approved amendments known when this release was made.
+        amendments = [_amendment(a) for a in chunk.amendments[agreement.pk] if before is None or a.decided_at < before]
+        if amendments:
+            release["contracts"][0]["amendments"] = amendments
         return release
 
     def wanted(date) -> bool:
         return since is None or timezone.localdate(date) >= since
 
-    for row, previous in _state_changes(chunk.history[agreement.pk]):
+    changes = list(_state_changes(chunk.history[agreement.pk]))
+    for index, (row, previous) in enumerate(changes):
         if wanted(row.history_date):
             release = _envelope(
                 agreement, parties, f"{ocid(agreement)}-{row.history_id}", row.history_date, _tags(row, previous)
             )
-            yield with_award(release, row)
+            # A release stands until the next change: it lists the amendments approved before then.
+            following = changes[index + 1][0].history_date if index + 1 < len(changes) else None
+            yield with_award(release, row, before=following)
 
-    last_change = chunk.last_change[agreement.pk]
-    if last_change is None or not wanted(last_change):
+    # The current contract, dated by its latest change of any kind.
+    last_change = max(filter(None, [chunk.last_change[agreement.pk], changes[-1][0].history_date if changes else None]))
+    if not wanted(last_change):
         return
     release = with_award(
         _envelope(
@@ -330,7 +377,9 @@ def agreement_releases(agreement: Agreement, chunk: _Chunk, since: datetime.date
     finance, charges = _finance_and_charges(agreement, shares, chunk.spent_by_party, vendor_parties, authority_party)
     contract = release["contracts"][0]
     contract["finance"] = finance
-    contract["riskAllocation"] = _risk_allocation(agreement, shares)
+    contract["riskAllocation"] = _risk_allocation(agreement, shares) + [
+        _register_risk(risk) for risk in chunk.risks[agreement.pk]
+    ]
     contract["implementation"] = {
         "milestones": [_milestone(m, agreement.currency, chunk.today) for m in chunk.milestones[agreement.pk]],
         "transactions": [

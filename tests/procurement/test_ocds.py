@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from procurement import services
 from procurement.factories import AgreementFactory, ExpenditureFactory, VendorFactory
-from procurement.models import Agreement, Expenditure, VendorContact
+from procurement.models import Agreement, Amendment, Expenditure, VendorContact
 from procurement.ocds import schema
 from procurement.ocds.build import iter_releases, milestone_status
 from procurement.ocds.package import write_package
@@ -49,6 +49,10 @@ def demo_package(django_db_setup, django_db_blocker, tmp_path_factory):
                 "agreements": {a.reference: a for a in Agreement.objects.all()},
                 "milestones": {f"milestone-{m.pk}": m for m in Milestone.objects.select_related("project__agreement")},
                 "expenditures": Expenditure.objects.count(),
+                "amendments": {
+                    f"amendment-{a.pk}": a
+                    for a in Amendment.objects.filter(status="approved").prefetch_related("share_changes__vendor")
+                },
                 "contact_emails": list(VendorContact.objects.values_list("email", flat=True)),
             }
             transaction.set_rollback(True)
@@ -86,6 +90,17 @@ def test_every_milestone_appears_with_its_values(demo_package):
             assert item["status"] == "met" and item["dateMet"] == f"{milestone.achieved_date}T00:00:00Z"
         if milestone.payment_amount:
             assert Decimal(str(item["value"]["amount"])) == milestone.payment_amount
+
+
+def test_every_approved_amendment_appears(demo_package):
+    package, expected = demo_package
+    current = [_contract(r) for r in package["releases"] if r["tag"] == ["implementation"]]
+    exported = {item["id"]: item for contract in current for item in contract.get("amendments", [])}
+    assert expected["amendments"] and exported.keys() == expected["amendments"].keys()
+    for key, amendment in expected["amendments"].items():
+        assert exported[key]["rationale"] == amendment.reason
+        assert exported[key]["description"] == amendment.summary()
+        assert exported[key]["date"] == amendment.decided_at.astimezone(datetime.UTC).isoformat().replace("+00:00", "Z")
 
 
 def test_transactions_come_from_expenditures(demo_package):
@@ -130,9 +145,10 @@ def test_each_state_change_is_a_release(tmp_path, officer):
     releases = _export(tmp_path, "--agreement", "PPP-LIFE")["releases"]
 
     tags = [r["tag"] for r in releases]
-    assert tags == [["contract"], ["contractUpdate"], ["contractUpdate"], ["contractTermination"]]
-    assert [_contract(r)["status"] for r in releases] == ["pending", "active", "active", "terminated"]
-    assert len({r["id"] for r in releases}) == 4 and len({r["ocid"] for r in releases}) == 1
+    # One release per state change, then the current contract with its implementation.
+    assert tags == [["contract"], ["contractUpdate"], ["contractUpdate"], ["contractTermination"], ["implementation"]]
+    assert [_contract(r)["status"] for r in releases] == ["pending", "active", "active", "terminated", "terminated"]
+    assert len({r["id"] for r in releases}) == 5 and len({r["ocid"] for r in releases}) == 1
 
 
 def test_open_milestone_with_some_deliverables_accepted_is_partially_met(tmp_path):
@@ -162,6 +178,41 @@ def test_cost_shares_become_finance_charges_and_risk_allocation(tmp_path):
     assert contract["riskAllocation"][0]["allocation"] == "privateParty"
 
 
+def test_approved_amendments_appear_with_the_new_terms(tmp_path, officer):
+    agreement = AgreementFactory(active=True, reference="PPP-AMEND", total_value=Decimal("1000.00"))
+    approved = services.amendment_propose(
+        agreement_id=agreement.pk, reason="Two more regions", by=officer, new_total_value=Decimal("1500.00")
+    )
+    services.amendment_approve(amendment_id=approved.pk, approver=officer)
+    rejected = services.amendment_propose(
+        agreement_id=agreement.pk, reason="Too costly", by=officer, new_total_value=Decimal("9000.00")
+    )
+    services.amendment_reject(amendment_id=rejected.pk, by=officer, note="No budget")
+
+    releases = _export(tmp_path, "--agreement", "PPP-AMEND")["releases"]
+
+    amended = [r for r in releases if r["tag"] == ["contractAmendment"]]
+    assert len(amended) == 1 and _contract(amended[0])["value"]["amount"] == 1500
+    (item,) = _contract(amended[0])["amendments"]
+    assert item["id"] == f"amendment-{approved.pk}" and item["rationale"] == "Two more regions"
+    assert "1,000.00 → 1,500.00" in item["description"]
+    assert [a["id"] for a in _contract(releases[-1])["amendments"]] == [f"amendment-{approved.pk}"]
+    assert "contractAmendment" not in releases[0]["tag"] and "amendments" not in _contract(releases[0])
+
+
+def test_risk_register_appears_in_risk_allocation(tmp_path):
+    from projects.factories import RiskFactory
+
+    project = ProjectFactory()
+    RiskFactory(project=project, category="forceMajeure", allocation="shared", title="Flooding of depot")
+
+    contract = _contract(_export(tmp_path, "--agreement", project.agreement.reference)["releases"][-1])
+
+    risk = next(r for r in contract["riskAllocation"] if r["category"] == "forceMajeure")
+    assert risk["allocation"] == "undefined" and "Flooding of depot" in risk["description"]
+    assert "Shared" in risk["notes"]
+
+
 def test_since_leaves_out_older_releases(tmp_path, time_machine):
     time_machine.move_to(datetime.datetime(2026, 1, 10, 12, tzinfo=datetime.UTC))
     agreement = AgreementFactory(reference="PPP-OLD")
@@ -170,7 +221,7 @@ def test_since_leaves_out_older_releases(tmp_path, time_machine):
 
     releases = _export(tmp_path, "--since", "2026-02-01")["releases"]
 
-    assert [r["tag"] for r in releases] == [["contractUpdate"]]
+    assert [r["tag"] for r in releases] == [["contractUpdate"], ["implementation"]]
 
 
 def test_nothing_to_export_writes_nothing(tmp_path):
@@ -216,19 +267,23 @@ def test_an_invalid_export_fails_and_leaves_no_file(tmp_path, monkeypatch):
     assert not target.exists() and list(tmp_path.iterdir()) == []
 
 
-def test_export_reads_a_fixed_number_of_queries_per_chunk(django_assert_num_queries):
+def test_export_reads_a_fixed_number_of_queries_per_chunk(django_assert_num_queries, officer):
     def build(count):
         for _ in range(count):
             agreement = AgreementFactory(active=True)
+            amendment = services.amendment_propose(
+                agreement_id=agreement.pk, reason="More scope", by=officer, new_total_value=Decimal("2000000.00")
+            )
+            services.amendment_approve(amendment_id=amendment.pk, approver=officer)
             milestone = MilestoneFactory(project=ProjectFactory(agreement=agreement))
             DeliverableFactory(milestone=milestone)
             ExpenditureFactory(agreement=agreement)
 
     build(2)
-    with django_assert_num_queries(9) as small:
+    with django_assert_num_queries(12) as small:
         small_count = len(list(iter_releases(chunk_size=50)))
     build(8)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(12):
         assert len(list(iter_releases(chunk_size=50))) > small_count
     assert small
 
