@@ -1,7 +1,13 @@
 """The partner API under /api/v1/ (resources arrive with the partner-API issue)."""
 
+from django.urls import path
 from rest_framework.routers import DefaultRouter
+
+from .ocds import OCDSReleasePackageView
 
 router = DefaultRouter()
 
-urlpatterns = router.urls
+urlpatterns = [
+    path("ocds/releases/", OCDSReleasePackageView.as_view(), name="ocds-releases"),
+    *router.urls,
+]

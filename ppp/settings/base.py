@@ -209,3 +209,15 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# --- Open data (OCDS for PPPs) ------------------------------------------------------------------
+# The prefix registered with the Open Contracting Partnership; every ocid is "<prefix>-<agreement reference>".
+OCDS_OCID_PREFIX = env.str("OCDS_OCID_PREFIX", default="ocds-ppptrk")
+OCDS_PUBLISHER_NAME = env.str("OCDS_PUBLISHER_NAME", default="ppp-tracker")
+OCDS_PUBLISHER_URI = env.str("OCDS_PUBLISHER_URI", default=SITE_URL)
+OCDS_LICENSE = env.str("OCDS_LICENSE", default="https://creativecommons.org/licenses/by/4.0/")
+OCDS_PUBLICATION_POLICY = env.str("OCDS_PUBLICATION_POLICY", default="")
+# The official schemas are fetched from their ids on first use and cached here...
+OCDS_SCHEMA_CACHE_DIR = env.path("OCDS_SCHEMA_CACHE_DIR", default=VAR_DIR / "ocds-schema")
+# ...unless a directory holding release-package-schema.json and release-schema.json is named.
+OCDS_SCHEMA_DIR = env.str("OCDS_SCHEMA_DIR", default="") or None

@@ -1,0 +1,51 @@
+import datetime
+import json
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from procurement.factories import AgreementFactory, VendorUserFactory
+from procurement.ocds import schema
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(not settings.OCDS_SCHEMA_DIR, reason="needs the official schemas in ../shared/ocds/ppp"),
+]
+URL = reverse("ocds-releases")
+
+
+def _body(response):
+    return json.loads(b"".join(response.streaming_content))
+
+
+def test_officer_gets_a_valid_package(officer_client):
+    AgreementFactory(active=True, reference="PPP-OPEN")
+
+    response = officer_client.get(URL)
+
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    package = _body(response)
+    assert schema.package_errors(package) == []
+    assert {r["ocid"] for r in package["releases"]} == {f"{settings.OCDS_OCID_PREFIX}-PPP-OPEN"}
+
+
+def test_since_filters_and_bad_since_is_a_400_naming_the_field(officer_client):
+    AgreementFactory(active=True)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+
+    assert officer_client.get(URL, {"since": tomorrow.isoformat()}).status_code == 204
+    response = officer_client.get(URL, {"since": "yesterday"})
+    assert response.status_code == 400 and "since" in response.json()
+
+
+@pytest.mark.parametrize("who", ["anonymous", "vendor", "board"])
+def test_only_officers_may_export(client, board_member, who):
+    AgreementFactory(active=True)
+    if who == "vendor":
+        client.force_login(VendorUserFactory().user)
+    elif who == "board":
+        client.force_login(board_member)
+
+    assert client.get(URL).status_code in (401, 403)
