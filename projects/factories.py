@@ -179,6 +179,8 @@ class PerformanceFailureFactory(DjangoModelFactory):
     penalty_contracted = Decimal("20000.00")
     penalty_imposed = Decimal("10000.00")
     penalty_paid = Decimal("0.00")
+
+
 class AlertFactory(DjangoModelFactory):
     """A level-1 alert that failed to reach the project owner."""
 

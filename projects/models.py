@@ -644,6 +644,8 @@ class PerformanceFailure(models.Model):
                 errors["vendor"] = f"{self.vendor} is not a party to this milestone's agreement."
         if errors:
             raise ValidationError(errors)
+
+
 class AlertQuerySet(models.QuerySet):
     def unsent(self):
         """Alerts a scan should (re)try: never sent, or given up on by an earlier run."""
