@@ -1,4 +1,4 @@
-"""Domain errors raised by services. Admin actions show them; the API maps them to 400 / 409."""
+"""Domain errors raised by services. Admin actions show them; the API maps them to 400 / 409 / 412."""
 
 
 class DomainError(Exception):
@@ -24,6 +24,20 @@ class TransitionError(DomainError):
         super().__init__(message, field="status")
         self.current = current
         self.target = target
+
+
+class StaleVersion(DomainError):
+    """The caller's copy is out of date (someone changed the row since they read it): a 412 in the API."""
+
+    def __init__(self, obj, expected: int, current: int):
+        label = obj._meta.verbose_name
+        super().__init__(
+            f"The {label} '{obj}' changed since you read it (your version {expected}, now {current}); "
+            "read it again and retry.",
+            field="version",
+        )
+        self.expected = expected
+        self.current = current
 
 
 def full_clean_or_raise(instance):

@@ -3,9 +3,9 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Prefetch, Sum
 
-from .models import Agreement
+from .models import Agreement, CostShare, Vendor
 
 
 @dataclass(frozen=True)
@@ -40,3 +40,22 @@ def agreement_budget_vs_actual(agreement: Agreement) -> list[PartyBudget]:
             )
         )
     return rows
+
+
+def agreement_list(*, vendor: Vendor | None):
+    """Agreements a caller may read, with the cost shares it may see prefetched (``visible_shares``).
+
+    ``vendor=None`` is the agency's view: every agreement and every party's share. A vendor sees only the
+    agreements it is a party to, and only its own share of each: the other parties' terms are not its business.
+    """
+    shares = CostShare.objects.select_related("vendor")
+    agreements = Agreement.objects.select_related("authority")
+    if vendor is not None:
+        shares = shares.filter(vendor=vendor)
+        agreements = agreements.filter(pk__in=CostShare.objects.filter(vendor=vendor).values("agreement_id"))
+    return agreements.prefetch_related(Prefetch("cost_shares", queryset=shares, to_attr="visible_shares"))
+
+
+def vendor_profile(vendor_id: int) -> Vendor:
+    """A vendor with its contacts, for the partner API's ``me``."""
+    return Vendor.objects.prefetch_related("contacts").get(pk=vendor_id)

@@ -1,0 +1,28 @@
+"""Token authentication: knox tokens (stored hashed, expiring, revocable), refused for a suspended vendor."""
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
+from knox.auth import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed
+
+from procurement.models import Vendor, VendorUser
+
+
+class VendorTokenAuthentication(TokenAuthentication):
+    """``Authorization: Token <token>``. A suspended or debarred vendor's tokens stop working at once
+    (and work again if the vendor is reinstated before they expire)."""
+
+    def validate_user(self, auth_token):
+        user, token = super().validate_user(auth_token)
+        standing = VendorUser.objects.filter(user=user).values_list("vendor__status", flat=True).first()
+        if standing is not None and standing != Vendor.Status.ACTIVE:
+            raise AuthenticationFailed("This vendor's API access is suspended.")
+        return user, token
+
+
+class VendorTokenScheme(OpenApiAuthenticationExtension):
+    target_class = VendorTokenAuthentication
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")
