@@ -8,15 +8,28 @@ from .errors import ErrorSerializer
 
 ERROR_DESCRIPTIONS = {
     400: "Invalid input; `fields` names each field at fault.",
-    401: "No valid token or session (missing, wrong, expired or revoked token; suspended vendor).",
+    401: "Not authenticated: missing, wrong, expired or revoked token, suspended vendor, or wrong password.",
     403: "Authenticated, but this caller may not do this.",
     404: "No such object among those you may see (another vendor's object answers the same).",
     406: "The Accept header asks for a format other than JSON.",
+    413: "The uploaded file is larger than the limit.",
     409: "The action is not allowed in the object's current state; `current_status` says which.",
     412: "If-Match does not match the current ETag: someone changed the object since you read it.",
     415: "Unsupported request body format.",
     429: "Too many requests for this token; retry after the Retry-After seconds.",
 }
+
+
+# Request bodies that refuse fields they do not list (a vendor sending "status" must hear it was not stored).
+CLOSED_REQUEST_BODIES = ("PatchedDeliverableRequest",)
+
+
+def close_request_bodies(result, generator, request, public):
+    """drf-spectacular post-processing hook: say ``additionalProperties: false`` where the API enforces it."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for name in CLOSED_REQUEST_BODIES:
+        schemas[name]["additionalProperties"] = False
+    return result
 
 
 class PartnerAutoSchema(AutoSchema):
@@ -32,6 +45,7 @@ class PartnerAutoSchema(AutoSchema):
             codes |= {400, 404}  # a bad filter value; a page past the end
         action = getattr(view, "action", None)
         codes |= set(getattr(view, "action_error_codes", {}).get(action, ()))
+        codes |= set(getattr(view, "error_codes", ()))
         return codes
 
     def _get_response_bodies(self, direction="response"):

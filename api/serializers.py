@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.utils import timezone
 from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
 
 from procurement.models import Agreement, CostShare, Vendor, VendorContact
 from projects.models import Deliverable, Milestone, Project
@@ -17,7 +18,7 @@ class LoginSerializer(serializers.Serializer):
     def validate(self, attrs):
         user = authenticate(self.context["request"], username=attrs["username"], password=attrs["password"])
         if user is None:
-            raise serializers.ValidationError("Unknown username or wrong password.", code="authorization")
+            raise AuthenticationFailed("Unknown username or wrong password.")
         attrs["user"] = user
         return attrs
 
@@ -130,8 +131,8 @@ DELIVERABLE_WRITABLE = ("progress", "description", "evidence_url")
 
 
 class DeliverableSerializer(serializers.ModelSerializer):
-    """A deliverable as the vendor and officers see it. Only DELIVERABLE_WRITABLE can be PATCHed;
-    sending any other field is a 400 naming it, so nobody believes a change was stored when it was not."""
+    """A deliverable. Its responsible vendor may PATCH progress, description and evidence_url; any other field
+    is refused with a 400 naming it, so nobody believes a change was stored when it was not."""
 
     project = serializers.IntegerField(source="milestone.project_id", read_only=True)
     progress = serializers.IntegerField(min_value=0, max_value=100, required=False, help_text="Percent complete.")
@@ -170,10 +171,11 @@ class DeliverableSerializer(serializers.ModelSerializer):
 
 class EvidenceUploadSerializer(serializers.Serializer):
     file = serializers.FileField(
+        allow_empty_file=True,  # the service refuses it, with the other content checks (415)
         help_text=(
             f"The evidence document: {allowed_evidence_extensions()}, "
             f"at most {settings.PPP_EVIDENCE_MAX_BYTES:,} bytes."
-        )
+        ),
     )
 
 

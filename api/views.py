@@ -38,6 +38,11 @@ class LoginView(APIView):
     authentication_classes = []
     permission_classes = [AllowAny]
     throttle_classes = [LoginRateThrottle]
+    error_codes = (401, 403)  # wrong password; officer or suspended vendor
+
+    def get_authenticate_header(self, request):
+        # Wrong credentials are a 401 (DRF would turn it into a 403 for a view without authenticators).
+        return "Token"
 
     @extend_schema(
         request=serializers.LoginSerializer,
@@ -64,21 +69,25 @@ class LoginView(APIView):
 
 
 class LogoutView(APIView):
-    """Revoke the token this request is made with (``all=true`` in the query revokes every token you hold)."""
+    """Revoke the token this request is made with."""
 
     authentication_classes = [VendorTokenAuthentication]
 
-    @extend_schema(
-        request=None,
-        responses={204: None},
-        parameters=[OpenApiParameter("all", OpenApiTypes.BOOL, description="Revoke all your tokens.")],
-        summary="Revoke your token",
-    )
+    @extend_schema(request=None, responses={204: None}, summary="Revoke this token")
     def post(self, request):
-        if request.query_params.get("all") in ("true", "1"):
-            AuthToken.objects.filter(user=request.user).delete()
-        else:
-            request.auth.delete()
+        request.auth.delete()
+        user_logged_out.send(sender=request.user.__class__, request=request, user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(APIView):
+    """Revoke every token you hold (e.g. when one may have leaked)."""
+
+    authentication_classes = [VendorTokenAuthentication]
+
+    @extend_schema(request=None, responses={204: None}, summary="Revoke all your tokens")
+    def post(self, request):
+        AuthToken.objects.filter(user=request.user).delete()
         user_logged_out.send(sender=request.user.__class__, request=request, user=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -107,6 +116,7 @@ class ScopedViewSet(viewsets.GenericViewSet):
 
     selector = None
     permission_model = None
+    lookup_value_regex = r"\d+"
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no caller
@@ -204,8 +214,8 @@ class DeliverableViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixin
     vendor_actions = ("partial_update", "start", "submit", "evidence")
     officer_actions = ("accept", "reject")
     action_error_codes = {
-        "partial_update": (412,),
-        "evidence": (412,),
+        "partial_update": (409, 412),
+        "evidence": (409, 412, 413),
         "start": (409, 412),
         "submit": (409, 412),
         "accept": (409, 412),

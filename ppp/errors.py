@@ -14,15 +14,22 @@ class RuleViolation(DomainError):
     """The input breaks a rule (shares over 100 %, debarred vendor, ...): a 400 in the API."""
 
 
-class TransitionError(DomainError):
+class StateConflict(DomainError):
+    """The object's current state does not allow the change (e.g. editing a submitted deliverable): a 409."""
+
+    def __init__(self, message: str, *, current: str):
+        super().__init__(message, field="status")
+        self.current = current
+
+
+class TransitionError(StateConflict):
     """A state change that is not allowed from the current state: a 409 in the API."""
 
     def __init__(self, obj, current: str, target: str, reason: str = ""):
         label = obj._meta.verbose_name
         message = f"Cannot move {label} '{obj}' from '{current}' to '{target}'"
         message += f": {reason}." if reason else "."
-        super().__init__(message, field="status")
-        self.current = current
+        super().__init__(message, current=current)
         self.target = target
 
 

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from ppp.errors import RuleViolation, StaleVersion, TransitionError
+from ppp.errors import RuleViolation, StaleVersion, StateConflict, TransitionError
 
 from .models import Deliverable, Milestone
 from .validators import validate_evidence_file
@@ -182,17 +182,17 @@ def deliverable_update(
     """Record the vendor's progress report: any of progress, description, evidence URL and evidence file.
 
     Saves only the fields in ``changes`` (so two reports touching different fields both survive) and
-    bumps the version. Raises RuleViolation naming the field for bad values or a frozen deliverable.
+    bumps the version. Raises RuleViolation naming the field for a bad value, StateConflict once submitted.
     """
     unknown = sorted(set(changes) - set(VENDOR_EDITABLE_FIELDS))
     if unknown:
         raise RuleViolation(f"'{unknown[0]}' is not something a vendor reports.", field=unknown[0])
     deliverable = _lock_deliverable(deliverable_id, expected_version)
     if deliverable.status not in EDITABLE_STATUSES:
-        raise RuleViolation(
+        raise StateConflict(
             f"Deliverable '{deliverable}' is {deliverable.get_status_display().lower()}; "
             "it can be changed only before submission or after a rejection.",
-            field="status",
+            current=deliverable.status,
         )
     for name, value in changes.items():
         if name == "evidence_file":

@@ -23,22 +23,31 @@ EVIDENCE_TYPES: dict[str, tuple[bytes, ...] | None] = {
 }
 
 
+class EvidenceTooLarge(RuleViolation):
+    """The upload is over PPP_EVIDENCE_MAX_BYTES."""
+
+
+class EvidenceTypeRefused(RuleViolation):
+    """The upload is empty, of a type not on the allow-list, or not what its extension claims."""
+
+
 def allowed_evidence_extensions() -> str:
     return ", ".join(sorted(EVIDENCE_TYPES))
 
 
 def validate_evidence_file(upload) -> None:
-    """Raise RuleViolation(field="evidence_file") unless ``upload`` is an allowed type within the size limit."""
+    """Raise EvidenceTooLarge or EvidenceTypeRefused (field "evidence_file") unless ``upload`` is an allowed
+    type within the size limit."""
     limit = settings.PPP_EVIDENCE_MAX_BYTES
     if upload.size > limit:
-        raise RuleViolation(
+        raise EvidenceTooLarge(
             f"The file is {upload.size:,} bytes; evidence files may be at most {limit:,} bytes.", field="evidence_file"
         )
     if not upload.size:
-        raise RuleViolation("The file is empty.", field="evidence_file")
+        raise EvidenceTypeRefused("The file is empty.", field="evidence_file")
     extension = os.path.splitext(upload.name or "")[1].lower()
     if extension not in EVIDENCE_TYPES:
-        raise RuleViolation(
+        raise EvidenceTypeRefused(
             f"Files of type '{extension or 'without extension'}' are not accepted as evidence; "
             f"use one of {allowed_evidence_extensions()}.",
             field="evidence_file",
@@ -50,4 +59,4 @@ def validate_evidence_file(upload) -> None:
     # Plain text has no signature; a NUL byte is the cheap tell of a binary file renamed .txt/.csv.
     looks_right = b"\x00" not in head if signatures is None else head.startswith(signatures)
     if not looks_right:
-        raise RuleViolation(f"The file's content is not a {extension} file.", field="evidence_file")
+        raise EvidenceTypeRefused(f"The file's content is not a {extension} file.", field="evidence_file")

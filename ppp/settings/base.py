@@ -205,6 +205,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.close_request_bodies"],
     "ENUM_NAME_OVERRIDES": {
         "DeliverableStatusEnum": "projects.models.Deliverable.Status",
         "MilestoneStatusEnum": "projects.models.Milestone.Status",

@@ -99,8 +99,8 @@ def test_malformed_bodies_are_a_400(client_a, vendor_a, raw, content_type):
 def test_a_submitted_deliverable_is_frozen_until_reviewed(client_a, vendor_a):
     response = client_a.patch(_url(vendor_a.submitted), {"progress": 10})
 
-    assert response.status_code == 400
-    assert "status" in response.json()["fields"]
+    assert response.status_code == 409
+    assert response.json()["current_status"] == "submitted"
     assert Deliverable.objects.get(pk=vendor_a.submitted.pk).progress == 100
 
 
@@ -195,10 +195,10 @@ def test_evidence_outside_the_allow_list_is_refused(client_a, vendor_a, name, co
         _url(vendor_a.deliverable, "evidence"), {"file": _upload(name, content)}, format="multipart"
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 415
     fields = response.json()["fields"]
-    assert list(fields) in (["evidence_file"], ["file"])
-    assert message in " ".join(next(iter(fields.values())))
+    assert list(fields) == ["evidence_file"]
+    assert message in fields["evidence_file"][0]
     assert not Deliverable.objects.get(pk=vendor_a.deliverable.pk).evidence_file
 
 
@@ -211,7 +211,7 @@ def test_evidence_over_the_size_limit_is_refused(client_a, vendor_a, settings):
         format="multipart",
     )
 
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert "at most 1,024 bytes" in response.json()["fields"]["evidence_file"][0]
 
 
@@ -220,3 +220,10 @@ def test_evidence_must_be_sent_as_a_file(client_a, vendor_a):
 
     assert response.status_code == 415
     assert response.json()["code"] == "unsupported_media_type"
+
+
+def test_unknown_fields_are_refused_too(client_a, vendor_a):
+    response = client_a.patch(_url(vendor_a.deliverable), {"progres": 50})
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["progres"]

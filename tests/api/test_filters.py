@@ -78,6 +78,9 @@ def test_deliverables_by_milestone_project_and_status(client_a, vendor_a):
         ("/api/v1/milestones/?status=late", "status"),
         ("/api/v1/milestones/?project=abc", "project"),
         ("/api/v1/deliverables/?status=done", "status"),
+        ("/api/v1/milestones/?due_date_before=", "due_date"),
+        ("/api/v1/deliverables/?project=", "project"),
+        ("/api/v1/deliverables/?status=", "status"),
     ],
 )
 def test_a_bad_filter_value_is_a_400_naming_it(client_a, vendor_a, query, field):
@@ -100,20 +103,43 @@ def test_ordering(client_a, vendor_a):
     ]
 
 
-def test_pages_are_capped(client_a, vendor_a):
+def test_pages_and_their_size(client_a, vendor_a):
     DeliverableFactory.create_batch(3, milestone=vendor_a.milestone)
 
     first = client_a.get("/api/v1/deliverables/?page_size=2").json()
-    capped = client_a.get("/api/v1/deliverables/?page_size=100000").json()
+    largest = client_a.get("/api/v1/deliverables/?page_size=200").json()
 
     assert first["count"] == 5
     assert len(first["results"]) == 2
     assert first["next"].endswith("page=2&page_size=2")
-    assert len(capped["results"]) == 5
+    assert len(largest["results"]) == 5
 
 
 def test_a_page_past_the_end_is_a_404(client_a, vendor_a):
     response = client_a.get("/api/v1/deliverables/?page=9")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize("page_size", ["0", "-3", "ten", "1.5", "", "201"])
+def test_a_bad_page_size_is_a_400(client_a, vendor_a, page_size):
+    response = client_a.get(f"/api/v1/deliverables/?page_size={page_size}")
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["page_size"]
+
+
+@pytest.mark.parametrize("value", ["1e308", "-1.7976931348623157e+308", "99999999999999999999", "0", "1.5"])
+def test_ids_out_of_range_are_a_400_not_a_database_error(client_a, vendor_a, value):
+    response = client_a.get(f"/api/v1/projects/?agreement={value}")
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["agreement"]
+
+
+def test_an_unknown_api_path_is_a_json_404(client_a):
+    response = client_a.get("/api/v1/deliverables/abc/")
 
     assert response.status_code == 404
     assert response.json()["code"] == "not_found"
