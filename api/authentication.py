@@ -14,9 +14,10 @@ class VendorTokenAuthentication(TokenAuthentication):
 
     def validate_user(self, auth_token):
         user, token = super().validate_user(auth_token)
-        standing = VendorUser.objects.filter(user=user).values_list("vendor__status", flat=True).first()
-        if standing is not None and standing != Vendor.Status.ACTIVE:
+        membership = VendorUser.objects.select_related("vendor").filter(user=user).first()
+        if membership is not None and membership.vendor.status != Vendor.Status.ACTIVE:
             raise AuthenticationFailed("This vendor's API access is suspended.")
+        user.vendor_membership_checked = membership  # spares api.permissions.caller_of a second look-up
         return user, token
 
 

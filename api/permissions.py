@@ -26,7 +26,10 @@ def caller_of(request) -> Caller:
     if cached is not None:
         return cached
     user = request.user
-    membership = VendorUser.objects.select_related("vendor").filter(user=user).first()
+    if hasattr(user, "vendor_membership_checked"):  # token callers: looked up by the authentication
+        membership = user.vendor_membership_checked
+    else:
+        membership = VendorUser.objects.select_related("vendor").filter(user=user).first()
     if membership is not None:
         caller = Caller(vendor=membership.vendor, is_officer=False)
     else:

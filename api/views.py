@@ -4,6 +4,8 @@ serialize. Querysets come from the selectors, already cut down to what the calle
 import re
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out
+from django.db.models import Q
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from knox.models import AuthToken
@@ -61,7 +63,8 @@ class LoginView(APIView):
             raise PermissionDenied("API tokens are for vendor users; officers sign in to the admin.")
         refuse_unless_vendor_in_good_standing(caller.vendor)
         limit = knox_settings.TOKEN_LIMIT_PER_USER
-        if limit is not None and AuthToken.objects.filter(user=user).count() >= limit:
+        live = AuthToken.objects.filter(user=user).filter(Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()))
+        if limit is not None and live.count() >= limit:
             raise PermissionDenied(f"You already hold {limit} tokens; log out (revoke) some first.")
         instance, token = AuthToken.objects.create(user=user, expiry=knox_settings.TOKEN_TTL)
         user_logged_in.send(sender=user.__class__, request=request, user=user)
@@ -122,6 +125,12 @@ class ScopedViewSet(viewsets.GenericViewSet):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no caller
             return self.permission_model.objects.none()
         return type(self).selector(vendor=caller_of(self.request).vendor)
+
+    def options(self, request, *args, **kwargs):
+        # OPTIONS on a detail URL says nothing about an object the caller may not see: 404 like every method.
+        if self.lookup_field in kwargs:
+            self.get_object()
+        return super().options(request, *args, **kwargs)
 
 
 class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):

@@ -194,6 +194,8 @@ def deliverable_update(
             "it can be changed only before submission or after a rejection.",
             current=deliverable.status,
         )
+    if not changes:
+        return deliverable  # nothing reported: no new version, no history row
     for name, value in changes.items():
         if name == "evidence_file":
             validate_evidence_file(value)

@@ -125,6 +125,17 @@ def test_logout_all_revokes_every_token(vendor_a):
     assert not AuthToken.objects.filter(user=vendor_a.user).exists()
 
 
+def test_a_user_holds_a_limited_number_of_live_tokens(vendor_a, settings):
+    for _ in range(10):
+        AuthToken.objects.create(user=vendor_a.user)
+    AuthToken.objects.create(user=vendor_a.user, expiry=datetime.timedelta(seconds=-1))  # expired: not counted
+
+    response = APIClient().post(LOGIN, {"username": vendor_a.user.username, "password": DEMO_PASSWORD})
+
+    assert response.status_code == 403
+    assert "10 tokens" in response.json()["detail"]
+
+
 def test_a_revoked_token_stops_working(vendor_a, client_a):
     AuthToken.objects.filter(user=vendor_a.user).delete()  # what "delete" in the admin does
 

@@ -227,3 +227,11 @@ def test_unknown_fields_are_refused_too(client_a, vendor_a):
 
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["progres"]
+
+
+def test_an_empty_patch_changes_nothing(client_a, vendor_a):
+    response = client_a.patch(_url(vendor_a.deliverable), {})
+
+    assert response.status_code == 200
+    assert response["ETag"] == '"v1"'
+    assert vendor_a.deliverable.history.count() == 1

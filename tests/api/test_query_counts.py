@@ -24,6 +24,11 @@ def _add_rows(world, resource: str, count: int) -> None:
         DeliverableFactory.create_batch(count, milestone=world.milestone)
 
 
+# Vendor token: token, the user's other tokens (expiry clean-up), vendor membership, count, page
+# (+ the visible cost shares for agreements). Officer session: session, user, membership, two permission reads.
+EXPECTED_QUERIES = {"vendor": 5, "officer": 7}
+
+
 def _list(client, resource):
     with CaptureQueriesContext(connection) as queries:
         response = client.get(f"/api/v1/{resource}/?page_size=100")
@@ -38,6 +43,7 @@ def test_list_queries_do_not_grow_with_rows(request, vendor_a, resource, caller,
     _add_rows(vendor_a, resource, 5 - _list(client, resource)[0])
     rows, queries_at_5 = _list(client, resource)
     assert rows == 5
+    assert queries_at_5 == EXPECTED_QUERIES[caller] + (resource == "agreements")
 
     _add_rows(vendor_a, resource, 45)
 

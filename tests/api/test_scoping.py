@@ -181,6 +181,20 @@ def test_staff_without_view_permission_read_nothing(db, vendor_a):
     assert client.get(f"/api/v1/deliverables/{vendor_a.deliverable.pk}/").status_code == 403
 
 
+@pytest.mark.parametrize("resource", ["agreements", "projects", "milestones", "deliverables"])
+def test_options_on_another_vendors_object_is_a_404_too(client_a, vendor_a, vendor_b, resource):
+    ids = {
+        "agreements": (vendor_a.project.agreement_id, vendor_b.project.agreement_id),
+        "projects": (vendor_a.project.pk, vendor_b.project.pk),
+        "milestones": (vendor_a.milestone.pk, vendor_b.milestone.pk),
+        "deliverables": (vendor_a.deliverable.pk, vendor_b.deliverable.pk),
+    }[resource]
+
+    assert client_a.options(f"/api/v1/{resource}/{ids[0]}/").status_code == 200
+    assert client_a.options(f"/api/v1/{resource}/{ids[1]}/").status_code == 404
+    assert client_a.head(f"/api/v1/{resource}/{ids[1]}/").status_code == 404
+
+
 @pytest.mark.parametrize("method", ["put", "delete"])
 def test_replacing_or_deleting_is_not_offered(client_a, vendor_a, method):
     before = _snapshot()
