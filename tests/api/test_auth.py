@@ -224,3 +224,19 @@ def test_the_admin_issues_tokens_to_vendor_users_only(officer_client, officer):
     assert response.status_code == 200  # the form again, with the error
     assert "issued to vendor users only" in response.content.decode()
     assert not AuthToken.objects.exists()
+
+
+def test_officers_see_and_revoke_tokens_in_the_admin_but_board_members_do_not(officer_client, vendor_a):
+    from django.test import Client
+
+    from ppp.factories import BoardMemberFactory
+
+    token = AuthToken.objects.create(user=vendor_a.user)[0]
+    board = Client()
+    board.force_login(BoardMemberFactory())
+
+    assert officer_client.get(reverse("admin:knox_authtoken_changelist")).status_code == 200
+    assert board.get(reverse("admin:knox_authtoken_changelist")).status_code == 403
+    response = officer_client.post(reverse("admin:knox_authtoken_delete", args=[token.pk]), {"post": "yes"})
+    assert response.status_code == 302
+    assert not AuthToken.objects.exists()
