@@ -1,13 +1,26 @@
-"""The partner API under /api/v1/ (resources arrive with the partner-API issue)."""
+"""The partner API under /api/v1/ (see api/views.py; OpenAPI at schema/, interactive docs at docs/)."""
 
 from django.urls import path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
+from . import views
 from .ocds import OCDSReleasePackageView
 
-router = DefaultRouter()
+router = DefaultRouter(trailing_slash=True)
+router.include_root_view = False
+router.register("agreements", views.AgreementViewSet, basename="agreement")
+router.register("projects", views.ProjectViewSet, basename="project")
+router.register("milestones", views.MilestoneViewSet, basename="milestone")
+router.register("deliverables", views.DeliverableViewSet, basename="deliverable")
 
 urlpatterns = [
+    path("auth/login/", views.LoginView.as_view(), name="api-login"),
+    path("auth/logout/", views.LogoutView.as_view(), name="api-logout"),
+    path("auth/logout-all/", views.LogoutAllView.as_view(), name="api-logout-all"),
+    path("me/", views.MeView.as_view(), name="api-me"),
     path("ocds/releases/", OCDSReleasePackageView.as_view(), name="ocds-releases"),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     *router.urls,
 ]

@@ -1,4 +1,4 @@
-"""Domain errors raised by services. Admin actions show them; the API maps them to 400 / 409."""
+"""Domain errors raised by services. Admin actions show them; the API maps them to 400 / 409 / 412."""
 
 
 class DomainError(Exception):
@@ -14,16 +14,37 @@ class RuleViolation(DomainError):
     """The input breaks a rule (shares over 100 %, debarred vendor, ...): a 400 in the API."""
 
 
-class TransitionError(DomainError):
+class StateConflict(DomainError):
+    """The object's current state does not allow the change (e.g. editing a submitted deliverable): a 409."""
+
+    def __init__(self, message: str, *, current: str):
+        super().__init__(message, field="status")
+        self.current = current
+
+
+class TransitionError(StateConflict):
     """A state change that is not allowed from the current state: a 409 in the API."""
 
     def __init__(self, obj, current: str, target: str, reason: str = ""):
         label = obj._meta.verbose_name
         message = f"Cannot move {label} '{obj}' from '{current}' to '{target}'"
         message += f": {reason}." if reason else "."
-        super().__init__(message, field="status")
-        self.current = current
+        super().__init__(message, current=current)
         self.target = target
+
+
+class StaleVersion(DomainError):
+    """The caller's copy is out of date (someone changed the row since they read it): a 412 in the API."""
+
+    def __init__(self, obj, expected: int, current: int):
+        label = obj._meta.verbose_name
+        super().__init__(
+            f"The {label} '{obj}' changed since you read it (your version {expected}, now {current}); "
+            "read it again and retry.",
+            field="version",
+        )
+        self.expected = expected
+        self.current = current
 
 
 def full_clean_or_raise(instance):

@@ -6,6 +6,8 @@ OFFICERS = "Procurement officers"
 BOARD = "Project board"
 # Apps whose models officers manage in full and boards may view.
 DOMAIN_APPS = ("procurement", "projects")
+# Apps officers manage but boards do not see (partner-API tokens).
+OFFICER_ONLY_APPS = ("knox",)
 # Models officers only look up (owner / board member pickers in the admin).
 OFFICER_VIEW_ONLY = (("auth", "user"),)
 
@@ -24,6 +26,7 @@ def sync_role_groups(apps, schema_editor=None):
 
     officers, _ = Group.objects.get_or_create(name=OFFICERS)
     officers.permissions.add(*domain)
+    officers.permissions.add(*Permission.objects.filter(content_type__app_label__in=OFFICER_ONLY_APPS))
     for app_label, model in OFFICER_VIEW_ONLY:
         officers.permissions.add(
             *Permission.objects.filter(

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Prefetch, Q, Sum
 
 from .models import Agreement, Amendment, AmendmentShareChange, CostShare, Expenditure, Vendor
 
@@ -60,3 +60,22 @@ def amendments_for_vendor(vendor: Vendor):
     party_to = Agreement.objects.for_vendor(vendor).values("pk")
     touching = AmendmentShareChange.objects.filter(vendor=vendor).values("amendment_id")
     return Amendment.objects.filter(Q(agreement__in=party_to) | Q(pk__in=touching)).with_details()
+
+
+def agreement_list(*, vendor: Vendor | None):
+    """Agreements a caller may read, with the cost shares it may see prefetched (``visible_shares``).
+
+    ``vendor=None`` is the agency's view: every agreement and every party's share. A vendor sees only the
+    agreements it is a party to, and only its own share of each: the other parties' terms are not its business.
+    """
+    shares = CostShare.objects.select_related("vendor")
+    agreements = Agreement.objects.select_related("authority")
+    if vendor is not None:
+        shares = shares.filter(vendor=vendor)
+        agreements = agreements.filter(pk__in=CostShare.objects.filter(vendor=vendor).values("agreement_id"))
+    return agreements.prefetch_related(Prefetch("cost_shares", queryset=shares, to_attr="visible_shares"))
+
+
+def vendor_profile(vendor_id: int) -> Vendor:
+    """A vendor with its contacts, for the partner API's ``me``."""
+    return Vendor.objects.prefetch_related("contacts").get(pk=vendor_id)

@@ -1,5 +1,5 @@
-"""Composed reads for project boards (who sees which project, a project's milestone report) and for
-governance (the risk register and KPIs, for the admin, the board report and the partner API).
+"""Composed reads for project boards (who sees which project, a project's milestone report), for
+governance (the risk register and KPIs) and for the partner API (what each caller may read).
 
 The board pages, the CSV export and the PDF reports all read through ``project_report`` so the three
 agree on every status, count and amount.
@@ -14,7 +14,7 @@ from django.db.models import Avg, Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from procurement.models import Agreement, Vendor
+from procurement.models import Agreement, CostShare, Vendor
 from procurement.selectors import PartyBudget, agreements_budget_vs_actual
 
 from .models import KPI, Deliverable, Milestone, Project, Risk
@@ -278,3 +278,31 @@ def risks_for_vendor(vendor: Vendor) -> QuerySet[Risk]:
 def project_kpis(project: Project) -> QuerySet[KPI]:
     """The project's KPIs with their latest and previous values annotated (one query), for on-target and trend."""
     return project.kpis.with_latest().order_by("name")
+
+
+# --- Partner API ---------------------------------------------------------------------------------
+# ``vendor=None`` is the agency's view (officers read everything); a vendor sees the projects of the
+# agreements it is a party to, the milestones it is responsible for or delivers to, and its own
+# deliverables. Anything outside these querysets answers 404, exactly like a missing row.
+
+
+def project_list(*, vendor: Vendor | None):
+    projects = Project.objects.all()
+    if vendor is not None:
+        projects = projects.filter(agreement__in=CostShare.objects.filter(vendor=vendor).values("agreement_id"))
+    return projects
+
+
+def milestone_list(*, vendor: Vendor | None):
+    milestones = Milestone.objects.all()
+    if vendor is not None:
+        delivers_to = Deliverable.objects.filter(responsible_vendor=vendor).values("milestone_id")
+        milestones = milestones.filter(Q(responsible_vendor=vendor) | Q(pk__in=delivers_to))
+    return milestones
+
+
+def deliverable_list(*, vendor: Vendor | None):
+    deliverables = Deliverable.objects.select_related("milestone")
+    if vendor is not None:
+        deliverables = deliverables.filter(responsible_vendor=vendor)
+    return deliverables

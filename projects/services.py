@@ -7,13 +7,17 @@ locked first, always, so two reviewers cannot deadlock.
 """
 
 import datetime
+from collections.abc import Mapping
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
-from ppp.errors import RuleViolation, TransitionError
+from ppp.errors import RuleViolation, StaleVersion, StateConflict, TransitionError
 
 from .models import Deliverable, GateDecision, Milestone, Project
+from .validators import validate_evidence_file
 
 
 def _save(instance, by, fields):
@@ -86,6 +90,22 @@ def milestone_reschedule(*, milestone_id: int, due_date: datetime.date, by=None)
 # --- Deliverables ----------------------------------------------------------------------------
 
 
+def _lock_deliverable(deliverable_id: int, expected_version: int | None = None) -> Deliverable:
+    """Lock a deliverable for a write; call inside ``transaction.atomic``.
+
+    With ``expected_version`` (the version the caller last read), a conditional
+    ``UPDATE … WHERE version = v`` takes the write lock and checks the version in one statement, so of two
+    writers holding the same version exactly one goes on, on PostgreSQL and SQLite alike; the other gets
+    StaleVersion and nothing changes.
+    """
+    if expected_version is not None:
+        matched = Deliverable.objects.filter(pk=deliverable_id, version=expected_version).update(version=F("version"))
+        if not matched:
+            current = Deliverable.objects.get(pk=deliverable_id)  # DoesNotExist when it is gone
+            raise StaleVersion(current, expected_version, current.version)
+    return Deliverable.objects.select_for_update().get(pk=deliverable_id)
+
+
 def _deliverable_move(deliverable: Deliverable, target: str, by, fields=(), *, reason: str = ""):
     if not deliverable.can_move_to(target):
         raise TransitionError(deliverable, deliverable.status, target, reason)
@@ -96,9 +116,9 @@ def _deliverable_move(deliverable: Deliverable, target: str, by, fields=(), *, r
 
 
 @transaction.atomic
-def deliverable_start(*, deliverable_id: int, by=None) -> Deliverable:
+def deliverable_start(*, deliverable_id: int, by=None, expected_version: int | None = None) -> Deliverable:
     """Start (or, after a rejection, resume) work; a planned milestone becomes in progress with it."""
-    deliverable = Deliverable.objects.select_for_update().get(pk=deliverable_id)
+    deliverable = _lock_deliverable(deliverable_id, expected_version)
     _deliverable_move(deliverable, Deliverable.Status.IN_PROGRESS, by)
     milestone = Milestone.objects.select_for_update().get(pk=deliverable.milestone_id)
     if milestone.status == Milestone.Status.PLANNED:
@@ -107,17 +127,19 @@ def deliverable_start(*, deliverable_id: int, by=None) -> Deliverable:
 
 
 @transaction.atomic
-def deliverable_submit(*, deliverable_id: int, by=None) -> Deliverable:
+def deliverable_submit(*, deliverable_id: int, by=None, expected_version: int | None = None) -> Deliverable:
     """Hand a deliverable in for review."""
-    deliverable = Deliverable.objects.select_for_update().get(pk=deliverable_id)
+    deliverable = _lock_deliverable(deliverable_id, expected_version)
     deliverable.submitted_at = timezone.now()
     return _deliverable_move(deliverable, Deliverable.Status.SUBMITTED, by, ["submitted_at"])
 
 
 @transaction.atomic
-def deliverable_accept(*, deliverable_id: int, reviewer, comment: str = "") -> Deliverable:
+def deliverable_accept(
+    *, deliverable_id: int, reviewer, comment: str = "", expected_version: int | None = None
+) -> Deliverable:
     """Accept a submitted deliverable; accepting the milestone's last open one achieves the milestone."""
-    deliverable = Deliverable.objects.select_for_update().get(pk=deliverable_id)
+    deliverable = _lock_deliverable(deliverable_id, expected_version)
     deliverable.reviewed_at = timezone.now()
     deliverable.reviewer = reviewer
     deliverable.review_comment = comment
@@ -132,11 +154,13 @@ def deliverable_accept(*, deliverable_id: int, reviewer, comment: str = "") -> D
 
 
 @transaction.atomic
-def deliverable_reject(*, deliverable_id: int, reviewer, comment: str) -> Deliverable:
+def deliverable_reject(
+    *, deliverable_id: int, reviewer, comment: str, expected_version: int | None = None
+) -> Deliverable:
     """Send a submitted deliverable back; the vendor must be told why."""
     if not (comment or "").strip():
         raise RuleViolation("A comment is required to reject a deliverable.", field="comment")
-    deliverable = Deliverable.objects.select_for_update().get(pk=deliverable_id)
+    deliverable = _lock_deliverable(deliverable_id, expected_version)
     deliverable.reviewed_at = timezone.now()
     deliverable.reviewer = reviewer
     deliverable.review_comment = comment.strip()
@@ -205,3 +229,43 @@ def project_change_phase(
     project._history_user = by
     project.save(update_fields=["phase"])
     return decision
+
+
+# What the responsible vendor reports on its own; status, review and money stay with the agency.
+VENDOR_EDITABLE_FIELDS = ("progress", "description", "evidence_url", "evidence_file")
+# Under review (submitted) or done (accepted), the work is frozen until the reviewer sends it back.
+EDITABLE_STATUSES = (Deliverable.Status.NOT_STARTED, Deliverable.Status.IN_PROGRESS, Deliverable.Status.REJECTED)
+
+
+@transaction.atomic
+def deliverable_update(
+    *, deliverable_id: int, by, changes: Mapping[str, object], expected_version: int | None = None
+) -> Deliverable:
+    """Record the vendor's progress report: any of progress, description, evidence URL and evidence file.
+
+    Saves only the fields in ``changes`` (so two reports touching different fields both survive) and
+    bumps the version. Raises RuleViolation naming the field for a bad value, StateConflict once submitted.
+    """
+    unknown = sorted(set(changes) - set(VENDOR_EDITABLE_FIELDS))
+    if unknown:
+        raise RuleViolation(f"'{unknown[0]}' is not something a vendor reports.", field=unknown[0])
+    deliverable = _lock_deliverable(deliverable_id, expected_version)
+    if deliverable.status not in EDITABLE_STATUSES:
+        raise StateConflict(
+            f"Deliverable '{deliverable}' is {deliverable.get_status_display().lower()}; "
+            "it can be changed only before submission or after a rejection.",
+            current=deliverable.status,
+        )
+    if not changes:
+        return deliverable  # nothing reported: no new version, no history row
+    for name, value in changes.items():
+        if name == "evidence_file":
+            validate_evidence_file(value)
+        else:
+            try:
+                value = Deliverable._meta.get_field(name).clean(value, deliverable)
+            except ValidationError as exc:
+                raise RuleViolation(" ".join(exc.messages), field=name) from exc
+        setattr(deliverable, name, value)
+    deliverable.version += 1
+    return _save(deliverable, by, [*changes, "version"])

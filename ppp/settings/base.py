@@ -5,6 +5,7 @@ file-system Celery broker, both under the git-ignored ``var/`` folder. Productio
 ``DJANGO_DEBUG=false``, a real ``DJANGO_SECRET_KEY`` and PostgreSQL / Redis URLs.
 """
 
+import datetime
 from pathlib import Path
 
 import environ
@@ -38,7 +39,10 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "knox",
     "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "simple_history",
     "procurement",
     "projects",
@@ -181,14 +185,71 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-# --- REST API --------------------------------------------------------------------------------
+# --- REST API (partner API under /api/v1/, see api/) ------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # Vendors' systems: hashed, expiring, revocable tokens (refused once the vendor is suspended).
+        "api.authentication.VendorTokenAuthentication",
+        # Officers already logged in to the admin.
         "rest_framework.authentication.SessionAuthentication",
     ],
-    # Every endpoint requires an authenticated caller unless it says otherwise.
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Every endpoint requires an authenticated caller with a role; only login and the docs open up.
+    "DEFAULT_PERMISSION_CLASSES": ["api.permissions.PartnerAccess"],
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.PagePagination",
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_SCHEMA_CLASS": "api.schema.PartnerAutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        # Per token (per user for session callers). Generous for integrations, a brake on runaway scripts.
+        "token": env.str("PPP_API_RATE", default="1200/hour"),
+        # Password attempts on /api/v1/auth/login/, per client address.
+        "login": env.str("PPP_API_LOGIN_RATE", default="10/minute"),
+    },
+    "NUM_PROXIES": env.int("PPP_NUM_PROXIES", default=None),
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+# Throttle counters live in the cache: use a shared one (redis://…) when running several web processes.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+
+REST_KNOX = {
+    # Vendors' integrations get tokens that expire; officers revoke them earlier in the admin.
+    "TOKEN_TTL": datetime.timedelta(days=env.int("PPP_API_TOKEN_TTL_DAYS", default=30)),
+    "TOKEN_LIMIT_PER_USER": env.int("PPP_API_TOKENS_PER_USER", default=10),
+    "AUTO_REFRESH": False,
+}
+
+# Evidence files vendors upload through the API.
+PPP_EVIDENCE_MAX_BYTES = env.int("PPP_EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "ppp-tracker partner API",
+    "DESCRIPTION": (
+        "Vendors read their agreements, projects, milestones and deliverables, report progress and submit "
+        "deliverables for review. Authenticate with `Authorization: Token <token>` (POST /api/v1/auth/login/ "
+        "or ask your procurement officer). Detail responses carry an `ETag`; send it back as `If-Match` on "
+        "writes to be told (412) when someone changed the deliverable in the meantime."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.schema.close_request_bodies"],
+    "ENUM_NAME_OVERRIDES": {
+        "DeliverableStatusEnum": "projects.models.Deliverable.Status",
+        "MilestoneStatusEnum": "projects.models.Milestone.Status",
+        "AgreementStatusEnum": "procurement.models.Agreement.Status",
+        "VendorStatusEnum": "procurement.models.Vendor.Status",
+    },
 }
 
 # --- Security (all on when DEBUG is off; `manage.py check --deploy` stays quiet) -------------

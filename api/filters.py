@@ -1,0 +1,90 @@
+"""Query filters for the list endpoints. Ids are plain numbers: filtering by an object you cannot see
+simply finds nothing, and tells nothing about whether it exists."""
+
+import django_filters
+from django import forms
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+
+from procurement.models import Agreement
+from projects.models import Deliverable, Milestone, Project
+
+MAX_ID = 2**63 - 1  # the largest primary key the database holds
+
+
+@extend_schema_field({"type": "integer", "minimum": 1, "maximum": MAX_ID})
+class IdFilter(django_filters.NumberFilter):
+    """An object id: a whole number in the database's range (so 1e308 is a 400, not a database error)."""
+
+    field_class = forms.IntegerField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_ID)
+        super().__init__(*args, **kwargs)
+
+
+class StrictFilterSet(django_filters.FilterSet):
+    """A parameter sent empty (``?project=``) is a 400, not silently "no filter" as in an HTML form."""
+
+    RANGE_SUFFIXES = ("_after", "_before")
+
+    def is_valid(self):
+        super().is_valid()
+        for param in self.data:
+            name = param
+            for suffix in self.RANGE_SUFFIXES:
+                if param.endswith(suffix) and param.removesuffix(suffix) in self.filters:
+                    name = param.removesuffix(suffix)
+            if name in self.filters and "" in self.data.getlist(param) and name in self.form.fields:
+                self.form.add_error(name, f"{param} is empty; give a value or leave it out.")
+        return not self.form.errors
+
+
+class AgreementFilter(StrictFilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=Agreement.Status.choices)
+
+    class Meta:
+        model = Agreement
+        fields = ["status"]
+
+
+class ProjectFilter(StrictFilterSet):
+    agreement = IdFilter(field_name="agreement_id")
+    phase = django_filters.MultipleChoiceFilter(choices=Project.Phase.choices)
+    delivery_method = django_filters.ChoiceFilter(choices=Project.DeliveryMethod.choices)
+
+    class Meta:
+        model = Project
+        fields = ["agreement", "phase", "delivery_method"]
+
+
+class MilestoneFilter(StrictFilterSet):
+    project = IdFilter(field_name="project_id")
+    iteration = IdFilter(field_name="iteration_id")
+    status = django_filters.MultipleChoiceFilter(choices=Milestone.Status.choices)
+    # A choice, not a BooleanFilter: that one reads "perhaps" as "no filter" instead of refusing it.
+    overdue = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_overdue",
+        label="true: open and past the due date (due today is not late); false: all the others.",
+    )
+    due_date = django_filters.DateFromToRangeFilter(label="Due date range: due_date_after / due_date_before.")
+
+    class Meta:
+        model = Milestone
+        fields = ["project", "iteration", "status", "overdue", "due_date"]
+
+    def filter_overdue(self, queryset, name, value):
+        overdue = Milestone.objects.overdue(on=timezone.localdate()).values("pk")
+        return queryset.filter(pk__in=overdue) if value == "true" else queryset.exclude(pk__in=overdue)
+
+
+class DeliverableFilter(StrictFilterSet):
+    milestone = IdFilter(field_name="milestone_id")
+    project = IdFilter(field_name="milestone__project_id")
+    status = django_filters.MultipleChoiceFilter(choices=Deliverable.Status.choices)
+
+    class Meta:
+        model = Deliverable
+        fields = ["milestone", "project", "status"]

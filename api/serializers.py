@@ -1,0 +1,187 @@
+"""What the partner API shows and accepts. Reads only: every write goes through a service."""
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.exceptions import AuthenticationFailed
+
+from procurement.models import Agreement, CostShare, Vendor, VendorContact
+from projects.models import Deliverable, Milestone, Project
+from projects.validators import allowed_evidence_extensions
+
+
+class LoginSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False, write_only=True)
+
+    def validate(self, attrs):
+        user = authenticate(self.context["request"], username=attrs["username"], password=attrs["password"])
+        if user is None:
+            raise AuthenticationFailed("Unknown username or wrong password.")
+        attrs["user"] = user
+        return attrs
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField(help_text="Send as `Authorization: Token <token>`. Shown once; keep it secret.")
+    expiry = serializers.DateTimeField(allow_null=True, help_text="When the token stops working.")
+
+
+class VendorContactSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = VendorContact
+        fields = ["id", "name", "email", "phone", "role", "receives_alerts"]
+
+
+class VendorSerializer(serializers.ModelSerializer):
+    contacts = VendorContactSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Vendor
+        fields = ["id", "legal_name", "registration_number", "country", "address", "website", "status", "contacts"]
+
+
+class MeSerializer(serializers.Serializer):
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    is_officer = serializers.BooleanField(help_text="True for agency officers (who read every vendor's data).")
+    vendor = VendorSerializer(allow_null=True, help_text="The vendor you act for; null for officers.")
+
+
+class CostShareSerializer(serializers.ModelSerializer):
+    party = serializers.CharField(source="party_name", read_only=True)
+    committed_amount = serializers.DecimalField(max_digits=16, decimal_places=2, read_only=True)
+
+    class Meta:
+        model = CostShare
+        fields = ["vendor", "party", "percentage", "committed_amount"]
+
+
+class AgreementSerializer(serializers.ModelSerializer):
+    authority = serializers.CharField(source="authority.name", read_only=True)
+    cost_shares = CostShareSerializer(
+        source="visible_shares",
+        many=True,
+        read_only=True,
+        help_text="The shares you may see: a vendor sees its own share only, officers every party's.",
+    )
+
+    class Meta:
+        model = Agreement
+        fields = [
+            "id",
+            "reference",
+            "title",
+            "authority",
+            "procurement_method",
+            "status",
+            "total_value",
+            "currency",
+            "start_date",
+            "end_date",
+            "signed_date",
+            "cost_shares",
+        ]
+
+
+class ProjectSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Project
+        fields = [
+            "id",
+            "code",
+            "name",
+            "agreement",
+            "delivery_method",
+            "phase",
+            "start_date",
+            "end_date",
+            "description",
+        ]
+
+
+class MilestoneSerializer(serializers.ModelSerializer):
+    days_overdue = serializers.SerializerMethodField(help_text="Whole days past due while open; 0 otherwise.")
+
+    class Meta:
+        model = Milestone
+        fields = [
+            "id",
+            "project",
+            "iteration",
+            "title",
+            "description",
+            "type",
+            "status",
+            "baseline_due_date",
+            "due_date",
+            "achieved_date",
+            "days_overdue",
+            "payment_amount",
+            "responsible_vendor",
+        ]
+
+    def get_days_overdue(self, milestone) -> int:
+        return milestone.days_overdue(self.context.setdefault("today", timezone.localdate()))
+
+
+# What a vendor may PATCH (files go through the evidence action); everything else is the agency's.
+DELIVERABLE_WRITABLE = ("progress", "description", "evidence_url")
+
+
+class DeliverableSerializer(serializers.ModelSerializer):
+    """A deliverable. Its responsible vendor may PATCH progress, description and evidence_url; any other field
+    is refused with a 400 naming it, so nobody believes a change was stored when it was not."""
+
+    project = serializers.IntegerField(source="milestone.project_id", read_only=True)
+    progress = serializers.IntegerField(min_value=0, max_value=100, required=False, help_text="Percent complete.")
+    evidence_file = serializers.FileField(read_only=True, use_url=True)
+
+    class Meta:
+        model = Deliverable
+        fields = [
+            "id",
+            "milestone",
+            "project",
+            "title",
+            "description",
+            "responsible_vendor",
+            "status",
+            "progress",
+            "evidence_url",
+            "evidence_file",
+            "submitted_at",
+            "reviewed_at",
+            "review_comment",
+            "version",
+            "updated_at",
+        ]
+        read_only_fields = [name for name in fields if name not in DELIVERABLE_WRITABLE]
+        extra_kwargs = {"review_comment": {"help_text": "The reviewer's reasons, for the vendor."}}
+
+    def validate(self, attrs):
+        not_writable = sorted(set(self.initial_data) - set(DELIVERABLE_WRITABLE))
+        if not_writable:
+            raise serializers.ValidationError(
+                {name: ["This field cannot be changed through the API."] for name in not_writable}
+            )
+        return attrs
+
+
+class EvidenceUploadSerializer(serializers.Serializer):
+    file = serializers.FileField(
+        allow_empty_file=True,  # the service refuses it, with the other content checks (415)
+        help_text=(
+            f"The evidence document: {allowed_evidence_extensions()}, "
+            f"at most {settings.PPP_EVIDENCE_MAX_BYTES:,} bytes."
+        ),
+    )
+
+
+class ReviewSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="", help_text="Note to the vendor.")
+
+
+class RejectSerializer(serializers.Serializer):
+    comment = serializers.CharField(help_text="Why the deliverable is sent back; the vendor reads this.")
