@@ -5,6 +5,8 @@ import logging
 import tempfile
 
 from django.http import HttpResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.response import Response
@@ -14,6 +16,8 @@ from procurement.models import Agreement
 from procurement.ocds.build import iter_releases
 from procurement.ocds.package import NoReleases, write_package
 from procurement.ocds.schema import OCDSValidationError, SchemaUnavailable
+
+from .errors import _body as error_body
 
 logger = logging.getLogger(__name__)
 SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
@@ -36,6 +40,19 @@ class OCDSReleasePackageView(APIView):
 
     permission_classes = [IsAuthenticated, IsOfficer]
 
+    @extend_schema(
+        summary="OCDS-for-PPPs release package (officers only)",
+        parameters=[
+            OpenApiParameter("since", OpenApiTypes.DATE, description="Only releases dated on or after this day."),
+            OpenApiParameter("agreement", OpenApiTypes.STR, description="Only the agreement with this reference."),
+        ],
+        responses={
+            200: OpenApiResponse(
+                OpenApiTypes.OBJECT, description="A release package, valid against the official schema."
+            ),
+            204: OpenApiResponse(description="No release matches."),
+        },
+    )
     def get(self, request):
         agreements = Agreement.objects.all()
         since = request.query_params.get("since")
@@ -56,13 +73,11 @@ class OCDSReleasePackageView(APIView):
         except OCDSValidationError as exc:
             spool.close()
             logger.error("OCDS export refused: %s", exc)
-            return Response(
-                {"detail": "The export is not valid OCDS; nothing was sent.", "errors": [str(e) for e in exc.errors]},
-                status=500,
-            )
+            body = error_body(500, "invalid_export", "The export is not valid OCDS; nothing was sent.")
+            return Response({**body, "errors": [str(error) for error in exc.errors]}, status=500)
         except SchemaUnavailable as exc:
             spool.close()
-            return Response({"detail": str(exc)}, status=503)
+            return Response(error_body(503, "schema_unavailable", str(exc)), status=503)
         spool.seek(0)
 
         def chunks():
