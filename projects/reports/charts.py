@@ -6,6 +6,7 @@ from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from .kpis import KpiChart
 from .timeline import Timeline
@@ -181,23 +182,30 @@ def _value(value) -> str:
     return f"{value:,.2f}"
 
 
+def _fit(text: str, width: float, font: str, size: float) -> str:
+    """``text`` shortened with an ellipsis until it fits ``width`` points."""
+    while len(text) > 1 and stringWidth(text, font, size) > width:
+        text = _shorten(text, len(text) - 1)
+    return text
+
+
 def kpi_chart_drawing(chart: KpiChart, width: float, height: float = 118) -> Drawing:
     """One KPI's measurements over time, with its target (dashed) and baseline (dotted) as labelled lines."""
     kpi = chart.row.kpi
     drawing = Drawing(width, height)
-    drawing.add(String(2, height - 10, _shorten(str(kpi), 58), fontName="Helvetica-Bold", fontSize=8))
-    latest = kpi.format_value(kpi.latest_value)
     drawing.add(
-        String(
-            2,
-            height - 20,
-            f"Latest {latest} · target {kpi.format_value(kpi.target)} · {kpi.get_direction_display().lower()}",
-            fontName="Helvetica",
-            fontSize=6.5,
-            fillColor=MUTED,
-        )
+        String(2, height - 10, _fit(str(kpi), width - 4, "Helvetica-Bold", 8), fontName="Helvetica-Bold", fontSize=8)
     )
-    left, right, bottom, top = 58, width - 10, 16, height - 28
+    latest = "not measured" if kpi.latest_value is None else _value(kpi.latest_value)
+    subtitle = f"Latest {latest} · target {_value(kpi.target)} · {kpi.get_direction_display().lower()}"
+    drawing.add(String(2, height - 20, _fit(subtitle, width - 4, "Helvetica", 6.5), fontSize=6.5, fillColor=MUTED))
+    reference_lines = [
+        (chart.baseline_y, f"Baseline {_value(kpi.baseline)}", MUTED, [1, 2]),
+        (chart.target_y, f"Target {_value(kpi.target)}", ACHIEVED_COLOUR, [4, 2]),
+    ]
+    # The reference lines' labels sit left of the plot; the plot takes what they leave.
+    left = 6 + max(stringWidth(label, "Helvetica", 6) for _fraction, label, _colour, _dash in reference_lines)
+    right, bottom, top = width - 10, 16, height - 28
     drawing.add(Rect(left, bottom, right - left, top - bottom, fillColor=colors.HexColor("#f7f9fb"), strokeWidth=0))
     if not chart.measured:
         drawing.add(
@@ -211,13 +219,12 @@ def kpi_chart_drawing(chart: KpiChart, width: float, height: float = 118) -> Dra
     def y_of(fraction: float) -> float:
         return bottom + fraction * (top - bottom)
 
-    for fraction, label, colour, dash in (
-        (chart.baseline_y, f"Baseline {_value(kpi.baseline)}", MUTED, [1, 2]),
-        (chart.target_y, f"Target {_value(kpi.target)}", ACHIEVED_COLOUR, [4, 2]),
-    ):
+    baseline_y, target_y = y_of(chart.baseline_y), y_of(chart.target_y)
+    for fraction, label, colour, dash in reference_lines:
         y = y_of(fraction)
         drawing.add(Line(left, y, right, y, strokeColor=colour, strokeWidth=0.8, strokeDashArray=dash))
-        drawing.add(String(left - 3, y - 2.2, label, fontSize=6, fillColor=colour, textAnchor="end"))
+        if label.startswith("Target") or abs(baseline_y - target_y) > 7:  # nearly one line: name only the target
+            drawing.add(String(left - 3, y - 2.2, label, fontSize=6, fillColor=colour, textAnchor="end"))
 
     points = [(x_of(x), y_of(y)) for x, y in chart.points]
     if len(points) > 1:

@@ -198,8 +198,8 @@ def test_report_charts_each_kpi_against_its_target(governed_project):
 
     charts = section(text, "KPI measurements against target", "Planned vs achieved milestones")
     # Drawn inside each chart: its title, the latest value against target, and the labelled reference lines.
-    assert "Digital service adoption (%)\nLatest 47.50 % · target 60.00 % · higher is better" in charts
-    assert "Cost per transaction (EUR)\nLatest 4.80 EUR · target 5.00 EUR · lower is better" in charts
+    assert "Digital service adoption (%)\nLatest 47.50 · target 60.00 · higher is better" in charts
+    assert "Cost per transaction (EUR)\nLatest 4.80 · target 5.00 · lower is better" in charts
     assert charts.count("Target ") == 3 and charts.count("Baseline ") == 3
     assert "Assisted digital calls (calls)\nLatest not measured" in charts
     assert "No measurements yet" in charts
