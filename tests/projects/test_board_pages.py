@@ -1,8 +1,8 @@
 """Board pages and downloads: who may open what, what they show, and that their query count stays flat."""
 
 import csv
-import datetime
 import io
+from datetime import timedelta
 
 import pypdf
 import pytest
@@ -68,6 +68,20 @@ def test_the_board_list_and_portfolio_show_only_the_members_projects(board_clien
 
     assert "PRJ-BOARD-1" in page and "PRJ-OTHER" not in page
     assert "PRJ-BOARD-1" in portfolio and "PRJ-OTHER" not in portfolio
+
+
+def test_a_board_member_never_sees_another_boards_risks_or_kpis(board_client, governed_project):
+    other = ProjectFactory(code="PRJ-OTHER")
+    RiskFactory(project=other, title="Overdue risk elsewhere", review_date=timezone.localdate() - timedelta(days=5))
+    KPIMeasurementFactory(kpi=KPIFactory(project=other, name="KPI of another board"))
+
+    page = board_client.get(reverse("boards:project_detail", args=[governed_project.pk])).content.decode()
+    portfolio = pdf_text(board_client.get(reverse("boards:portfolio_report")))
+
+    assert "Identity provider outage" in page and "Identity provider outage" in portfolio
+    for text in (page, portfolio):
+        assert "Overdue risk elsewhere" not in text
+        assert "KPI of another board" not in text
 
 
 def test_officers_see_every_board(officer_client, report_project):
@@ -230,7 +244,7 @@ def test_project_page_and_csv_query_counts_do_not_grow_with_milestones(board_cli
     for day in range(10):
         milestone = MilestoneFactory(project=report_project, overdue_days=4)
         DeliverableFactory.create_batch(2, milestone=milestone)
-        RiskFactory(project=report_project, review_date=timezone.localdate() - datetime.timedelta(days=day + 1))
+        RiskFactory(project=report_project, review_date=timezone.localdate() - timedelta(days=day + 1))
         KPIMeasurementFactory(kpi=KPIFactory(project=report_project))
 
     # session, user, 2 permission reads, project, milestones, open deliverables, 2 budget reads;
