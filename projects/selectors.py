@@ -2,7 +2,7 @@
 governance (the risk register and KPIs) and for the partner API (what each caller may read).
 
 The board pages, the CSV export and the PDF reports all read through ``project_report`` so the three
-agree on every status, count and amount.
+agree on every status, count and amount (and, for the page and the PDF, on the overdue risks and the KPIs).
 """
 
 import datetime
@@ -17,7 +17,7 @@ from django.utils import timezone
 from procurement.models import Agreement, CostShare, Vendor
 from procurement.selectors import PartyBudget, agreements_budget_vs_actual
 
-from .models import KPI, Deliverable, Milestone, Project, Risk
+from .models import KPI, Deliverable, KPIMeasurement, Milestone, Project, Risk
 
 # An open milestone due within this many days is "due soon" (amber) rather than "on track".
 DUE_SOON_DAYS = 14
@@ -142,12 +142,32 @@ def milestone_days_late(milestone: Milestone, on: datetime.date) -> int:
 
 
 @dataclass
+class KpiRow:
+    """A KPI as the board reads it; ``kpi`` carries the ``with_latest()`` annotations."""
+
+    kpi: KPI
+    measurements: list[KPIMeasurement]  # oldest first, for the charts
+
+    ON_TARGET_LABELS = {True: "On target", False: "Off target", None: "Not measured"}
+
+    @property
+    def trend_label(self) -> str:
+        return KPI.get_trend_display_for(self.kpi.trend)
+
+    @property
+    def on_target_label(self) -> str:
+        return self.ON_TARGET_LABELS[self.kpi.on_target]
+
+
+@dataclass
 class ProjectReport:
     project: Project
     on: datetime.date
     generated_at: datetime.datetime
     rows: list[MilestoneRow]
     budget: list[PartyBudget]
+    overdue_risks: list[Risk] = field(default_factory=list)  # each with ``days_past_review``
+    kpis: list[KpiRow] = field(default_factory=list)
 
     @property
     def currency(self) -> str:
@@ -194,8 +214,11 @@ class ProjectReport:
         return round(100 * sum(row.rag == Rag.ACHIEVED for row in counted) / len(counted))
 
 
-def project_reports(projects: Iterable[Project], *, on: datetime.date | None = None) -> list[ProjectReport]:
-    """Everything a board report shows for each project, in four queries however many projects and milestones.
+def project_reports(
+    projects: Iterable[Project], *, on: datetime.date | None = None, governance: bool = True
+) -> list[ProjectReport]:
+    """Everything a board report shows for each project, in four queries however many projects and milestones,
+    plus three for the governance part (risks past review, KPIs, their measurements) unless ``governance=False``.
 
     The projects should come with ``agreement__authority`` selected (``project_for_user`` does that).
     """
@@ -238,7 +261,7 @@ def project_reports(projects: Iterable[Project], *, on: datetime.date | None = N
             if row is not None:
                 row.open_deliverables.append(deliverable)
     budgets = agreements_budget_vs_actual({project.agreement for project in projects})
-    return [
+    reports = [
         ProjectReport(
             project=project,
             on=on,
@@ -248,10 +271,26 @@ def project_reports(projects: Iterable[Project], *, on: datetime.date | None = N
         )
         for project in projects
     ]
+    if governance:
+        _add_governance(reports, on)
+    return reports
 
 
-def project_report(project: Project, *, on: datetime.date | None = None) -> ProjectReport:
-    return project_reports([project], on=on)[0]
+def _add_governance(reports: list[ProjectReport], on: datetime.date) -> None:
+    """Fill in each report's risks past their review date and its KPIs with their measurements: three queries."""
+    by_project = {report.project.pk: report for report in reports}
+    for risk in _worst_first(Risk.objects.filter(project_id__in=list(by_project)).due_for_review(on=on)):
+        risk.days_past_review = (on - risk.review_date).days
+        by_project[risk.project_id].overdue_risks.append(risk)
+    measurements_by_kpi = {}
+    for measurement in KPIMeasurement.objects.filter(kpi__project_id__in=list(by_project)).order_by("kpi_id", "date"):
+        measurements_by_kpi.setdefault(measurement.kpi_id, []).append(measurement)
+    for kpi in _by_name(KPI.objects.filter(project_id__in=list(by_project)).with_latest()):
+        by_project[kpi.project_id].kpis.append(KpiRow(kpi=kpi, measurements=measurements_by_kpi.get(kpi.pk, [])))
+
+
+def project_report(project: Project, *, on: datetime.date | None = None, governance: bool = True) -> ProjectReport:
+    return project_reports([project], on=on, governance=governance)[0]
 
 
 # What a vendor may see of a risk register: the risks it bears, alone or with the authority.
@@ -260,7 +299,11 @@ VENDOR_VISIBLE_ALLOCATIONS = (Risk.Allocation.PRIVATE, Risk.Allocation.SHARED)
 
 def risks_due_for_review(project: Project, *, on: datetime.date | None = None) -> QuerySet[Risk]:
     """Live risks of ``project`` whose review date passed before ``on`` (today), worst first. One query."""
-    return project.risks.due_for_review(on=on).select_related("owner").order_by("-score", "review_date")
+    return _worst_first(project.risks.due_for_review(on=on))
+
+
+def _worst_first(risks: QuerySet[Risk]) -> QuerySet[Risk]:
+    return risks.select_related("owner").order_by("-score", "review_date", "pk")
 
 
 def risks_for_vendor(vendor: Vendor) -> QuerySet[Risk]:
@@ -277,7 +320,11 @@ def risks_for_vendor(vendor: Vendor) -> QuerySet[Risk]:
 
 def project_kpis(project: Project) -> QuerySet[KPI]:
     """The project's KPIs with their latest and previous values annotated (one query), for on-target and trend."""
-    return project.kpis.with_latest().order_by("name")
+    return _by_name(project.kpis.with_latest())
+
+
+def _by_name(kpis: QuerySet[KPI]) -> QuerySet[KPI]:
+    return kpis.order_by("name", "pk")
 
 
 # --- Partner API ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from .reports import milestone_report_pdf, milestones_csv, portfolio_report_pdf
+from .reports.kpis import kpi_chart, svg_sparkline
 from .reports.timeline import milestone_timeline, svg_layout
 from .selectors import board_projects, project_for_user, project_report, projects_visible_to, user_sees_all_projects
 
@@ -49,7 +50,13 @@ def project_detail(request, pk: int):
     return render(
         request,
         "boards/project_detail.html",
-        {"project": project, "report": report, "timeline": timeline, "svg": svg_layout(timeline)},
+        {
+            "project": project,
+            "report": report,
+            "timeline": timeline,
+            "svg": svg_layout(timeline),
+            "kpis": [(row, svg_sparkline(kpi_chart(row))) for row in report.kpis],
+        },
     )
 
 
@@ -65,7 +72,7 @@ def project_report_download(request, pk: int):
 @board_view
 def project_milestones_download(request, pk: int):
     project = project_for_user(request.user, pk)
-    report = project_report(project)
+    report = project_report(project, governance=False)
     return _download(milestones_csv(report), "text/csv; charset=utf-8", f"milestones-{project.code}-{report.on}.csv")
 
 

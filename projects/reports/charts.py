@@ -1,11 +1,14 @@
-"""The two report charts drawn with reportlab's graphics: a milestone timeline and planned vs achieved."""
+"""The report charts drawn with reportlab's graphics: a milestone timeline, planned vs achieved, the portfolio's
+status bars, and one small chart per KPI."""
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
-from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, Rect, String
+from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
+from .kpis import KpiChart
 from .timeline import Timeline
 
 RAG_FILL = {
@@ -172,4 +175,78 @@ def portfolio_status_drawing(reports, width: float) -> Drawing:
     legend.alignment = "right"
     legend.colorNamePairs = list(zip(fills, labels, strict=True))
     drawing.add(legend)
+    return drawing
+
+
+def _value(value) -> str:
+    return f"{value:,.2f}"
+
+
+def _fit(text: str, width: float, font: str, size: float) -> str:
+    """``text`` shortened with an ellipsis until it fits ``width`` points."""
+    while len(text) > 1 and stringWidth(text, font, size) > width:
+        text = _shorten(text, len(text) - 1)
+    return text
+
+
+def kpi_chart_drawing(chart: KpiChart, width: float, height: float = 118) -> Drawing:
+    """One KPI's measurements over time, with its target (dashed) and baseline (dotted) as labelled lines."""
+    kpi = chart.row.kpi
+    drawing = Drawing(width, height)
+    drawing.add(
+        String(2, height - 10, _fit(str(kpi), width - 4, "Helvetica-Bold", 8), fontName="Helvetica-Bold", fontSize=8)
+    )
+    latest = "not measured" if kpi.latest_value is None else _value(kpi.latest_value)
+    subtitle = f"Latest {latest} · target {_value(kpi.target)} · {kpi.get_direction_display().lower()}"
+    drawing.add(String(2, height - 20, _fit(subtitle, width - 4, "Helvetica", 6.5), fontSize=6.5, fillColor=MUTED))
+    reference_lines = [
+        (chart.baseline_y, f"Baseline {_value(kpi.baseline)}", MUTED, [1, 2]),
+        (chart.target_y, f"Target {_value(kpi.target)}", ACHIEVED_COLOUR, [4, 2]),
+    ]
+    # The reference lines' labels sit left of the plot; the plot takes what they leave.
+    left = 6 + max(stringWidth(label, "Helvetica", 6) for _fraction, label, _colour, _dash in reference_lines)
+    right, bottom, top = width - 10, 16, height - 28
+    drawing.add(Rect(left, bottom, right - left, top - bottom, fillColor=colors.HexColor("#f7f9fb"), strokeWidth=0))
+    if not chart.measured:
+        drawing.add(
+            String((left + right) / 2, (bottom + top) / 2, "No measurements yet", fontSize=7.5, textAnchor="middle")
+        )
+        return drawing
+
+    def x_of(fraction: float) -> float:
+        return left + fraction * (right - left)
+
+    def y_of(fraction: float) -> float:
+        return bottom + fraction * (top - bottom)
+
+    baseline_y, target_y = y_of(chart.baseline_y), y_of(chart.target_y)
+    for fraction, label, colour, dash in reference_lines:
+        y = y_of(fraction)
+        drawing.add(Line(left, y, right, y, strokeColor=colour, strokeWidth=0.8, strokeDashArray=dash))
+        if label.startswith("Target") or abs(baseline_y - target_y) > 7:  # nearly one line: name only the target
+            drawing.add(String(left - 3, y - 2.2, label, fontSize=6, fillColor=colour, textAnchor="end"))
+
+    points = [(x_of(x), y_of(y)) for x, y in chart.points]
+    if len(points) > 1:
+        drawing.add(PolyLine([c for point in points for c in point], strokeColor=PLANNED_COLOUR, strokeWidth=1.4))
+    if chart.markers:
+        for x, y in points[:-1]:
+            drawing.add(Circle(x, y, 1.6, fillColor=PLANNED_COLOUR, strokeWidth=0))
+    last_x, last_y = points[-1]
+    drawing.add(
+        Circle(
+            last_x,
+            last_y,
+            2.8,
+            fillColor=ACHIEVED_COLOUR if kpi.on_target else RAG_FILL["red"],
+            strokeColor=colors.white,
+            strokeWidth=0.5,
+        )
+    )
+
+    if chart.first == chart.last:
+        drawing.add(String(x_of(0.5), bottom - 9, chart.first.strftime("%d %b %Y"), fontSize=6, textAnchor="middle"))
+    else:
+        drawing.add(String(left, bottom - 9, chart.first.strftime("%d %b %Y"), fontSize=6))
+        drawing.add(String(right, bottom - 9, chart.last.strftime("%d %b %Y"), fontSize=6, textAnchor="end"))
     return drawing

@@ -32,7 +32,8 @@ from reportlab.platypus import (
 
 from ..models import Project
 from ..selectors import ProjectReport, Rag, project_report, project_reports
-from .charts import planned_vs_achieved_drawing, portfolio_status_drawing, timeline_drawing
+from .charts import kpi_chart_drawing, planned_vs_achieved_drawing, portfolio_status_drawing, timeline_drawing
+from .kpis import kpi_chart
 from .timeline import milestone_timeline, planned_vs_achieved
 
 PAGE = landscape(A4)
@@ -41,6 +42,8 @@ FRAME_WIDTH = PAGE[0] - 2 * MARGIN
 # One Table splitting across pages re-measures what is left on every page (quadratic); chunks keep it linear.
 TABLE_CHUNK_ROWS = 200
 PORTFOLIO_TIMELINE_LIMIT = 12
+PORTFOLIO_RISK_LIMIT = 5
+KPI_CHARTS_PER_ROW = 3
 
 HEADER_BG = colors.HexColor("#1f4e79")
 GRID = colors.HexColor("#c8c8c8")
@@ -314,10 +317,7 @@ def _milestone_table(report: ProjectReport) -> list:
         return style
 
     widths = [9, 60, 17, 40, 19, 19, 19, 17, 13, 20, 17, 24]
-    table_header = [
-        Paragraph(f"<b>{escape(text)}</b>", ParagraphStyle("th", parent=SMALL, textColor=colors.white))
-        for text in header
-    ]
+    table_header = [_th(text) for text in header]
     return [
         Paragraph(f"Milestones ({len(rows)})", H2),
         *_long_table(table_header, rows, [w * mm for w in widths], row_style=row_style),
@@ -349,6 +349,92 @@ def _late_deliverables(report: ProjectReport) -> list:
     return [*flowables, *_long_table(header, rows, [w * mm for w in widths])]
 
 
+def _th(text: str) -> Paragraph:
+    return Paragraph(f"<b>{escape(text)}</b>", ParagraphStyle("th", parent=SMALL, textColor=colors.white))
+
+
+def _overdue_risks(report: ProjectReport, *, limit: int | None = None) -> list:
+    """The live risks whose review date has passed, worst first; ``limit`` keeps a portfolio page to one page."""
+    risks = report.overdue_risks[:limit]
+    flowables = [Paragraph(f"Risks past their review date ({len(report.overdue_risks)})", H2)]
+    if not risks:
+        return [*flowables, _p("Every open risk has been reviewed on time.", BODY)]
+    header = ["Risk", "Category", "Allocation", "Score", "Owner", "Status", "Review was due", "Days overdue"]
+    rows = [
+        [
+            _p(risk.title),
+            _p(risk.get_category_display()),
+            risk.get_allocation_display(),
+            f"{risk.score} ({risk.level})",
+            _p(risk.owner.get_full_name() or risk.owner.get_username()),
+            risk.get_status_display(),
+            _date(risk.review_date),
+            str(risk.days_past_review),
+        ]
+        for risk in risks
+    ]
+
+    def row_style(index, line):
+        level = risks[index].level
+        colour = {"critical": "red", "high": "red", "medium": "amber"}.get(level, "green")
+        return [("BACKGROUND", (3, line), (3, line), RAG_BACKGROUND[colour]), ("ALIGN", (7, line), (7, line), "RIGHT")]
+
+    widths = [78, 42, 27, 17, 38, 19, 22, 18]
+    table = _long_table([_th(text) for text in header], rows, [w * mm for w in widths], row_style=row_style)
+    hidden = len(report.overdue_risks) - len(risks)
+    more = [_p(f"… and {hidden} more in the project's milestone report.", CAPTION)] if hidden else []
+    return [*flowables, *table, *more]
+
+
+def _kpi_table(report: ProjectReport) -> list:
+    flowables = [Paragraph(f"Key performance indicators ({len(report.kpis)})", H2)]
+    if not report.kpis:
+        return [*flowables, _p("No KPIs recorded.", BODY)]
+    header = ["KPI", "Unit", "Better when", "Baseline", "Target", "Latest", "Measured on", "Trend", "On target"]
+    rows = []
+    for row in report.kpis:
+        kpi = row.kpi
+        rows.append(
+            [
+                _p(kpi.name),
+                _p(kpi.unit),
+                "higher" if kpi.direction == kpi.Direction.HIGHER else "lower",
+                money(kpi.baseline),
+                money(kpi.target),
+                "–" if kpi.latest_value is None else money(kpi.latest_value),
+                _date(kpi.latest_date),
+                row.trend_label,
+                row.on_target_label,
+            ]
+        )
+
+    def row_style(index, line):
+        colour = {True: "green", False: "red", None: "grey"}[report.kpis[index].kpi.on_target]
+        return [("BACKGROUND", (8, line), (8, line), RAG_BACKGROUND[colour]), ("ALIGN", (3, line), (5, line), "RIGHT")]
+
+    widths = [78, 22, 20, 24, 24, 24, 22, 20, 20]
+    table = _long_table([_th(text) for text in header], rows, [w * mm for w in widths], row_style=row_style)
+    return [*flowables, *table]
+
+
+def _kpi_charts(report: ProjectReport) -> list:
+    """Small multiples, a few to a row, so six KPIs fit in two rows and a long list still breaks between rows."""
+    if not report.kpis:
+        return []
+    cell = FRAME_WIDTH / KPI_CHARTS_PER_ROW
+    drawings = [kpi_chart_drawing(kpi_chart(row), cell - 8) for row in report.kpis]
+    grid = [drawings[start : start + KPI_CHARTS_PER_ROW] for start in range(0, len(drawings), KPI_CHARTS_PER_ROW)]
+    grid[-1] += [""] * (KPI_CHARTS_PER_ROW - len(grid[-1]))
+    charts = Table(grid, colWidths=[cell] * KPI_CHARTS_PER_ROW, hAlign="LEFT")
+    charts.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
+    caption = _p(
+        "Each measurement, oldest to newest; dashed line: target, dotted line: baseline; "
+        "last point green when on target, red when not.",
+        CAPTION,
+    )
+    return [KeepTogether([Paragraph("KPI measurements against target", H2), charts, caption])]
+
+
 # --- Documents ---------------------------------------------------------------------------------
 
 
@@ -378,6 +464,9 @@ def project_report_story(report: ProjectReport) -> list:
     return [
         *_cover(report, f"Milestone report: {report.project.code}"),
         *_cost_shares(report),
+        *_overdue_risks(report),
+        *_kpi_table(report),
+        *_kpi_charts(report),
         KeepTogether([Paragraph("Planned vs achieved milestones", H2), *_progress_chart(report)]),
         KeepTogether([Paragraph("Milestone timeline", H2), *_timeline(report)]),
         *_milestone_table(report),
@@ -448,6 +537,8 @@ def _project_page(report: ProjectReport) -> list:
         *_cover(report, f"{report.project.code}: {report.project.name}")[1:],
         *_cost_shares(report),
         *_compact_charts(report),
+        *_overdue_risks(report, limit=PORTFOLIO_RISK_LIMIT),
+        *_kpi_table(report),
     ]
     # One page per project: shrink rather than spill when a project has many parties.
     return [

@@ -5,8 +5,15 @@ from django.utils import timezone
 
 from procurement.factories import AgreementFactory, ExpenditureFactory, VendorFactory
 from projects.alerts import alerts_scan
-from projects.factories import DeliverableFactory, MilestoneFactory, ProjectFactory
-from projects.models import Milestone
+from projects.factories import (
+    DeliverableFactory,
+    KPIFactory,
+    KPIMeasurementFactory,
+    MilestoneFactory,
+    ProjectFactory,
+    RiskFactory,
+)
+from projects.models import KPI, Milestone, Risk
 
 from .alerting import make_world
 
@@ -58,3 +65,49 @@ def scan(django_capture_on_commit_callbacks, time_machine):
             return alerts_scan(on=on, **kwargs)
 
     return run
+
+
+@pytest.fixture
+def governed_project(report_project):
+    """``report_project`` with a risk register (two risks past review, three that are not) and four KPIs."""
+    today = timezone.localdate()
+
+    def days_ago(days: int) -> datetime.date:
+        return today - datetime.timedelta(days=days)
+
+    RiskFactory(
+        project=report_project,
+        title="Identity provider outage",
+        category=Risk.Category.AVAILABILITY_AND_QUALITY,
+        allocation=Risk.Allocation.PRIVATE,
+        likelihood=4,
+        impact=5,
+        review_date=days_ago(10),
+    )
+    RiskFactory(
+        project=report_project,
+        title="Data protection law amended",
+        category=Risk.Category.CHANGE_IN_LAW,
+        allocation=Risk.Allocation.PUBLIC,
+        likelihood=2,
+        impact=3,
+        status=Risk.Status.MITIGATING,
+        review_date=days_ago(1),
+    )
+    RiskFactory(project=report_project, title="Reviewed today risk", review_date=today)
+    RiskFactory(project=report_project, title="Next quarter risk", review_date=today + datetime.timedelta(days=90))
+    RiskFactory(project=report_project, title="Closed vendor risk", status=Risk.Status.CLOSED, review_date=days_ago(30))
+
+    def kpi(name, unit, baseline, target, values, direction=KPI.Direction.HIGHER):
+        indicator = KPIFactory(
+            project=report_project, name=name, unit=unit, baseline=baseline, target=target, direction=direction
+        )
+        for months_ago, value in enumerate(reversed(values)):
+            KPIMeasurementFactory(kpi=indicator, date=days_ago(30 * months_ago), value=value)
+        return indicator
+
+    kpi("Digital service adoption", "%", "20", "60", ["25", "38", "47.5"])
+    kpi("Cost per transaction", "EUR", "12", "5", ["9.5", "6.1", "4.8"], direction=KPI.Direction.LOWER)
+    kpi("Citizen satisfaction", "score 1–5", "3.1", "4", ["3.9", "3.6"])
+    kpi("Assisted digital calls", "calls", "0", "1000", [])
+    return report_project

@@ -2,15 +2,24 @@
 
 import csv
 import io
+from datetime import timedelta
 
 import pypdf
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from ppp.factories import BoardMemberFactory, UserFactory
-from projects.factories import DeliverableFactory, MilestoneFactory, ProjectFactory
+from projects.factories import (
+    DeliverableFactory,
+    KPIFactory,
+    KPIMeasurementFactory,
+    MilestoneFactory,
+    ProjectFactory,
+    RiskFactory,
+)
 from projects.reports.csv_export import MILESTONE_COLUMNS
 
 pytestmark = pytest.mark.django_db
@@ -59,6 +68,20 @@ def test_the_board_list_and_portfolio_show_only_the_members_projects(board_clien
 
     assert "PRJ-BOARD-1" in page and "PRJ-OTHER" not in page
     assert "PRJ-BOARD-1" in portfolio and "PRJ-OTHER" not in portfolio
+
+
+def test_a_board_member_never_sees_another_boards_risks_or_kpis(board_client, governed_project):
+    other = ProjectFactory(code="PRJ-OTHER")
+    RiskFactory(project=other, title="Overdue risk elsewhere", review_date=timezone.localdate() - timedelta(days=5))
+    KPIMeasurementFactory(kpi=KPIFactory(project=other, name="KPI of another board"))
+
+    page = board_client.get(reverse("boards:project_detail", args=[governed_project.pk])).content.decode()
+    portfolio = pdf_text(board_client.get(reverse("boards:portfolio_report")))
+
+    assert "Identity provider outage" in page and "Identity provider outage" in portfolio
+    for text in (page, portfolio):
+        assert "Overdue risk elsewhere" not in text
+        assert "KPI of another board" not in text
 
 
 def test_officers_see_every_board(officer_client, report_project):
@@ -112,6 +135,37 @@ def test_project_page_draws_the_timeline_inline_without_scripts(board_client, re
     assert "<script" not in page
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")
     assert "https://" not in page
+
+
+def test_project_page_lists_the_open_risks_past_their_review_date(board_client, governed_project):
+    page = board_client.get(reverse("boards:project_detail", args=[governed_project.pk])).content.decode()
+
+    risks = page.split('id="overdue-risks"', 1)[1].split("</table>", 1)[0]
+    assert "2 open risks not reviewed by the review date" in risks
+    assert '<th scope="row">Identity provider outage</th>' in risks
+    assert '<span class="rag rag-red">20 (critical)</span>' in risks
+    assert '<span class="late">10</span>' in risks
+    assert "Data protection law amended" in risks and "Mitigating" in risks
+    for title in ("Reviewed today risk", "Next quarter risk", "Closed vendor risk"):
+        assert title not in page
+
+
+def test_project_page_shows_each_kpi_against_its_target_with_a_sparkline(board_client, governed_project):
+    page = board_client.get(reverse("boards:project_detail", args=[governed_project.pk])).content.decode()
+
+    kpis = page.split('id="kpis"', 1)[1].split("</table>", 1)[0]
+    rows = {row.split("</th>", 1)[0]: row for row in kpis.split('<th scope="row">')[1:]}
+    adoption = next(row for name, row in rows.items() if name.startswith("Digital service adoption"))
+    assert "47.50" in adoption and "Improving" in adoption
+    assert '<span class="rag rag-red">Off target</span>' in adoption
+    cost = next(row for name, row in rows.items() if name.startswith("Cost per transaction"))
+    assert '<span class="rag rag-green">On target</span>' in cost and "Lower is better" in cost
+    satisfaction = next(row for name, row in rows.items() if name.startswith("Citizen satisfaction"))
+    assert "Worsening" in satisfaction
+    assert "Not measured" in kpis
+    assert kpis.count('<svg role="img" class="sparkline"') == 3  # one per measured KPI
+    assert "Digital service adoption: 3 measurements from" in kpis  # the sparkline's accessible name
+    assert "<script" not in page
 
 
 def test_report_download_is_the_projects_pdf(board_client, report_project):
@@ -187,9 +241,12 @@ def test_project_page_and_csv_query_counts_do_not_grow_with_milestones(board_cli
     download = reverse("boards:project_milestones_csv", args=[report_project.pk])
     few = count_queries(board_client, detail), count_queries(board_client, download)
 
-    for _ in range(10):
+    for day in range(10):
         milestone = MilestoneFactory(project=report_project, overdue_days=4)
         DeliverableFactory.create_batch(2, milestone=milestone)
+        RiskFactory(project=report_project, review_date=timezone.localdate() - timedelta(days=day + 1))
+        KPIMeasurementFactory(kpi=KPIFactory(project=report_project))
 
-    # session, user, 2 permission reads, project, milestones, open deliverables, 2 budget reads
-    assert (count_queries(board_client, detail), count_queries(board_client, download)) == few == (9, 9)
+    # session, user, 2 permission reads, project, milestones, open deliverables, 2 budget reads;
+    # the page also reads the risks past review, the KPI measurements and the KPIs with their latest values
+    assert (count_queries(board_client, detail), count_queries(board_client, download)) == few == (12, 9)

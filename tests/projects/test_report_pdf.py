@@ -8,7 +8,7 @@ import pypdf
 import pytest
 from django.utils import timezone
 
-from projects.factories import MilestoneFactory, ProjectFactory
+from projects.factories import KPIFactory, KPIMeasurementFactory, MilestoneFactory, ProjectFactory, RiskFactory
 from projects.models import Milestone, Project
 from projects.reports import milestone_report_pdf, portfolio_report_pdf
 from projects.reports.pdf import TABLE_CHUNK_ROWS
@@ -142,13 +142,89 @@ def test_portfolio_compares_the_projects_then_gives_each_a_page(report_project):
 
 def test_portfolio_reads_a_fixed_number_of_queries_however_many_projects(report_project, django_assert_num_queries):
     projects = Project.objects.all()
-    # projects, milestones, open deliverables of late milestones, cost shares, spend
-    with django_assert_num_queries(5):
+    # projects, milestones, open deliverables of late milestones, cost shares, spend,
+    # risks past review, KPI measurements, KPIs with their latest values
+    with django_assert_num_queries(8):
         portfolio_report_pdf(projects)
 
     for _ in range(3):
-        MilestoneFactory(project=ProjectFactory(), overdue_days=2)
+        project = ProjectFactory()
+        MilestoneFactory(project=project, overdue_days=2)
+        RiskFactory.create_batch(2, project=project, review_date=timezone.localdate() - datetime.timedelta(days=3))
+        kpi = KPIFactory(project=project)
+        for days_ago in (30, 0):
+            KPIMeasurementFactory(kpi=kpi, date=timezone.localdate() - datetime.timedelta(days=days_ago))
 
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(8):
         pages = pdf_pages(portfolio_report_pdf(projects))
     assert len(pages) == 5
+
+
+# --- Governance: risks past their review date and KPIs -----------------------------------------
+
+
+def section(text: str, heading: str, next_heading: str) -> str:
+    return text.split(heading, 1)[1].split(next_heading, 1)[0]
+
+
+def test_report_lists_the_open_risks_past_their_review_date_worst_first(governed_project):
+    text = "\n".join(pdf_pages(milestone_report_pdf(governed_project)))
+
+    risks = section(text, "Risks past their review date (2)", "Key performance indicators")
+    owner = governed_project.owner.get_full_name()
+    ten_days_ago = (timezone.localdate() - datetime.timedelta(days=10)).strftime("%d %b %Y")
+    worst = "Identity provider outage\nAvailability and quality\nPrivate (vendor)\n20 (critical)"
+    assert f"{worst}\n{owner}\nOpen\n{ten_days_ago}\n10\n" in risks
+    assert "Data protection law amended\nChange in law\nPublic (authority)\n6 (medium)" in risks
+    assert risks.index("Identity provider outage") < risks.index("Data protection law amended")
+    # Due for review today, due later, or closed: not overdue, so not in the report at all.
+    for title in ("Reviewed today risk", "Next quarter risk", "Closed vendor risk"):
+        assert title not in text
+
+
+def test_report_tabulates_each_kpis_latest_value_trend_and_whether_on_target(governed_project):
+    text = "\n".join(pdf_pages(milestone_report_pdf(governed_project)))
+
+    kpis = section(text, "Key performance indicators (4)", "KPI measurements against target")
+    today = timezone.localdate().strftime("%d %b %Y")
+    assert f"Digital service adoption\n%\nhigher\n20.00\n60.00\n47.50\n{today}\nImproving\nOff target" in kpis
+    assert f"Cost per transaction\nEUR\nlower\n12.00\n5.00\n4.80\n{today}\nImproving\nOn target" in kpis
+    assert f"Citizen satisfaction\nscore 1–5\nhigher\n3.10\n4.00\n3.60\n{today}\nWorsening\nOff target" in kpis
+    assert "Assisted digital calls\ncalls\nhigher\n0.00\n1,000.00\n–\n–\n–\nNot measured" in kpis
+
+
+def test_report_charts_each_kpi_against_its_target(governed_project):
+    text = "\n".join(pdf_pages(milestone_report_pdf(governed_project)))
+
+    charts = section(text, "KPI measurements against target", "Planned vs achieved milestones")
+    # Drawn inside each chart: its title, the latest value against target, and the labelled reference lines.
+    assert "Digital service adoption (%)\nLatest 47.50 · target 60.00 · higher is better" in charts
+    assert "Cost per transaction (EUR)\nLatest 4.80 · target 5.00 · lower is better" in charts
+    assert charts.count("Target ") == 3 and charts.count("Baseline ") == 3
+    assert "Assisted digital calls (calls)\nLatest not measured" in charts
+    assert "No measurements yet" in charts
+
+
+def test_a_project_without_risks_or_kpis_says_so(report_project):
+    text = "\n".join(pdf_pages(milestone_report_pdf(report_project)))
+
+    assert "Every open risk has been reviewed on time." in text
+    assert "No KPIs recorded." in text
+    assert "KPI measurements against target" not in text
+
+
+def test_portfolio_project_pages_show_overdue_risks_and_kpis_on_one_page(governed_project):
+    for day in range(6):
+        RiskFactory(
+            project=governed_project,
+            title=f"Supplier risk {day}",
+            review_date=timezone.localdate() - datetime.timedelta(days=day + 2),
+        )
+
+    pages = pdf_pages(portfolio_report_pdf(Project.objects.filter(pk=governed_project.pk)))
+
+    assert len(pages) == 2
+    assert "Risks past their review date (8)" in pages[1]
+    assert "Identity provider outage" in pages[1]  # the worst are shown...
+    assert "… and 3 more in the project's milestone report." in pages[1]  # ...the rest are counted
+    assert "Digital service adoption" in pages[1] and "47.50" in pages[1]
