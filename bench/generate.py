@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from procurement.models import Agreement, ContractingAuthority, CostShare, Vendor, VendorUser
-from projects.models import Deliverable, Milestone, Project
+from projects.models import Milestone, Project
 
 BENCH_VENDOR = "BENCH-VENDOR"
 BENCH_USER = "bench-vendor"
@@ -175,53 +175,77 @@ def generate(scale: float = 1.0, seed: int = 2026) -> dict:
         bar.advance(size)
     timings["projects"] = bar.finish()
 
+    # Milestones and deliverables (4 million rows at scale 1) go in with PostgreSQL's COPY, ten times
+    # faster than INSERT; milestone ids are drawn from their sequence first so deliverables can point at them.
     milestone_bar = Progress("milestones", counts["milestones"])
-    deliverable_timing = 0.0
     projects_per_chunk = CHUNK // MILESTONES_PER_PROJECT
+    now = timezone.now()
     for start in range(0, len(project_rows), projects_per_chunk):
-        with transaction.atomic():
-            milestones = []
-            for index, (project_id, agreement_id) in enumerate(project_rows[start : start + projects_per_chunk]):
-                is_bench = start + index < bench_projects_needed
-                for number in range(MILESTONES_PER_PROJECT):
-                    # Half the milestones are due in the past; 90 % of those were achieved, the rest are late.
-                    due = today + datetime.timedelta(days=rng.randint(-700, 700))
-                    achieved = due < today and rng.random() < 0.9
-                    milestones.append(
-                        Milestone(
-                            project_id=project_id,
-                            title=f"Milestone {number + 1}",
-                            type="delivery",
-                            baseline_due_date=due,
-                            due_date=due,
-                            status=Milestone.Status.ACHIEVED if achieved else Milestone.Status.IN_PROGRESS,
-                            achieved_date=due if achieved else None,
-                            payment_amount=Decimal(rng.randrange(0, 500_000, 1_000)),
-                            responsible_vendor_id=bench_vendor.pk if is_bench else rng.choice(parties[agreement_id]),
+        chunk = project_rows[start : start + projects_per_chunk]
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence('projects_milestone', 'id')) FROM generate_series(1, %s)",
+                [len(chunk) * MILESTONES_PER_PROJECT],
+            )
+            ids = iter([row[0] for row in cursor.fetchall()])
+            deliverables = []
+            with cursor.cursor.copy(
+                "COPY projects_milestone (id, project_id, title, description, type, baseline_due_date, due_date, "
+                "status, achieved_date, payment_amount, responsible_vendor_id, created_at, updated_at) FROM STDIN"
+            ) as copy:
+                for index, (project_id, agreement_id) in enumerate(chunk):
+                    is_bench = start + index < bench_projects_needed
+                    for number in range(MILESTONES_PER_PROJECT):
+                        # Half are due in the past; 90 % of those were achieved, the rest are late.
+                        due = today + datetime.timedelta(days=rng.randint(-700, 700))
+                        achieved = due < today and rng.random() < 0.9
+                        vendor_id = bench_vendor.pk if is_bench else rng.choice(parties[agreement_id])
+                        milestone_id = next(ids)
+                        copy.write_row(
+                            (
+                                milestone_id,
+                                project_id,
+                                f"Milestone {number + 1}",
+                                "",
+                                "delivery",
+                                due,
+                                due,
+                                "achieved" if achieved else "in_progress",
+                                due if achieved else None,
+                                Decimal(rng.randrange(0, 500_000, 1_000)),
+                                vendor_id,
+                                now,
+                                now,
+                            )
                         )
-                    )
-            created = Milestone.objects.bulk_create(milestones)
-            started = time.perf_counter()
-            deliverables = [
-                Deliverable(
-                    milestone_id=milestone.pk,
-                    title=f"Deliverable {k + 1}",
-                    responsible_vendor_id=milestone.responsible_vendor_id,
-                    status=Deliverable.Status.ACCEPTED
-                    if milestone.status == Milestone.Status.ACHIEVED
-                    else Deliverable.Status.IN_PROGRESS,
-                    progress=100 if milestone.status == Milestone.Status.ACHIEVED else rng.randint(0, 90),
-                    submitted_at=timezone.now() if milestone.status == Milestone.Status.ACHIEVED else None,
-                    reviewed_at=timezone.now() if milestone.status == Milestone.Status.ACHIEVED else None,
-                )
-                for milestone in created
-                for k in range(DELIVERABLES_PER_MILESTONE)
-            ]
-            Deliverable.objects.bulk_create(deliverables, batch_size=CHUNK)
-            deliverable_timing += time.perf_counter() - started
-        milestone_bar.advance(len(milestones))
+                        deliverables.append((milestone_id, vendor_id, achieved))
+            with cursor.cursor.copy(
+                "COPY projects_deliverable (milestone_id, title, description, responsible_vendor_id, status, progress, "
+                "evidence_file, evidence_url, submitted_at, reviewed_at, review_comment, version, created_at, "
+                "updated_at) FROM STDIN"
+            ) as copy:
+                for milestone_id, vendor_id, achieved in deliverables:
+                    for number in range(DELIVERABLES_PER_MILESTONE):
+                        copy.write_row(
+                            (
+                                milestone_id,
+                                f"Deliverable {number + 1}",
+                                "",
+                                vendor_id,
+                                "accepted" if achieved else "in_progress",
+                                100 if achieved else rng.randint(0, 90),
+                                "",
+                                "",
+                                now if achieved else None,
+                                now if achieved else None,
+                                "",
+                                1,
+                                now,
+                                now,
+                            )
+                        )
+        milestone_bar.advance(len(chunk) * MILESTONES_PER_PROJECT)
     timings["milestones + deliverables"] = milestone_bar.finish()
-    timings["of which deliverables"] = deliverable_timing
 
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
