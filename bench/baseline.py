@@ -16,40 +16,14 @@ from django.utils import timezone
 from knox.crypto import hash_token
 from knox.settings import CONSTANTS
 
+from api.serializers import DeliverableSerializer, MilestoneSerializer
 from procurement.models import Vendor
 from projects.models import Milestone
 from projects.selectors import deliverable_list, milestone_list
 
-MILESTONE_FIELDS = (
-    "id",
-    "project",
-    "iteration",
-    "title",
-    "description",
-    "type",
-    "status",
-    "baseline_due_date",
-    "due_date",
-    "achieved_date",
-    "payment_amount",
-    "responsible_vendor",
-)
-DELIVERABLE_FIELDS = (
-    "id",
-    "milestone",
-    "title",
-    "description",
-    "responsible_vendor",
-    "status",
-    "progress",
-    "evidence_url",
-    "evidence_file",
-    "submitted_at",
-    "reviewed_at",
-    "review_comment",
-    "version",
-    "updated_at",
-)
+# The API's fields (read as columns; the API's computed ones are worked out below).
+MILESTONE_FIELDS = [name for name in MilestoneSerializer.Meta.fields if name != "days_overdue"]
+DELIVERABLE_FIELDS = [name for name in DeliverableSerializer.Meta.fields if name != "project"]
 
 
 def _vendor_of(request) -> Vendor | None:
@@ -84,8 +58,7 @@ def milestones(request):
     today = timezone.localdate()
     rows = list(milestone_list(vendor=vendor).order_by("due_date", "id").values(*MILESTONE_FIELDS)[_page(request)])
     for row in rows:
-        open_ = row["status"] in Milestone.OPEN_STATUSES
-        row["days_overdue"] = max((today - row["due_date"]).days, 0) if open_ else 0
+        row["days_overdue"] = Milestone.days_overdue_of(status=row["status"], due_date=row["due_date"], on=today)
     return JsonResponse({"results": rows})
 
 
