@@ -141,6 +141,8 @@ def _server_env(port: int) -> dict:
 
 def _start_gunicorn(port: int, workers: int, log) -> subprocess.Popen:
     gunicorn = Path(sys.executable).with_name("gunicorn")
+    if not gunicorn.exists():
+        raise RuntimeError(f'{gunicorn} is missing: {Path(sys.executable).name} -m pip install -e ".[test,bench]"')
     command = [
         str(gunicorn),
         "ppp.wsgi:application",
