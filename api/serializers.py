@@ -122,8 +122,19 @@ class MilestoneSerializer(serializers.ModelSerializer):
             "responsible_vendor",
         ]
 
+    # The list endpoint reads rows with .values() (api/listing.py): what days_overdue is worked out from.
+    row_columns = {"days_overdue": ("status", "due_date")}
+
     def get_days_overdue(self, milestone) -> int:
-        return milestone.days_overdue(self.context.setdefault("today", timezone.localdate()))
+        return milestone.days_overdue(self._today())
+
+    def days_overdue_from_row(self, row: dict) -> int:
+        return Milestone.days_overdue_of(status=row["status"], due_date=row["due_date"], on=self._today())
+
+    def _today(self):
+        if "today" not in self.context:
+            self.context["today"] = timezone.localdate()
+        return self.context["today"]
 
 
 # What a vendor may PATCH (files go through the evidence action); everything else is the agency's.

@@ -25,9 +25,10 @@ from projects.models import Deliverable, Milestone, Project
 from projects.selectors import deliverable_list, milestone_list, project_list
 
 from . import serializers
-from .authentication import VendorTokenAuthentication
+from .authentication import VendorTokenAuthentication, purge_expired_tokens
 from .errors import PreconditionFailed
 from .filters import AgreementFilter, DeliverableFilter, MilestoneFilter, ProjectFilter
+from .listing import ValuesListModelMixin
 from .permissions import caller_of, refuse_unless_vendor_in_good_standing
 from .throttling import LoginRateThrottle
 
@@ -62,6 +63,7 @@ class LoginView(APIView):
             # Officers use their admin session; tokens for them are issued in the admin, on purpose.
             raise PermissionDenied("API tokens are for vendor users; officers sign in to the admin.")
         refuse_unless_vendor_in_good_standing(caller.vendor)
+        purge_expired_tokens(user)
         limit = knox_settings.TOKEN_LIMIT_PER_USER
         live = AuthToken.objects.filter(user=user).filter(Q(expiry__isnull=True) | Q(expiry__gt=timezone.now()))
         if limit is not None and live.count() >= limit:
@@ -144,7 +146,7 @@ class AgreementViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedV
     ordering = ["reference"]
 
 
-class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class ProjectViewSet(ValuesListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Projects under your agreements."""
 
     selector = project_list
@@ -155,7 +157,7 @@ class ProjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVie
     ordering = ["code"]
 
 
-class MilestoneViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class MilestoneViewSet(ValuesListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Milestones you are responsible for or deliver to."""
 
     selector = milestone_list
@@ -209,7 +211,7 @@ def _transition_schema(summary, request=None):
     retrieve=extend_schema(parameters=[ETAG_HEADER]),
     partial_update=extend_schema(parameters=[IF_MATCH, ETAG_HEADER], summary="Report progress"),
 )
-class DeliverableViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ScopedViewSet):
+class DeliverableViewSet(ValuesListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin, ScopedViewSet):
     """Your deliverables. Report progress with PATCH, attach evidence, then start / submit; officers
     accept or reject."""
 

@@ -343,8 +343,11 @@ def project_list(*, vendor: Vendor | None):
 def milestone_list(*, vendor: Vendor | None):
     milestones = Milestone.objects.all()
     if vendor is not None:
-        delivers_to = Deliverable.objects.filter(responsible_vendor=vendor).values("milestone_id")
-        milestones = milestones.filter(Q(responsible_vendor=vendor) | Q(pk__in=delivers_to))
+        # One id list from two indexed look-ups. The plainer ``responsible_vendor=… OR pk IN (…)`` makes
+        # PostgreSQL scan every milestone (0.4 s at a million rows, for the count and again for the page).
+        responsible_for = Milestone.objects.filter(responsible_vendor=vendor).values("pk").order_by()
+        delivers_to = Deliverable.objects.filter(responsible_vendor=vendor).values("milestone_id").order_by()
+        milestones = milestones.filter(pk__in=responsible_for.union(delivers_to, all=True))
     return milestones
 
 

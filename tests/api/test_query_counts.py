@@ -24,9 +24,9 @@ def _add_rows(world, resource: str, count: int) -> None:
         DeliverableFactory.create_batch(count, milestone=world.milestone)
 
 
-# Vendor token: token, the user's other tokens (expiry clean-up), vendor membership, count, page
-# (+ the visible cost shares for agreements). Officer session: session, user, membership, two permission reads.
-EXPECTED_QUERIES = {"vendor": 5, "officer": 7}
+# Vendor token: the token with its user and vendor, count, page (+ the visible cost shares for agreements).
+# Officer session: session, user, membership, two permission reads, count, page.
+EXPECTED_QUERIES = {"vendor": 3, "officer": 7}
 
 
 def _list(client, resource):
