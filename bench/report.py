@@ -2,7 +2,6 @@
 
 import math
 
-
 API_ENDPOINTS = ("milestones", "deliverables")
 
 
@@ -22,21 +21,26 @@ def _target_rows(results: dict) -> list[tuple[str, str, str, bool | None]]:
         if not endpoint:
             continue
         ratio = endpoint.get("ratio")
-        rows.append((
-            f"Partner API `{name}` list throughput vs baseline (page size 100)",
-            "≥ 0.50 × baseline",
-            f"{ratio:.2f} × ({endpoint['api']['rps']:,.1f} vs {endpoint['baseline']['rps']:,.1f} req/s)"
-            if ratio is not None else "–",
-            ratio is not None and ratio >= 0.5,
-        ))
+        rows.append(
+            (
+                f"Partner API `{name}` list throughput vs baseline (page size 100)",
+                "≥ 0.50 × baseline",
+                f"{ratio:.2f} × ({endpoint['api']['rps']:,.1f} vs {endpoint['baseline']['rps']:,.1f} req/s)"
+                if ratio is not None
+                else "–",
+                ratio is not None and ratio >= 0.5,
+            )
+        )
     queries = results.get("queries") or {}
     if queries:
-        rows.append((
-            "SQL queries per list request, page size 10 vs 100, every list endpoint",
-            "equal",
-            "equal" if queries.get("equal") else "differ",
-            bool(queries.get("equal")),
-        ))
+        rows.append(
+            (
+                "SQL queries per list request, page size 10 vs 100, every list endpoint",
+                "equal",
+                "equal" if queries.get("equal") else "differ",
+                bool(queries.get("equal")),
+            )
+        )
     scan = results.get("scan")
     milestones = ((results.get("generate") or {}).get("counts") or {}).get("milestones")
     if scan:
@@ -151,8 +155,10 @@ def write_markdown(results: dict) -> str:
             if not isinstance(callers, dict):
                 continue
             for caller, counts in callers.items():
-                lines.append(f"| {endpoint} | {caller} | {counts.get('10', counts.get(10))} | "
-                             f"{counts.get('100', counts.get(100))} |")
+                lines.append(
+                    f"| {endpoint} | {caller} | {counts.get('10', counts.get(10))} | "
+                    f"{counts.get('100', counts.get(100))} |"
+                )
 
     scan = results.get("scan")
     if scan:
