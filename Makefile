@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint migrate seed worker beat
+.PHONY: install run test lint bench
 
 # (Re)install whenever pyproject.toml changes.
 $(STAMP): pyproject.toml
@@ -31,3 +31,10 @@ test: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+
+# Benchmarks at national-programme size (not part of the tests): needs PostgreSQL; see docs/benchmarks.md.
+# BENCH_DATABASE_URL picks the database (default postgres://postgres@127.0.0.1:5432/ppp_bench; created if missing).
+bench: install
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	@command -v wrk >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q wrk; }
+	$(PY) -m bench.run $(BENCH_ARGS)
