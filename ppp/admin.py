@@ -1,7 +1,7 @@
 """The officers' admin site, plus helpers the app admins share."""
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
+from django.contrib.admin.utils import get_fields_from_path, unquote
 from django.http import Http404
 from django.utils import timezone
 
@@ -87,6 +87,21 @@ class ProjectScopedAdminMixin:
         from projects.selectors import scoped_to_visible_projects
 
         return scoped_to_visible_projects(super().get_queryset(request), request.user, self.project_path)
+
+    def get_list_filter(self, request):
+        # A plain related-field filter offers every project (agreement, milestone…) by name; a board member's
+        # offers only those their rows point to.
+        from projects.selectors import user_sees_all_projects
+
+        list_filter = super().get_list_filter(request)
+        if user_sees_all_projects(request.user):
+            return list_filter
+        return [
+            (entry, admin.RelatedOnlyFieldListFilter)
+            if isinstance(entry, str) and get_fields_from_path(self.model, entry)[-1].is_relation
+            else entry
+            for entry in list_filter
+        ]
 
     def _refuse_out_of_scope(self, request, object_id):
         # simple-history falls back to the history table for objects the queryset lacks (meant for deleted

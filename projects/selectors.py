@@ -80,7 +80,7 @@ def scoped_to_visible_projects(queryset: QuerySet, user, project_path: str) -> Q
 
 def evidence_readable_by(user) -> QuerySet[Deliverable]:
     """The deliverables whose evidence file ``user`` may download: every one for officers, those of their
-    boards' projects for board members, and those their vendor is responsible for for vendor users."""
+    boards' projects for board members, and those their (active) vendor is responsible for for vendor users."""
     deliverables = Deliverable.objects.all()
     if not user.is_authenticated or not user.is_active:
         return deliverables.none()
@@ -88,9 +88,10 @@ def evidence_readable_by(user) -> QuerySet[Deliverable]:
         user.is_staff and user_sees_all_projects(user) and user.has_perm("projects.view_deliverable")
     ):
         return deliverables
+    # A suspended or debarred vendor's users lose access, as in the partner API.
+    own_vendor = VendorUser.objects.filter(user=user, vendor__status=Vendor.Status.ACTIVE).values("vendor")
     return deliverables.filter(
-        Q(milestone__project__in=projects_visible_to(user).values("pk"))
-        | Q(responsible_vendor__in=VendorUser.objects.filter(user=user).values("vendor"))
+        Q(milestone__project__in=projects_visible_to(user).values("pk")) | Q(responsible_vendor__in=own_vendor)
     )
 
 

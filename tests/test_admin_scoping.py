@@ -175,3 +175,10 @@ def test_dashboard_counts_only_their_projects(client, board_member, officer, two
 
     assert overdue_count_for(board_member) == 1
     assert overdue_count_for(officer) == 2
+
+
+def test_filters_offer_only_their_projects(board_client, two_projects):
+    page = board_client.get(reverse("admin:projects_risk_changelist"))
+
+    body = page.content.decode()
+    assert "MINE-1" in body and "THEIRS-1" not in body

@@ -10,6 +10,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from ppp.factories import BoardMemberFactory
+from procurement.models import Vendor
 from projects.models import Deliverable
 from tests.api.conftest import token_client
 
@@ -118,3 +119,10 @@ def test_admin_links_to_the_checked_download(client, officer, evidence_url, vend
     page = client.get(reverse("admin:projects_deliverable_change", args=[vendor_a.deliverable.pk]))
 
     assert evidence_url.removeprefix("http://testserver") in page.content.decode()
+
+
+def test_suspended_vendors_users_lose_access_even_when_logged_in(vendor_a, evidence_url):
+    vendor_a.vendor.status = Vendor.Status.SUSPENDED
+    vendor_a.vendor.save(update_fields=["status"])
+
+    assert _session_client(vendor_a.user).get(evidence_url).status_code == 404
