@@ -91,7 +91,8 @@ def evidence_readable_by(user) -> QuerySet[Deliverable]:
     # A suspended or debarred vendor's users lose access, as in the partner API.
     own_vendor = VendorUser.objects.filter(user=user, vendor__status=Vendor.Status.ACTIVE).values("vendor")
     return deliverables.filter(
-        Q(milestone__project__in=projects_visible_to(user).values("pk")) | Q(responsible_vendor__in=own_vendor)
+        Q(milestone__project__in=Project.objects.filter(board_members=user).values("pk"))
+        | Q(responsible_vendor__in=own_vendor)
     )
 
 
