@@ -1,6 +1,8 @@
 """The officers' admin site, plus helpers the app admins share."""
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import get_fields_from_path, unquote
+from django.http import Http404
 from django.utils import timezone
 
 from ppp.errors import DomainError
@@ -15,14 +17,22 @@ class PPPAdminSite(admin.AdminSite):
     def index(self, request, extra_context=None):
         from procurement.models import Amendment
         from projects.models import Milestone, Risk
+        from projects.selectors import scoped_to_visible_projects
 
         today = timezone.localdate()
+
+        def count(queryset, project_path):
+            # A board member's dashboard counts only their boards' projects, like their admin lists.
+            return scoped_to_visible_projects(queryset, request.user, project_path).count()
+
         extra_context = {
             **(extra_context or {}),
-            "overdue_count": Milestone.objects.overdue(on=today).count(),
-            "due_soon_count": Milestone.objects.due_within(7, on=today).count(),
-            "risk_review_count": Risk.objects.due_for_review(on=today).count(),
-            "pending_amendment_count": Amendment.objects.filter(status=Amendment.Status.PROPOSED).count(),
+            "overdue_count": count(Milestone.objects.overdue(on=today), "project"),
+            "due_soon_count": count(Milestone.objects.due_within(7, on=today), "project"),
+            "risk_review_count": count(Risk.objects.due_for_review(on=today), "project"),
+            "pending_amendment_count": count(
+                Amendment.objects.filter(status=Amendment.Status.PROPOSED), "agreement__projects"
+            ),
         }
         return super().index(request, extra_context)
 
@@ -61,6 +71,53 @@ class ServiceAddFormMixin:
         except DomainError as exc:
             self.message_user(request, exc.message, messages.ERROR)
             return HttpResponseRedirect(request.get_full_path())
+
+
+class ProjectScopedAdminMixin:
+    """Board members see in the admin what their board pages show: only the rows of their boards' projects.
+
+    ``project_path`` is the lookup from the model to its project ("pk" for projects). A change or history page
+    of another project's row answers like a missing one. Officers (who see all projects) are unaffected.
+    Works for inlines too (the parent page is already scoped; the inline rows follow it).
+    """
+
+    project_path: str
+
+    def get_queryset(self, request):
+        from projects.selectors import scoped_to_visible_projects
+
+        return scoped_to_visible_projects(super().get_queryset(request), request.user, self.project_path)
+
+    def get_list_filter(self, request):
+        # A plain related-field filter offers every project (agreement, milestone…) by name; a board member's
+        # offers only those their rows point to.
+        from projects.selectors import user_sees_all_projects
+
+        list_filter = super().get_list_filter(request)
+        if user_sees_all_projects(request.user):
+            return list_filter
+        return [
+            (entry, admin.RelatedOnlyFieldListFilter)
+            if isinstance(entry, str) and get_fields_from_path(self.model, entry)[-1].is_relation
+            else entry
+            for entry in list_filter
+        ]
+
+    def _refuse_out_of_scope(self, request, object_id):
+        # simple-history falls back to the history table for objects the queryset lacks (meant for deleted
+        # ones), and its single-version page reads the history table directly: check the scope first.
+        from projects.selectors import user_sees_all_projects
+
+        if not user_sees_all_projects(request.user) and self.get_object(request, unquote(object_id)) is None:
+            raise Http404("No such object on your boards.")
+
+    def history_view(self, request, object_id, extra_context=None):
+        self._refuse_out_of_scope(request, object_id)
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self._refuse_out_of_scope(request, object_id)
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 def adopt_created(unsaved, created):

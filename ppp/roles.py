@@ -2,6 +2,8 @@
 app that adds models brings the groups up to date (data migrations run before post_migrate
 creates permissions, so this creates them first)."""
 
+from django.db.models import Q
+
 OFFICERS = "Procurement officers"
 BOARD = "Project board"
 # Apps whose models officers manage in full and boards may view.
@@ -10,6 +12,9 @@ DOMAIN_APPS = ("procurement", "projects")
 OFFICER_ONLY_APPS = ("knox",)
 # Models officers only look up (owner / board member pickers in the admin).
 OFFICER_VIEW_ONLY = (("auth", "user"),)
+# Domain models boards do not see: personal data (vendor contacts, vendor logins) and the alert log
+# (recipients' addresses). Syncing removes these from the board group, so older databases lose them too.
+BOARD_HIDDEN = (("procurement", "vendorcontact"), ("procurement", "vendoruser"), ("projects", "alert"))
 
 
 def sync_role_groups(apps, schema_editor=None):
@@ -34,5 +39,9 @@ def sync_role_groups(apps, schema_editor=None):
             )
         )
 
+    hidden = Q()
+    for app_label, model in BOARD_HIDDEN:
+        hidden |= Q(content_type__app_label=app_label, content_type__model=model)
     board, _ = Group.objects.get_or_create(name=BOARD)
-    board.permissions.add(*domain.filter(codename__startswith="view_"))
+    board.permissions.add(*domain.filter(codename__startswith="view_").exclude(hidden))
+    board.permissions.remove(*Permission.objects.filter(hidden | Q(content_type__app_label__in=OFFICER_ONLY_APPS)))

@@ -1,7 +1,8 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
+
+from api.evidence import EvidenceDownloadView
 
 # Under /api/ these answer in the API's JSON error shape; elsewhere they are Django's pages.
 handler404 = "api.errors.not_found"
@@ -12,9 +13,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("boards/", include("projects.urls")),
+    # Evidence is never served from MEDIA_URL: only through this view, which checks who asks.
+    path("files/evidence/<path:name>", EvidenceDownloadView.as_view(), name="evidence_download"),
 ]
-
-if settings.DEBUG:
-    from django.conf.urls.static import static
-
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

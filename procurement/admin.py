@@ -8,7 +8,13 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
-from ppp.admin import ServiceAddFormMixin, adopt_created, run_form_action, run_service_action
+from ppp.admin import (
+    ProjectScopedAdminMixin,
+    ServiceAddFormMixin,
+    adopt_created,
+    run_form_action,
+    run_service_action,
+)
 from ppp.errors import DomainError
 
 from . import services
@@ -99,7 +105,8 @@ class CostShareFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(error)
 
 
-class CostShareInline(admin.TabularInline):
+class CostShareInline(ProjectScopedAdminMixin, admin.TabularInline):
+    project_path = "agreement__projects"
     model = CostShare
     formset = CostShareFormSet
     extra = 0
@@ -138,7 +145,8 @@ class PartyFilter(admin.SimpleListFilter):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(SimpleHistoryAdmin):
+class AgreementAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+    project_path = "projects"
     list_display = [
         "reference",
         "title",
@@ -238,7 +246,8 @@ class AgreementAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(CostShare)
-class CostShareAdmin(SimpleHistoryAdmin):
+class CostShareAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+    project_path = "agreement__projects"
     list_display = ["agreement", "party", "percentage", "committed"]
     list_filter = ["agreement__status", "vendor"]
     list_select_related = ["agreement__authority", "vendor"]
@@ -261,7 +270,8 @@ class CostShareAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Expenditure)
-class ExpenditureAdmin(SimpleHistoryAdmin):
+class ExpenditureAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+    project_path = "agreement__projects"
     list_display = ["date", "agreement", "payer", "milestone", "amount", "recorded_by"]
     list_filter = ["agreement__authority", "vendor"]
     list_select_related = ["agreement__authority", "vendor", "milestone", "recorded_by"]
@@ -309,7 +319,8 @@ class AmendmentShareChangeFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(exc.message) from exc
 
 
-class AmendmentShareChangeInline(admin.TabularInline):
+class AmendmentShareChangeInline(ProjectScopedAdminMixin, admin.TabularInline):
+    project_path = "amendment__agreement__projects"
     model = AmendmentShareChange
     formset = AmendmentShareChangeFormSet
     extra = 0
@@ -325,7 +336,8 @@ class AmendmentShareChangeInline(admin.TabularInline):
 
 
 @admin.register(Amendment)
-class AmendmentAdmin(ServiceAddFormMixin, SimpleHistoryAdmin):
+class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, SimpleHistoryAdmin):
+    project_path = "agreement__projects"
     list_display = ["__str__", "agreement", "status", "change_summary", "proposed_by", "proposed_at", "decided_by"]
     list_filter = ["status", "agreement__authority", "agreement"]
     search_fields = ["agreement__reference", "reason"]

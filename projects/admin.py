@@ -9,7 +9,13 @@ from django.utils.http import content_disposition_header
 from django.utils.text import Truncator
 from simple_history.admin import SimpleHistoryAdmin
 
-from ppp.admin import ServiceAddFormMixin, adopt_created, run_form_action, run_service_action
+from ppp.admin import (
+    ProjectScopedAdminMixin,
+    ServiceAddFormMixin,
+    adopt_created,
+    run_form_action,
+    run_service_action,
+)
 
 from . import alerts, services
 from .models import (
@@ -78,12 +84,14 @@ def progress_bar(percent: int):
     )
 
 
-class IterationInline(admin.TabularInline):
+class IterationInline(ProjectScopedAdminMixin, admin.TabularInline):
+    project_path = "project"
     model = Iteration
     extra = 0
 
 
-class MilestoneInline(admin.TabularInline):
+class MilestoneInline(ProjectScopedAdminMixin, admin.TabularInline):
+    project_path = "project"
     model = Milestone
     extra = 0
     fields = ["title", "type", "due_date", "status", "responsible_vendor", "payment_amount", "late"]
@@ -100,7 +108,8 @@ class MilestoneInline(admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(SimpleHistoryAdmin):
+class ProjectAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+    project_path = "pk"
     list_display = [
         "code",
         "name",
@@ -219,14 +228,16 @@ class ProjectAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Iteration)
-class IterationAdmin(admin.ModelAdmin):
+class IterationAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+    project_path = "project"
     list_display = ["name", "project", "start_date", "end_date"]
     list_select_related = ["project"]
     search_fields = ["name", "project__code"]
     autocomplete_fields = ["project"]
 
 
-class DeliverableInline(admin.TabularInline):
+class DeliverableInline(ProjectScopedAdminMixin, admin.TabularInline):
+    project_path = "milestone__project"
     model = Deliverable
     extra = 0
     fields = ["title", "responsible_vendor", "status", "progress", "evidence_url", "submitted_at"]
@@ -235,9 +246,10 @@ class DeliverableInline(admin.TabularInline):
     show_change_link = True
 
 
-class AlertInline(admin.TabularInline):
+class AlertInline(ProjectScopedAdminMixin, admin.TabularInline):
     """The alerts raised for this milestone, read only: the scan writes them, officers resend from the list."""
 
+    project_path = "milestone__project"
     model = Alert
     extra = 0
     can_delete = False
@@ -263,7 +275,8 @@ class AlertInline(admin.TabularInline):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(SimpleHistoryAdmin):
+class MilestoneAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+    project_path = "project"
     list_display = [
         "title",
         "project",
@@ -355,10 +368,11 @@ class MilestoneAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Alert)
-class AlertAdmin(admin.ModelAdmin):
+class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
     """What the daily scan raised and whether it reached everyone. Written by the scan only; failed alerts
     can be sent again."""
 
+    project_path = "milestone__project"
     list_display = [
         "milestone",
         "project",
@@ -425,7 +439,8 @@ class AlertAdmin(admin.ModelAdmin):
 
 
 @admin.register(Deliverable)
-class DeliverableAdmin(SimpleHistoryAdmin):
+class DeliverableAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+    project_path = "milestone__project"
     list_display = [
         "title",
         "milestone",
@@ -513,9 +528,10 @@ class GateDecisionForm(forms.ModelForm):
 
 
 @admin.register(GateDecision)
-class GateDecisionAdmin(ServiceAddFormMixin, admin.ModelAdmin):
+class GateDecisionAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, admin.ModelAdmin):
     """Adding a decision moves the project through the gate (via ``project_change_phase``); decisions stay as made."""
 
+    project_path = "project"
     form = GateDecisionForm
     list_display = ["project", "from_phase", "to_phase", "decided_on", "decided_by", "criteria_met", "override"]
     list_filter = ["to_phase", "criteria_met", "project__agreement__authority"]
@@ -575,7 +591,8 @@ LEVEL_COLOURS = {"low": "#417505", "medium": "#b08d00", "high": "#d35400", "crit
 
 
 @admin.register(Risk)
-class RiskAdmin(SimpleHistoryAdmin):
+class RiskAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+    project_path = "project"
     list_display = [
         "title",
         "project",
@@ -609,14 +626,16 @@ class RiskAdmin(SimpleHistoryAdmin):
         return format_html('<strong style="color:{}">{} ({})</strong>', LEVEL_COLOURS[level], obj.score, level)
 
 
-class KPIMeasurementInline(admin.TabularInline):
+class KPIMeasurementInline(ProjectScopedAdminMixin, admin.TabularInline):
+    project_path = "kpi__project"
     model = KPIMeasurement
     extra = 1
     fields = ["date", "value", "note"]
 
 
 @admin.register(KPI)
-class KPIAdmin(admin.ModelAdmin):
+class KPIAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+    project_path = "project"
     list_display = [
         "name",
         "project",
@@ -651,7 +670,8 @@ class KPIAdmin(admin.ModelAdmin):
 
 
 @admin.register(PerformanceFailure)
-class PerformanceFailureAdmin(SimpleHistoryAdmin):
+class PerformanceFailureAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+    project_path = "milestone__project"
     list_display = [
         "milestone",
         "project",

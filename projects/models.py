@@ -13,6 +13,8 @@ from simple_history.models import HistoricalRecords
 
 from procurement.models import CENTS, HUNDRED, Agreement, CostShare, Vendor
 
+from .evidence import evidence_storage, evidence_upload_to
+
 
 def _is_party(agreement_id: int, vendor_id: int) -> bool:
     return CostShare.objects.filter(agreement_id=agreement_id, vendor_id=vendor_id).exists()
@@ -279,7 +281,8 @@ class Deliverable(models.Model):
     progress = models.PositiveSmallIntegerField(
         default=0, validators=[MinValueValidator(0), MaxValueValidator(100)], help_text="Percent complete, 0–100."
     )
-    evidence_file = models.FileField(upload_to="evidence/%Y/%m/", blank=True)
+    # Served only through the checked download view (projects.evidence), never from MEDIA_URL.
+    evidence_file = models.FileField(upload_to=evidence_upload_to, storage=evidence_storage, max_length=255, blank=True)
     evidence_url = models.URLField(blank=True, max_length=500)
     submitted_at = models.DateTimeField(null=True, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)

@@ -14,7 +14,7 @@ from django.db.models import Avg, Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from procurement.models import Agreement, CostShare, Vendor
+from procurement.models import Agreement, CostShare, Vendor, VendorUser
 from procurement.selectors import PartyBudget, agreements_budget_vs_actual
 
 from .models import KPI, Deliverable, KPIMeasurement, Milestone, Project, Risk
@@ -66,6 +66,34 @@ def projects_visible_to(user) -> QuerySet[Project]:
     if user_sees_all_projects(user):
         return projects
     return projects.filter(board_members=user)
+
+
+def scoped_to_visible_projects(queryset: QuerySet, user, project_path: str) -> QuerySet:
+    """``queryset`` cut down to the rows whose project (reached by the lookup ``project_path``, "pk" for projects
+    themselves) ``user`` may see; unchanged for those who see every project."""
+    if user_sees_all_projects(user):
+        return queryset
+    in_scope = queryset.model._default_manager.filter(**{f"{project_path}__in": projects_visible_to(user)})
+    # A subquery on the primary key: paths through to-many relations (agreement -> projects) add no duplicates.
+    return queryset.filter(pk__in=in_scope.values("pk"))
+
+
+def evidence_readable_by(user) -> QuerySet[Deliverable]:
+    """The deliverables whose evidence file ``user`` may download: every one for officers, those of their
+    boards' projects for board members, and those their (active) vendor is responsible for for vendor users."""
+    deliverables = Deliverable.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return deliverables.none()
+    if user.is_superuser or (
+        user.is_staff and user_sees_all_projects(user) and user.has_perm("projects.view_deliverable")
+    ):
+        return deliverables
+    # A suspended or debarred vendor's users lose access, as in the partner API.
+    own_vendor = VendorUser.objects.filter(user=user, vendor__status=Vendor.Status.ACTIVE).values("vendor")
+    return deliverables.filter(
+        Q(milestone__project__in=Project.objects.filter(board_members=user).values("pk"))
+        | Q(responsible_vendor__in=own_vendor)
+    )
 
 
 def board_projects(user, *, on: datetime.date | None = None) -> QuerySet[Project]:
