@@ -6,6 +6,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
 from procurement.models import Vendor, VendorUser
+from projects.selectors import user_sees_all_projects
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,9 @@ def caller_of(request) -> Caller:
     if membership is not None:
         caller = Caller(vendor=membership.vendor, is_officer=False)
     else:
-        caller = Caller(vendor=None, is_officer=user.is_active and user.is_staff)
+        # Staff status alone is not enough: board members are staff too, and see only their own boards
+        # (on the board pages). The agency's view of the API is for those who see every project.
+        caller = Caller(vendor=None, is_officer=user.is_active and user.is_staff and user_sees_all_projects(user))
     request._ppp_caller = caller
     return caller
 

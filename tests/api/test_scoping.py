@@ -155,14 +155,15 @@ def test_vendors_cannot_review_their_own_work(client_a, vendor_a, verdict):
 
 
 @pytest.mark.parametrize("verdict", ["accept", "reject"])
-def test_board_members_read_but_do_not_review(client, vendor_a, verdict):
+def test_board_members_neither_read_nor_review_through_the_api(client, vendor_a, verdict):
     from rest_framework.test import APIClient
 
     board = APIClient()
     board.force_login(BoardMemberFactory())
     before = _snapshot()
 
-    assert board.get(f"/api/v1/deliverables/{vendor_a.submitted.pk}/").status_code == 200
+    # Board members read their own boards' projects on the board pages; the API's agency view is for officers.
+    assert board.get(f"/api/v1/deliverables/{vendor_a.submitted.pk}/").status_code == 403
     response = board.post(f"/api/v1/deliverables/{vendor_a.submitted.pk}/{verdict}/", {"comment": "x"})
 
     assert response.status_code == 403
