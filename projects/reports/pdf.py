@@ -4,8 +4,11 @@
 puts a comparison page first, then one page per project.
 """
 
+import bisect
 import datetime
+import functools
 import io
+import itertools
 from collections.abc import Iterable
 from decimal import Decimal
 from xml.sax.saxutils import escape
@@ -15,8 +18,11 @@ from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 from reportlab.platypus import (
     Flowable,
@@ -39,8 +45,9 @@ from .timeline import milestone_timeline, planned_vs_achieved
 PAGE = landscape(A4)
 MARGIN = 14 * mm
 FRAME_WIDTH = PAGE[0] - 2 * MARGIN
-# One Table splitting across pages re-measures what is left on every page (quadratic); chunks keep it linear.
-TABLE_CHUNK_ROWS = 200
+# Long tables: plain-string cells in this font, wrapped by us, so every row's height is known before layout.
+CELL_FONT, CELL_BOLD, CELL_SIZE, CELL_LEADING = "Helvetica", "Helvetica-Bold", 7.5, 9
+CELL_PADDING_X, CELL_PADDING_Y = 3, 2
 PORTFOLIO_TIMELINE_LIMIT = 12
 PORTFOLIO_RISK_LIMIT = 5
 KPI_CHARTS_PER_ROW = 3
@@ -122,39 +129,182 @@ class _FooterCanvas(canvas.Canvas):
         self.restoreState()
 
 
-def _table(rows, col_widths, *, extra_style=(), header=True, repeat=True) -> Table:
-    table = Table(rows, colWidths=col_widths, repeatRows=1 if header and repeat else 0, hAlign="LEFT")
+def _table(rows, col_widths, *, extra_style=(), header=True, repeat=True, row_heights=None) -> Table:
+    table = _TextTable(
+        rows, colWidths=col_widths, rowHeights=row_heights, repeatRows=1 if header and repeat else 0, hAlign="LEFT"
+    )
     style = [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 7.5),
+        ("FONT", (0, 0), (-1, -1), CELL_FONT, CELL_SIZE, CELL_LEADING),
         ("GRID", (0, 0), (-1, -1), 0.4, GRID),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("TOPPADDING", (0, 0), (-1, -1), CELL_PADDING_Y),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), CELL_PADDING_Y),
     ]
     if header:
         style += [
             ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
             ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-            ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7.5),
+            ("FONT", (0, 0), (-1, 0), CELL_BOLD, CELL_SIZE, CELL_LEADING),
         ]
     table.setStyle(TableStyle([*style, *extra_style]))
     return table
 
 
-def _long_table(header, rows, col_widths, row_style=None) -> list[Table]:
-    """A long table as chunks of TABLE_CHUNK_ROWS rows, each repeating the header on every page it spans."""
-    chunks = []
-    for start in range(0, len(rows), TABLE_CHUNK_ROWS) or [0]:
-        part = rows[start : start + TABLE_CHUNK_ROWS]
-        extra = []
-        for offset in range(len(part)):
-            line = offset + 1
-            if (start + offset) % 2:
-                extra.append(("BACKGROUND", (0, line), (-1, line), ZEBRA))
-            if row_style:
-                extra += row_style(start + offset, line)
-        chunks.append(_table([header, *part], col_widths, extra_style=extra))
-    return chunks
+@functools.lru_cache(maxsize=8192)
+def _wrapped(text: str, width: float, font: str = CELL_FONT) -> str:
+    """``text`` broken into lines that fit ``width`` points (long words too), joined by newlines.
+
+    Cached: responsible vendors, dates and statuses repeat on every page of a long report.
+    """
+    room = width - 2 * CELL_PADDING_X
+    if stringWidth(text, font, CELL_SIZE) <= room:
+        return text
+    lines = []
+    for line in simpleSplit(text, font, CELL_SIZE, room):
+        while len(line) > 1 and stringWidth(line, font, CELL_SIZE) > room:
+            cut = len(line) - 1
+            while cut > 1 and stringWidth(line[:cut], font, CELL_SIZE) > room:
+                cut -= 1
+            lines.append(line[:cut])
+            line = line[cut:]
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _row_height(cells: list[str]) -> float:
+    return max(cell.count("\n") + 1 for cell in cells) * CELL_LEADING + 2 * CELL_PADDING_Y
+
+
+def _merged(commands: list[tuple]) -> list[tuple]:
+    """Per-row style commands as few commands: one per run of consecutive rows with the same styling."""
+    runs: dict[tuple, list[int]] = {}
+    for name, (col0, line), (col1, _line), *values in commands:
+        runs.setdefault((name, col0, col1, *values), []).append(line)
+    merged = []
+    for (name, col0, col1, *values), lines in runs.items():
+        for _key, group in itertools.groupby(enumerate(lines), key=lambda pair: pair[1] - pair[0]):
+            group = [line for _index, line in group]
+            merged.append((name, (col0, group[0]), (col1, group[-1]), *values))
+    return merged
+
+
+class _TextTable(Table):
+    """A Table that writes its plain-string cells straight into the page as PDF text operators.
+
+    reportlab's Table draws each string cell through ``canvas.drawString``, which builds a text object and
+    its state for every cell; for a table of thousands of rows that per-cell overhead is most of the report's
+    time. Each cell line is still its own ``BT … Tj T* ET`` block as drawString writes it (text extraction reads
+    cells as separate lines), and the text is encoded by reportlab itself (``_formatText``), so fonts and
+    special characters come out the same.
+    """
+
+    def draw(self):
+        self._text = self.canv.beginText()
+        self._text_font = self._text_colour = None
+        super().draw()
+
+    def _drawCell(self, cellval, cellstyle, pos, size):
+        if not isinstance(cellval, str) or cellstyle.valign != "TOP" or cellstyle.href or cellstyle.destination:
+            return super()._drawCell(cellval, cellstyle, pos, size)
+        if not cellval:
+            return None
+        canvas, text = self.canv, self._text
+        font = (cellstyle.fontname, cellstyle.fontsize, cellstyle.leading)
+        if font != self._text_font:
+            text.setFont(*font)
+            internal_name = canvas._doc.getInternalFontName(cellstyle.fontname)
+            self._font_operator = f"{internal_name} {fp_str(cellstyle.fontsize)} Tf {fp_str(cellstyle.leading)} TL"
+            self._text_font = font
+        if cellstyle.color != self._text_colour:
+            canvas.setFillColor(cellstyle.color)
+            self._text_colour = cellstyle.color
+            self._curcellstyle = None  # reportlab's own cells must set their colour again
+        (left, bottom), (width, height) = pos, size
+        y = bottom + height - cellstyle.topPadding - cellstyle.fontsize
+        for line in cellval.split("\n"):
+            if cellstyle.alignment == "LEFT":
+                x = left + cellstyle.leftPadding
+            else:
+                line_width = stringWidth(line, cellstyle.fontname, cellstyle.fontsize)
+                if cellstyle.alignment == "RIGHT":
+                    x = left + width - cellstyle.rightPadding - line_width
+                else:
+                    x = left + (width + cellstyle.leftPadding - cellstyle.rightPadding - line_width) / 2
+            canvas._code.append(f"BT {self._font_operator} 1 0 0 1 {fp_str(x, y)} Tm {text._formatText(line)} T* ET")
+            y -= cellstyle.leading
+        return None
+
+
+class _PagedTable(Flowable):
+    """A long table laid out page by page from row heights measured once, with the header on every page.
+
+    reportlab's Table re-measures every remaining row (and restyles every cell) each time it splits at a page
+    end, which is quadratic in the rows; fixed chunks avoid that but put stray headers mid-page. Here each row is
+    plain text wrapped once, its height known up front, and a split just cuts the rows that fit into a small
+    Table of its own.
+    """
+
+    def __init__(self, header, rows, col_widths, row_style=None, *, _measured=None, _start=0, _end=None):
+        super().__init__()
+        self.col_widths = col_widths
+        self.row_style = row_style
+        if _measured is None:
+            header = [_wrapped(text, width, CELL_BOLD) for text, width in zip(header, col_widths, strict=True)]
+            rows = [[_wrapped(text, width) for text, width in zip(row, col_widths, strict=True)] for row in rows]
+            tops = [0.0, *itertools.accumulate(_row_height(row) for row in rows)]
+            _measured = (header, _row_height(header), rows, tops)
+        self._measured = _measured
+        self.start = _start
+        self.end = len(_measured[2]) if _end is None else _end
+
+    def _height_of(self, start: int, end: int) -> float:
+        _header, header_height, _rows, tops = self._measured
+        return header_height + tops[end] - tops[start]
+
+    def wrap(self, available_width, available_height):
+        self.width = sum(self.col_widths)
+        self.height = self._height_of(self.start, self.end)
+        return self.width, self.height
+
+    def split(self, available_width, available_height):
+        _header, header_height, _rows, tops = self._measured
+        # The last row whose bottom still fits (a hair of slack for the frame's float comparison).
+        end = bisect.bisect_right(tops, tops[self.start] + available_height - header_height - 1e-6) - 1
+        end = min(end, self.end)
+        if end <= self.start:
+            return []
+        rest = _PagedTable(
+            None, None, self.col_widths, self.row_style, _measured=self._measured, _start=end, _end=self.end
+        )
+        return [self._page(self.start, end), rest]
+
+    def draw(self):
+        table = self._page(self.start, self.end)
+        table.wrapOn(self.canv, self.width, self.height)
+        table.drawOn(self.canv, 0, 0)
+
+    def _page(self, start: int, end: int) -> Table:
+        header, header_height, rows, tops = self._measured
+        heights = [header_height, *(tops[index + 1] - tops[index] for index in range(start, end))]
+        # Zebra stripes count from the first row of the whole table, so they run on across pages.
+        stripes = [None, ZEBRA] if start % 2 == 0 else [ZEBRA, None]
+        extra = [
+            ("ROWBACKGROUNDS", (0, 1), (-1, -1), stripes),
+            ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING_X),
+            ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING_X),
+        ]
+        if self.row_style:
+            extra += _merged(
+                [command for index in range(start, end) for command in self.row_style(index, index - start + 1)]
+            )
+        return _table([header, *rows[start:end]], self.col_widths, extra_style=extra, row_heights=heights)
+
+
+def _long_table(header, rows, col_widths, row_style=None) -> list[Flowable]:
+    """A table of plain strings of any length: wrapped to its columns, split at page ends, the header on every page."""
+    if not rows:
+        return [_table([header], col_widths)]
+    return [_PagedTable(header, rows, col_widths, row_style)]
 
 
 # --- Sections ----------------------------------------------------------------------------------
@@ -295,9 +445,9 @@ def _milestone_table(report: ProjectReport) -> list:
         rows.append(
             [
                 str(number),
-                _p(milestone.title),
+                milestone.title,
                 milestone.get_type_display(),
-                _p(milestone.responsible_vendor.legal_name if milestone.responsible_vendor else "–"),
+                milestone.responsible_vendor.legal_name if milestone.responsible_vendor else "–",
                 _date(milestone.baseline_due_date),
                 _date(milestone.due_date),
                 _date(milestone.achieved_date),
@@ -316,11 +466,10 @@ def _milestone_table(report: ProjectReport) -> list:
             style.append(("TEXTCOLOR", (8, line), (8, line), colors.HexColor("#b00020")))
         return style
 
-    widths = [9, 60, 17, 40, 19, 19, 19, 17, 13, 20, 17, 24]
-    table_header = [_th(text) for text in header]
+    widths = [9, 56, 17, 39, 19, 19, 19, 17, 13, 20, 17, 24]
     return [
         Paragraph(f"Milestones ({len(rows)})", H2),
-        *_long_table(table_header, rows, [w * mm for w in widths], row_style=row_style),
+        *_long_table(header, rows, [w * mm for w in widths], row_style=row_style),
     ]
 
 
@@ -332,25 +481,21 @@ def _late_deliverables(report: ProjectReport) -> list:
     header = ["Milestone", "Due", "Days late", "Deliverable", "Responsible", "Status", "Progress"]
     rows = []
     for row in late:
-        milestone_cell = [_p(row.milestone.title), _date(row.milestone.due_date), str(row.days_late)]
+        milestone_cell = [row.milestone.title, _date(row.milestone.due_date), str(row.days_late)]
         if not row.open_deliverables:
-            rows.append([*milestone_cell, _p("No open deliverables."), "", "", ""])
+            rows.append([*milestone_cell, "No open deliverables.", "", "", ""])
         for deliverable in row.open_deliverables:
             rows.append(
                 [
                     *milestone_cell,
-                    _p(deliverable.title),
-                    _p(deliverable.responsible_vendor.legal_name),
+                    deliverable.title,
+                    deliverable.responsible_vendor.legal_name,
                     deliverable.get_status_display(),
                     f"{deliverable.progress} %",
                 ]
             )
     widths = [70, 22, 16, 70, 50, 22, 16]
     return [*flowables, *_long_table(header, rows, [w * mm for w in widths])]
-
-
-def _th(text: str) -> Paragraph:
-    return Paragraph(f"<b>{escape(text)}</b>", ParagraphStyle("th", parent=SMALL, textColor=colors.white))
 
 
 def _overdue_risks(report: ProjectReport, *, limit: int | None = None) -> list:
@@ -362,11 +507,11 @@ def _overdue_risks(report: ProjectReport, *, limit: int | None = None) -> list:
     header = ["Risk", "Category", "Allocation", "Score", "Owner", "Status", "Review was due", "Days overdue"]
     rows = [
         [
-            _p(risk.title),
-            _p(risk.get_category_display()),
+            risk.title,
+            risk.get_category_display(),
             risk.get_allocation_display(),
             f"{risk.score} ({risk.level})",
-            _p(risk.owner.get_full_name() or risk.owner.get_username()),
+            risk.owner.get_full_name() or risk.owner.get_username(),
             risk.get_status_display(),
             _date(risk.review_date),
             str(risk.days_past_review),
@@ -380,7 +525,7 @@ def _overdue_risks(report: ProjectReport, *, limit: int | None = None) -> list:
         return [("BACKGROUND", (3, line), (3, line), RAG_BACKGROUND[colour]), ("ALIGN", (7, line), (7, line), "RIGHT")]
 
     widths = [78, 42, 27, 17, 38, 19, 22, 18]
-    table = _long_table([_th(text) for text in header], rows, [w * mm for w in widths], row_style=row_style)
+    table = _long_table(header, rows, [w * mm for w in widths], row_style=row_style)
     hidden = len(report.overdue_risks) - len(risks)
     more = [_p(f"… and {hidden} more in the project's milestone report.", CAPTION)] if hidden else []
     return [*flowables, *table, *more]
@@ -396,8 +541,8 @@ def _kpi_table(report: ProjectReport) -> list:
         kpi = row.kpi
         rows.append(
             [
-                _p(kpi.name),
-                _p(kpi.unit),
+                kpi.name,
+                kpi.unit,
                 "higher" if kpi.direction == kpi.Direction.HIGHER else "lower",
                 money(kpi.baseline),
                 money(kpi.target),
@@ -413,7 +558,7 @@ def _kpi_table(report: ProjectReport) -> list:
         return [("BACKGROUND", (8, line), (8, line), RAG_BACKGROUND[colour]), ("ALIGN", (3, line), (5, line), "RIGHT")]
 
     widths = [78, 22, 20, 24, 24, 24, 22, 20, 20]
-    table = _long_table([_th(text) for text in header], rows, [w * mm for w in widths], row_style=row_style)
+    table = _long_table(header, rows, [w * mm for w in widths], row_style=row_style)
     return [*flowables, *table]
 
 
@@ -499,8 +644,8 @@ def _comparison_page(reports: list[ProjectReport]) -> list:
         counts = report.counts
         rows.append(
             [
-                _p(f"{report.project.code} – {report.project.name}"),
-                _p(report.project.agreement.reference),
+                f"{report.project.code} – {report.project.name}",
+                report.project.agreement.reference,
                 report.project.get_phase_display(),
                 *[str(counts[key]) for key in Rag.ORDER],
                 f"{report.percent_achieved} %",

@@ -11,7 +11,6 @@ from django.utils import timezone
 from projects.factories import KPIFactory, KPIMeasurementFactory, MilestoneFactory, ProjectFactory, RiskFactory
 from projects.models import Milestone, Project
 from projects.reports import milestone_report_pdf, portfolio_report_pdf
-from projects.reports.pdf import TABLE_CHUNK_ROWS
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +119,7 @@ def test_a_thousand_milestones_render_across_pages_with_repeated_headers(db, cap
 
     pages = pdf_pages(pdf)
     table_pages = [page for page in pages if "Wave 0" in page and "Deliverables" in page]
-    assert len(table_pages) > 1000 // TABLE_CHUNK_ROWS  # the table spans many pages...
+    assert len(table_pages) > 20  # the table spans many pages...
     assert all("Milestone\nType\nResponsible" in page for page in table_pages)  # ...each with its header
     assert "Wave 0999 rollout" in "\n".join(pages)
     assert seconds < 30
