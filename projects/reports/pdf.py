@@ -18,7 +18,6 @@ from django.utils import timezone
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
-from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
@@ -36,7 +35,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ..models import Project
+from ..models import Milestone, Project
 from ..selectors import ProjectReport, Rag, project_report, project_reports
 from .charts import kpi_chart_drawing, planned_vs_achieved_drawing, portfolio_status_drawing, timeline_drawing
 from .kpis import kpi_chart
@@ -55,6 +54,7 @@ KPI_CHARTS_PER_ROW = 3
 HEADER_BG = colors.HexColor("#1f4e79")
 GRID = colors.HexColor("#c8c8c8")
 ZEBRA = colors.HexColor("#f5f7fa")
+LATE_TEXT = colors.HexColor("#b00020")
 RAG_BACKGROUND = {
     "green": colors.HexColor("#d7ecd9"),
     "amber": colors.HexColor("#fde9b0"),
@@ -71,6 +71,7 @@ CAPTION = ParagraphStyle("ReportCaption", parent=SMALL, textColor=colors.HexColo
 NUMBER = ParagraphStyle("ReportNumber", parent=SMALL, alignment=TA_RIGHT)
 
 
+@functools.lru_cache(maxsize=4096)  # payments and dates repeat across thousands of rows
 def money(amount: Decimal) -> str:
     return f"{amount:,.2f}"
 
@@ -79,6 +80,7 @@ def _p(text, style=SMALL) -> Paragraph:
     return Paragraph(escape(str(text)), style)
 
 
+@functools.lru_cache(maxsize=4096)
 def _date(day: datetime.date | None) -> str:
     return day.strftime("%d %b %Y") if day else "–"
 
@@ -130,7 +132,7 @@ class _FooterCanvas(canvas.Canvas):
 
 
 def _table(rows, col_widths, *, extra_style=(), header=True, repeat=True, row_heights=None) -> Table:
-    table = _TextTable(
+    table = Table(
         rows, colWidths=col_widths, rowHeights=row_heights, repeatRows=1 if header and repeat else 0, hAlign="LEFT"
     )
     style = [
@@ -175,73 +177,19 @@ def _row_height(cells: list[str]) -> float:
     return max(cell.count("\n") + 1 for cell in cells) * CELL_LEADING + 2 * CELL_PADDING_Y
 
 
-def _merged(commands: list[tuple]) -> list[tuple]:
-    """Per-row style commands as few commands: one per run of consecutive rows with the same styling."""
-    runs: dict[tuple, list[int]] = {}
-    for name, (col0, line), (col1, _line), *values in commands:
-        runs.setdefault((name, col0, col1, *values), []).append(line)
-    merged = []
-    for (name, col0, col1, *values), lines in runs.items():
-        for _key, group in itertools.groupby(enumerate(lines), key=lambda pair: pair[1] - pair[0]):
-            group = [line for _index, line in group]
-            merged.append((name, (col0, group[0]), (col1, group[-1]), *values))
-    return merged
-
-
-class _TextTable(Table):
-    """A Table that writes its plain-string cells straight into the page as PDF text operators.
-
-    reportlab's Table draws each string cell through ``canvas.drawString``, which builds a text object and
-    its state for every cell; for a table of thousands of rows that per-cell overhead is most of the report's
-    time. Each cell line is still its own ``BT … Tj T* ET`` block as drawString writes it (text extraction reads
-    cells as separate lines), and the text is encoded by reportlab itself (``_formatText``), so fonts and
-    special characters come out the same.
-    """
-
-    def draw(self):
-        self._text = self.canv.beginText()
-        self._text_font = self._text_colour = None
-        super().draw()
-
-    def _drawCell(self, cellval, cellstyle, pos, size):
-        if not isinstance(cellval, str) or cellstyle.valign != "TOP" or cellstyle.href or cellstyle.destination:
-            return super()._drawCell(cellval, cellstyle, pos, size)
-        if not cellval:
-            return None
-        canvas, text = self.canv, self._text
-        font = (cellstyle.fontname, cellstyle.fontsize, cellstyle.leading)
-        if font != self._text_font:
-            text.setFont(*font)
-            internal_name = canvas._doc.getInternalFontName(cellstyle.fontname)
-            self._font_operator = f"{internal_name} {fp_str(cellstyle.fontsize)} Tf {fp_str(cellstyle.leading)} TL"
-            self._text_font = font
-        if cellstyle.color != self._text_colour:
-            canvas.setFillColor(cellstyle.color)
-            self._text_colour = cellstyle.color
-            self._curcellstyle = None  # reportlab's own cells must set their colour again
-        (left, bottom), (width, height) = pos, size
-        y = bottom + height - cellstyle.topPadding - cellstyle.fontsize
-        for line in cellval.split("\n"):
-            if cellstyle.alignment == "LEFT":
-                x = left + cellstyle.leftPadding
-            else:
-                line_width = stringWidth(line, cellstyle.fontname, cellstyle.fontsize)
-                if cellstyle.alignment == "RIGHT":
-                    x = left + width - cellstyle.rightPadding - line_width
-                else:
-                    x = left + (width + cellstyle.leftPadding - cellstyle.rightPadding - line_width) / 2
-            canvas._code.append(f"BT {self._font_operator} 1 0 0 1 {fp_str(x, y)} Tm {text._formatText(line)} T* ET")
-            y -= cellstyle.leading
-        return None
-
-
 class _PagedTable(Flowable):
     """A long table laid out page by page from row heights measured once, with the header on every page.
 
-    reportlab's Table re-measures every remaining row (and restyles every cell) each time it splits at a page
-    end, which is quadratic in the rows; fixed chunks avoid that but put stray headers mid-page. Here each row is
-    plain text wrapped once, its height known up front, and a split just cuts the rows that fit into a small
-    Table of its own.
+    reportlab's Table re-measures every remaining row each time it splits at a page end (quadratic in the rows),
+    and builds, styles and draws every cell through general machinery (a cell style object per cell, a text
+    object per string); for a 10,000-milestone report that was nearly all of the time. Here each row is plain
+    text wrapped once, so its height is known up front; a split just cuts the rows that fit, and a page is drawn
+    straight onto the canvas: header, zebra stripes and cell backgrounds as rectangles, the grid as one path, and
+    each cell line as its own ``BT … Tj T* ET`` text block, as ``drawString`` writes it (text extraction reads
+    cells as separate lines), encoded by reportlab itself so fonts and special characters come out the same.
+
+    ``row_style(index, line)`` gives the row's extra styling as TableStyle-like commands on that one row:
+    ``BACKGROUND``, ``TEXTCOLOR`` or ``ALIGN`` over a range of columns.
     """
 
     def __init__(self, header, rows, col_widths, row_style=None, *, _measured=None, _start=0, _end=None):
@@ -257,13 +205,10 @@ class _PagedTable(Flowable):
         self.start = _start
         self.end = len(_measured[2]) if _end is None else _end
 
-    def _height_of(self, start: int, end: int) -> float:
-        _header, header_height, _rows, tops = self._measured
-        return header_height + tops[end] - tops[start]
-
     def wrap(self, available_width, available_height):
+        _header, header_height, _rows, tops = self._measured
         self.width = sum(self.col_widths)
-        self.height = self._height_of(self.start, self.end)
+        self.height = header_height + tops[self.end] - tops[self.start]
         return self.width, self.height
 
     def split(self, available_width, available_height):
@@ -273,31 +218,105 @@ class _PagedTable(Flowable):
         end = min(end, self.end)
         if end <= self.start:
             return []
-        rest = _PagedTable(
-            None, None, self.col_widths, self.row_style, _measured=self._measured, _start=end, _end=self.end
-        )
-        return [self._page(self.start, end), rest]
+        measured, widths, style = self._measured, self.col_widths, self.row_style
+        return [
+            _PagedTable(None, None, widths, style, _measured=measured, _start=self.start, _end=end),
+            _PagedTable(None, None, widths, style, _measured=measured, _start=end, _end=self.end),
+        ]
 
     def draw(self):
-        table = self._page(self.start, self.end)
-        table.wrapOn(self.canv, self.width, self.height)
-        table.drawOn(self.canv, 0, 0)
-
-    def _page(self, start: int, end: int) -> Table:
         header, header_height, rows, tops = self._measured
-        heights = [header_height, *(tops[index + 1] - tops[index] for index in range(start, end))]
-        # Zebra stripes count from the first row of the whole table, so they run on across pages.
-        stripes = [None, ZEBRA] if start % 2 == 0 else [ZEBRA, None]
-        extra = [
-            ("ROWBACKGROUNDS", (0, 1), (-1, -1), stripes),
-            ("LEFTPADDING", (0, 0), (-1, -1), CELL_PADDING_X),
-            ("RIGHTPADDING", (0, 0), (-1, -1), CELL_PADDING_X),
+        canvas, widths = self.canv, self.col_widths
+        lefts = [0.0, *itertools.accumulate(widths)]
+        width, height = lefts[-1], self.height
+
+        def bottom_of(index: int) -> float:  # the row's bottom edge, measured from the table's bottom
+            return height - header_height - (tops[index + 1] - tops[self.start])
+
+        backgrounds = [(HEADER_BG, 0, height - header_height, width, header_height)]
+        backgrounds += [
+            (ZEBRA, 0, bottom_of(index), width, tops[index + 1] - tops[index])
+            for index in range(self.start, self.end)
+            if index % 2
         ]
-        if self.row_style:
-            extra += _merged(
-                [command for index in range(start, end) for command in self.row_style(index, index - start + 1)]
-            )
-        return _table([header, *rows[start:end]], self.col_widths, extra_style=extra, row_heights=heights)
+        text_colours, alignments = {}, {}
+        for index in range(self.start, self.end):
+            for name, (first, _line), (last, _same_line), value in self.row_style(index, 0) if self.row_style else ():
+                for column in range(first % len(widths), last % len(widths) + 1):
+                    if name == "BACKGROUND":
+                        row_height = tops[index + 1] - tops[index]
+                        backgrounds.append((value, lefts[column], bottom_of(index), widths[column], row_height))
+                    elif name == "TEXTCOLOR":
+                        text_colours[index, column] = value
+                    elif name == "ALIGN":
+                        alignments[index, column] = value
+                    else:
+                        raise ValueError(f"Unsupported row style {name!r}")
+        for colour, x, y, w, h in backgrounds:
+            canvas.setFillColor(colour)
+            canvas.rect(x, y, w, h, stroke=0, fill=1)
+
+        grid = canvas.beginPath()
+        for y in [height, *(bottom_of(index) for index in range(self.start - 1, self.end))]:
+            grid.moveTo(0, y)
+            grid.lineTo(width, y)
+        for x in lefts:
+            grid.moveTo(x, 0)
+            grid.lineTo(x, height)
+        canvas.setStrokeColor(GRID)
+        canvas.setLineWidth(0.4)
+        canvas.drawPath(grid, stroke=1, fill=0)
+
+        text = _CellText(canvas, lefts, widths)
+        text.row(header, height, CELL_BOLD, colors.white)
+        for index in range(self.start, self.end):
+            top = bottom_of(index) + tops[index + 1] - tops[index]
+            text.row(rows[index], top, CELL_FONT, colors.black, text_colours, alignments, index)
+
+
+class _CellText:
+    """Writes a table's cells as PDF text blocks, remembering each distinct line's encoded form (dates, statuses
+    and vendor names repeat on every page)."""
+
+    def __init__(self, canvas, lefts: list[float], widths: list[float]):
+        self.canvas, self.lefts, self.widths = canvas, lefts, widths
+        self.encoded = canvas.__dict__.setdefault("_ppp_encoded_cells", {})
+        self.colour = None
+
+    def _encode(self, font: str, line: str) -> str:
+        """``BT … ET`` for one line, with ``{}`` where its position goes."""
+        encoders = self.canvas.__dict__.setdefault("_ppp_cell_encoders", {})
+        if font not in encoders:
+            text = self.canvas.beginText()
+            text.setFont(font, CELL_SIZE, CELL_LEADING)
+            encoders[font] = (text, self.canvas._doc.getInternalFontName(font))
+        text, internal_name = encoders[font]
+        # reportlab's own encoder (private, stable across 4.x and 5.x): substitution fonts and escaping.
+        encoded = text._formatText(line).replace("{", "{{").replace("}", "}}")
+        block = f"BT {internal_name} {CELL_SIZE} Tf {CELL_LEADING} TL 1 0 0 1 {{}} Tm {encoded} T* ET"
+        self.encoded[font, line] = block
+        return block
+
+    def row(self, cells, top, font, colour, text_colours=None, alignments=None, index=None):
+        code, lefts, widths, encoded = self.canvas._code, self.lefts, self.widths, self.encoded
+        y = top - CELL_PADDING_Y - CELL_SIZE
+        for column, cell in enumerate(cells):
+            if not cell:
+                continue
+            cell_colour = text_colours.get((index, column), colour) if text_colours else colour
+            if cell_colour is not self.colour:
+                self.canvas.setFillColor(cell_colour)
+                self.colour = cell_colour
+            right = alignments and alignments.get((index, column)) == "RIGHT"
+            line_y = y
+            for line in cell.split("\n") if "\n" in cell else (cell,):
+                if right:
+                    x = lefts[column] + widths[column] - CELL_PADDING_X - stringWidth(line, font, CELL_SIZE)
+                else:
+                    x = lefts[column] + CELL_PADDING_X
+                block = encoded.get((font, line)) or self._encode(font, line)
+                code.append(block.format(f"{x:.2f} {line_y:.2f}"))
+                line_y -= CELL_LEADING
 
 
 def _long_table(header, rows, col_widths, row_style=None) -> list[Flowable]:
@@ -380,7 +399,7 @@ def _cost_shares(report: ProjectReport) -> list:
             ]
         )
         if party.remaining < 0:
-            extra.append(("TEXTCOLOR", (5, line), (5, line), colors.HexColor("#b00020")))
+            extra.append(("TEXTCOLOR", (5, line), (5, line), LATE_TEXT))
     if not rows:
         rows.append([_p("No cost shares recorded."), "", "", "", "", ""])
     extra.append(("ALIGN", (2, 1), (-1, -1), "RIGHT"))
@@ -439,6 +458,7 @@ def _milestone_table(report: ProjectReport) -> list:
         "Progress",
         f"Payment ({report.currency})",
     ]
+    types = dict(Milestone.Type.choices)
     rows = []
     for number, row in enumerate(report.rows, start=1):
         milestone = row.milestone
@@ -446,7 +466,7 @@ def _milestone_table(report: ProjectReport) -> list:
             [
                 str(number),
                 milestone.title,
-                milestone.get_type_display(),
+                types[milestone.type],
                 milestone.responsible_vendor.legal_name if milestone.responsible_vendor else "–",
                 _date(milestone.baseline_due_date),
                 _date(milestone.due_date),
@@ -463,7 +483,7 @@ def _milestone_table(report: ProjectReport) -> list:
         colour = RAG_BACKGROUND[report.rows[index].rag_colour]
         style = [("BACKGROUND", (7, line), (7, line), colour)]
         if report.rows[index].days_late and report.rows[index].is_late:
-            style.append(("TEXTCOLOR", (8, line), (8, line), colors.HexColor("#b00020")))
+            style.append(("TEXTCOLOR", (8, line), (8, line), LATE_TEXT))
         return style
 
     widths = [9, 56, 17, 39, 19, 19, 19, 17, 13, 20, 17, 24]
