@@ -49,6 +49,7 @@ CELL_FONT, CELL_BOLD, CELL_SIZE, CELL_LEADING = "Helvetica", "Helvetica-Bold", 7
 CELL_PADDING_X, CELL_PADDING_Y = 3, 2
 PORTFOLIO_TIMELINE_LIMIT = 12
 PORTFOLIO_RISK_LIMIT = 5
+STATUS_BARS_PER_CHART = 25  # 14 pt a bar: 25 projects and the axes fill most of a page
 KPI_CHARTS_PER_ROW = 3
 
 HEADER_BG = colors.HexColor("#1f4e79")
@@ -693,8 +694,17 @@ def _comparison_page(reports: list[ProjectReport]) -> list:
     return [
         *story,
         *_long_table(header, rows, [w * mm for w in widths], row_style=row_style),
-        KeepTogether([Paragraph("Milestones by status", H2), portfolio_status_drawing(reports, FRAME_WIDTH)]),
+        *_status_charts(reports),
     ]
+
+
+def _status_charts(reports: list[ProjectReport]) -> list:
+    """The stacked status bars, a page's worth of projects to a chart (one tall chart would not fit a page)."""
+    charts = [
+        portfolio_status_drawing(reports[start : start + STATUS_BARS_PER_CHART], FRAME_WIDTH)
+        for start in range(0, len(reports), STATUS_BARS_PER_CHART)
+    ]
+    return [KeepTogether([Paragraph("Milestones by status", H2), charts[0]]), *charts[1:]]
 
 
 def _project_page(report: ProjectReport) -> list:

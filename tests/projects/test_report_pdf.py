@@ -227,3 +227,15 @@ def test_portfolio_project_pages_show_overdue_risks_and_kpis_on_one_page(governe
     assert "Identity provider outage" in pages[1]  # the worst are shown...
     assert "… and 3 more in the project's milestone report." in pages[1]  # ...the rest are counted
     assert "Digital service adoption" in pages[1] and "47.50" in pages[1]
+
+
+def test_portfolio_of_a_large_board_charts_every_project_across_pages(db):
+    """One status chart for 30 projects would not fit a page: they are charted a page's worth at a time."""
+    projects = ProjectFactory.create_batch(30)
+    for project in projects:
+        MilestoneFactory(project=project, overdue_days=3)
+
+    pages = pdf_pages(portfolio_report_pdf(Project.objects.filter(pk__in=[p.pk for p in projects])))
+
+    charts = "\n".join(pages).split("Milestones by status", 1)[1].split("Cost shares", 1)[0]
+    assert all(project.code in charts for project in projects)
