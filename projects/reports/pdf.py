@@ -4,8 +4,13 @@
 puts a comparison page first, then one page per project.
 """
 
+import bisect
+import contextlib
 import datetime
+import functools
+import gc
 import io
+import itertools
 from collections.abc import Iterable
 from decimal import Decimal
 from xml.sax.saxutils import escape
@@ -17,6 +22,8 @@ from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen import canvas
 from reportlab.platypus import (
     Flowable,
@@ -30,7 +37,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
-from ..models import Project
+from ..models import Milestone, Project
 from ..selectors import ProjectReport, Rag, project_report, project_reports
 from .charts import kpi_chart_drawing, planned_vs_achieved_drawing, portfolio_status_drawing, timeline_drawing
 from .kpis import kpi_chart
@@ -39,15 +46,18 @@ from .timeline import milestone_timeline, planned_vs_achieved
 PAGE = landscape(A4)
 MARGIN = 14 * mm
 FRAME_WIDTH = PAGE[0] - 2 * MARGIN
-# One Table splitting across pages re-measures what is left on every page (quadratic); chunks keep it linear.
-TABLE_CHUNK_ROWS = 200
+# Long tables: plain-string cells in this font, wrapped by us, so every row's height is known before layout.
+CELL_FONT, CELL_BOLD, CELL_SIZE, CELL_LEADING = "Helvetica", "Helvetica-Bold", 7.5, 9
+CELL_PADDING_X, CELL_PADDING_Y = 3, 2
 PORTFOLIO_TIMELINE_LIMIT = 12
 PORTFOLIO_RISK_LIMIT = 5
+STATUS_BARS_PER_CHART = 25  # 14 pt a bar: 25 projects and the axes fill most of a page
 KPI_CHARTS_PER_ROW = 3
 
 HEADER_BG = colors.HexColor("#1f4e79")
 GRID = colors.HexColor("#c8c8c8")
 ZEBRA = colors.HexColor("#f5f7fa")
+LATE_TEXT = colors.HexColor("#b00020")
 RAG_BACKGROUND = {
     "green": colors.HexColor("#d7ecd9"),
     "amber": colors.HexColor("#fde9b0"),
@@ -64,6 +74,7 @@ CAPTION = ParagraphStyle("ReportCaption", parent=SMALL, textColor=colors.HexColo
 NUMBER = ParagraphStyle("ReportNumber", parent=SMALL, alignment=TA_RIGHT)
 
 
+@functools.lru_cache(maxsize=4096)  # payments and dates repeat across thousands of rows
 def money(amount: Decimal) -> str:
     return f"{amount:,.2f}"
 
@@ -72,6 +83,7 @@ def _p(text, style=SMALL) -> Paragraph:
     return Paragraph(escape(str(text)), style)
 
 
+@functools.lru_cache(maxsize=4096)
 def _date(day: datetime.date | None) -> str:
     return day.strftime("%d %b %Y") if day else "–"
 
@@ -122,39 +134,199 @@ class _FooterCanvas(canvas.Canvas):
         self.restoreState()
 
 
-def _table(rows, col_widths, *, extra_style=(), header=True, repeat=True) -> Table:
-    table = Table(rows, colWidths=col_widths, repeatRows=1 if header and repeat else 0, hAlign="LEFT")
+def _table(rows, col_widths, *, extra_style=(), header=True, repeat=True, row_heights=None) -> Table:
+    table = Table(
+        rows, colWidths=col_widths, rowHeights=row_heights, repeatRows=1 if header and repeat else 0, hAlign="LEFT"
+    )
     style = [
-        ("FONT", (0, 0), (-1, -1), "Helvetica", 7.5),
+        ("FONT", (0, 0), (-1, -1), CELL_FONT, CELL_SIZE, CELL_LEADING),
         ("GRID", (0, 0), (-1, -1), 0.4, GRID),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+        ("TOPPADDING", (0, 0), (-1, -1), CELL_PADDING_Y),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), CELL_PADDING_Y),
     ]
     if header:
         style += [
             ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
             ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
-            ("FONT", (0, 0), (-1, 0), "Helvetica-Bold", 7.5),
+            ("FONT", (0, 0), (-1, 0), CELL_BOLD, CELL_SIZE, CELL_LEADING),
         ]
     table.setStyle(TableStyle([*style, *extra_style]))
     return table
 
 
-def _long_table(header, rows, col_widths, row_style=None) -> list[Table]:
-    """A long table as chunks of TABLE_CHUNK_ROWS rows, each repeating the header on every page it spans."""
-    chunks = []
-    for start in range(0, len(rows), TABLE_CHUNK_ROWS) or [0]:
-        part = rows[start : start + TABLE_CHUNK_ROWS]
-        extra = []
-        for offset in range(len(part)):
-            line = offset + 1
-            if (start + offset) % 2:
-                extra.append(("BACKGROUND", (0, line), (-1, line), ZEBRA))
-            if row_style:
-                extra += row_style(start + offset, line)
-        chunks.append(_table([header, *part], col_widths, extra_style=extra))
-    return chunks
+@functools.lru_cache(maxsize=8192)
+def _wrapped(text: str, width: float, font: str = CELL_FONT) -> str:
+    """``text`` broken into lines that fit ``width`` points (long words too), joined by newlines.
+
+    Cached: responsible vendors, dates and statuses repeat on every page of a long report.
+    """
+    room = width - 2 * CELL_PADDING_X
+    if stringWidth(text, font, CELL_SIZE) <= room:
+        return text
+    lines = []
+    for line in simpleSplit(text, font, CELL_SIZE, room):
+        while len(line) > 1 and stringWidth(line, font, CELL_SIZE) > room:
+            cut = len(line) - 1
+            while cut > 1 and stringWidth(line[:cut], font, CELL_SIZE) > room:
+                cut -= 1
+            lines.append(line[:cut])
+            line = line[cut:]
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _row_height(cells: list[str]) -> float:
+    return max(cell.count("\n") + 1 for cell in cells) * CELL_LEADING + 2 * CELL_PADDING_Y
+
+
+class _PagedTable(Flowable):
+    """A long table laid out page by page from row heights measured once, with the header on every page.
+
+    reportlab's Table re-measures every remaining row each time it splits at a page end (quadratic in the rows),
+    and builds, styles and draws every cell through general machinery (a cell style object per cell, a text
+    object per string); for a 10,000-milestone report that was nearly all of the time. Here each row is plain
+    text wrapped once, so its height is known up front; a split just cuts the rows that fit, and a page is drawn
+    straight onto the canvas: header, zebra stripes and cell backgrounds as rectangles, the grid as one path, and
+    each cell line as its own ``BT … Tj T* ET`` text block, as ``drawString`` writes it (text extraction reads
+    cells as separate lines), encoded by reportlab itself so fonts and special characters come out the same.
+
+    ``row_style(index, line)`` gives the row's extra styling as TableStyle-like commands on that one row:
+    ``BACKGROUND``, ``TEXTCOLOR`` or ``ALIGN`` over a range of columns.
+    """
+
+    def __init__(self, header, rows, col_widths, row_style=None, *, _measured=None, _start=0, _end=None):
+        super().__init__()
+        self.col_widths = col_widths
+        self.row_style = row_style
+        if _measured is None:
+            header = [_wrapped(text, width, CELL_BOLD) for text, width in zip(header, col_widths, strict=True)]
+            rows = [[_wrapped(text, width) for text, width in zip(row, col_widths, strict=True)] for row in rows]
+            tops = [0.0, *itertools.accumulate(_row_height(row) for row in rows)]
+            _measured = (header, _row_height(header), rows, tops)
+        self._measured = _measured
+        self.start = _start
+        self.end = len(_measured[2]) if _end is None else _end
+
+    def wrap(self, available_width, available_height):
+        _header, header_height, _rows, tops = self._measured
+        self.width = sum(self.col_widths)
+        self.height = header_height + tops[self.end] - tops[self.start]
+        return self.width, self.height
+
+    def split(self, available_width, available_height):
+        _header, header_height, _rows, tops = self._measured
+        # The last row whose bottom still fits (a hair of slack for the frame's float comparison).
+        end = bisect.bisect_right(tops, tops[self.start] + available_height - header_height - 1e-6) - 1
+        end = min(end, self.end)
+        if end <= self.start:
+            return []
+        measured, widths, style = self._measured, self.col_widths, self.row_style
+        return [
+            _PagedTable(None, None, widths, style, _measured=measured, _start=self.start, _end=end),
+            _PagedTable(None, None, widths, style, _measured=measured, _start=end, _end=self.end),
+        ]
+
+    def draw(self):
+        header, header_height, rows, tops = self._measured
+        canvas, widths = self.canv, self.col_widths
+        lefts = [0.0, *itertools.accumulate(widths)]
+        width, height = lefts[-1], self.height
+
+        def bottom_of(index: int) -> float:  # the row's bottom edge, measured from the table's bottom
+            return height - header_height - (tops[index + 1] - tops[self.start])
+
+        backgrounds = [(HEADER_BG, 0, height - header_height, width, header_height)]
+        backgrounds += [
+            (ZEBRA, 0, bottom_of(index), width, tops[index + 1] - tops[index])
+            for index in range(self.start, self.end)
+            if index % 2
+        ]
+        text_colours, alignments = {}, {}
+        for index in range(self.start, self.end):
+            for name, (first, _line), (last, _same_line), value in self.row_style(index, 0) if self.row_style else ():
+                for column in range(first % len(widths), last % len(widths) + 1):
+                    if name == "BACKGROUND":
+                        row_height = tops[index + 1] - tops[index]
+                        backgrounds.append((value, lefts[column], bottom_of(index), widths[column], row_height))
+                    elif name == "TEXTCOLOR":
+                        text_colours[index, column] = value
+                    elif name == "ALIGN":
+                        alignments[index, column] = value
+                    else:
+                        raise ValueError(f"Unsupported row style {name!r}")
+        for colour, x, y, w, h in backgrounds:
+            canvas.setFillColor(colour)
+            canvas.rect(x, y, w, h, stroke=0, fill=1)
+
+        grid = canvas.beginPath()
+        for y in [height, *(bottom_of(index) for index in range(self.start - 1, self.end))]:
+            grid.moveTo(0, y)
+            grid.lineTo(width, y)
+        for x in lefts:
+            grid.moveTo(x, 0)
+            grid.lineTo(x, height)
+        canvas.setStrokeColor(GRID)
+        canvas.setLineWidth(0.4)
+        canvas.drawPath(grid, stroke=1, fill=0)
+
+        text = _CellText(canvas, lefts, widths)
+        text.row(header, height, CELL_BOLD, colors.white)
+        for index in range(self.start, self.end):
+            top = bottom_of(index) + tops[index + 1] - tops[index]
+            text.row(rows[index], top, CELL_FONT, colors.black, text_colours, alignments, index)
+
+
+class _CellText:
+    """Writes a table's cells as PDF text blocks, remembering each distinct line's encoded form (dates, statuses
+    and vendor names repeat on every page)."""
+
+    def __init__(self, canvas, lefts: list[float], widths: list[float]):
+        self.canvas, self.lefts, self.widths = canvas, lefts, widths
+        self.encoded = canvas.__dict__.setdefault("_ppp_encoded_cells", {})
+        self.colour = None
+
+    def _encode(self, font: str, line: str) -> str:
+        """``BT … ET`` for one line, with ``{}`` where its position goes."""
+        encoders = self.canvas.__dict__.setdefault("_ppp_cell_encoders", {})
+        if font not in encoders:
+            text = self.canvas.beginText()
+            text.setFont(font, CELL_SIZE, CELL_LEADING)
+            encoders[font] = (text, self.canvas._doc.getInternalFontName(font))
+        text, internal_name = encoders[font]
+        # reportlab's own encoder (private, stable across 4.x and 5.x): substitution fonts and escaping.
+        encoded = text._formatText(line).replace("{", "{{").replace("}", "}}")
+        block = f"BT {internal_name} {CELL_SIZE} Tf {CELL_LEADING} TL 1 0 0 1 {{}} Tm {encoded} T* ET"
+        self.encoded[font, line] = block
+        return block
+
+    def row(self, cells, top, font, colour, text_colours=None, alignments=None, index=None):
+        code, lefts, widths, encoded = self.canvas._code, self.lefts, self.widths, self.encoded
+        y = top - CELL_PADDING_Y - CELL_SIZE
+        for column, cell in enumerate(cells):
+            if not cell:
+                continue
+            cell_colour = text_colours.get((index, column), colour) if text_colours else colour
+            if cell_colour is not self.colour:
+                self.canvas.setFillColor(cell_colour)
+                self.colour = cell_colour
+            right = alignments and alignments.get((index, column)) == "RIGHT"
+            line_y = y
+            for line in cell.split("\n") if "\n" in cell else (cell,):
+                if right:
+                    x = lefts[column] + widths[column] - CELL_PADDING_X - stringWidth(line, font, CELL_SIZE)
+                else:
+                    x = lefts[column] + CELL_PADDING_X
+                block = encoded.get((font, line)) or self._encode(font, line)
+                code.append(block.format(f"{x:.2f} {line_y:.2f}"))
+                line_y -= CELL_LEADING
+
+
+def _long_table(header, rows, col_widths, row_style=None) -> list[Flowable]:
+    """A table of plain strings of any length: wrapped to its columns, split at page ends, the header on every page."""
+    if not rows:
+        return [_table([header], col_widths)]
+    return [_PagedTable(header, rows, col_widths, row_style)]
 
 
 # --- Sections ----------------------------------------------------------------------------------
@@ -230,7 +402,7 @@ def _cost_shares(report: ProjectReport) -> list:
             ]
         )
         if party.remaining < 0:
-            extra.append(("TEXTCOLOR", (5, line), (5, line), colors.HexColor("#b00020")))
+            extra.append(("TEXTCOLOR", (5, line), (5, line), LATE_TEXT))
     if not rows:
         rows.append([_p("No cost shares recorded."), "", "", "", "", ""])
     extra.append(("ALIGN", (2, 1), (-1, -1), "RIGHT"))
@@ -289,15 +461,16 @@ def _milestone_table(report: ProjectReport) -> list:
         "Progress",
         f"Payment ({report.currency})",
     ]
+    types = dict(Milestone.Type.choices)
     rows = []
     for number, row in enumerate(report.rows, start=1):
         milestone = row.milestone
         rows.append(
             [
                 str(number),
-                _p(milestone.title),
-                milestone.get_type_display(),
-                _p(milestone.responsible_vendor.legal_name if milestone.responsible_vendor else "–"),
+                milestone.title,
+                types[milestone.type],
+                milestone.responsible_vendor.legal_name if milestone.responsible_vendor else "–",
                 _date(milestone.baseline_due_date),
                 _date(milestone.due_date),
                 _date(milestone.achieved_date),
@@ -313,14 +486,13 @@ def _milestone_table(report: ProjectReport) -> list:
         colour = RAG_BACKGROUND[report.rows[index].rag_colour]
         style = [("BACKGROUND", (7, line), (7, line), colour)]
         if report.rows[index].days_late and report.rows[index].is_late:
-            style.append(("TEXTCOLOR", (8, line), (8, line), colors.HexColor("#b00020")))
+            style.append(("TEXTCOLOR", (8, line), (8, line), LATE_TEXT))
         return style
 
-    widths = [9, 60, 17, 40, 19, 19, 19, 17, 13, 20, 17, 24]
-    table_header = [_th(text) for text in header]
+    widths = [9, 56, 17, 39, 19, 19, 19, 17, 13, 20, 17, 24]
     return [
         Paragraph(f"Milestones ({len(rows)})", H2),
-        *_long_table(table_header, rows, [w * mm for w in widths], row_style=row_style),
+        *_long_table(header, rows, [w * mm for w in widths], row_style=row_style),
     ]
 
 
@@ -332,25 +504,21 @@ def _late_deliverables(report: ProjectReport) -> list:
     header = ["Milestone", "Due", "Days late", "Deliverable", "Responsible", "Status", "Progress"]
     rows = []
     for row in late:
-        milestone_cell = [_p(row.milestone.title), _date(row.milestone.due_date), str(row.days_late)]
+        milestone_cell = [row.milestone.title, _date(row.milestone.due_date), str(row.days_late)]
         if not row.open_deliverables:
-            rows.append([*milestone_cell, _p("No open deliverables."), "", "", ""])
+            rows.append([*milestone_cell, "No open deliverables.", "", "", ""])
         for deliverable in row.open_deliverables:
             rows.append(
                 [
                     *milestone_cell,
-                    _p(deliverable.title),
-                    _p(deliverable.responsible_vendor.legal_name),
+                    deliverable.title,
+                    deliverable.responsible_vendor.legal_name,
                     deliverable.get_status_display(),
                     f"{deliverable.progress} %",
                 ]
             )
     widths = [70, 22, 16, 70, 50, 22, 16]
     return [*flowables, *_long_table(header, rows, [w * mm for w in widths])]
-
-
-def _th(text: str) -> Paragraph:
-    return Paragraph(f"<b>{escape(text)}</b>", ParagraphStyle("th", parent=SMALL, textColor=colors.white))
 
 
 def _overdue_risks(report: ProjectReport, *, limit: int | None = None) -> list:
@@ -362,11 +530,11 @@ def _overdue_risks(report: ProjectReport, *, limit: int | None = None) -> list:
     header = ["Risk", "Category", "Allocation", "Score", "Owner", "Status", "Review was due", "Days overdue"]
     rows = [
         [
-            _p(risk.title),
-            _p(risk.get_category_display()),
+            risk.title,
+            risk.get_category_display(),
             risk.get_allocation_display(),
             f"{risk.score} ({risk.level})",
-            _p(risk.owner.get_full_name() or risk.owner.get_username()),
+            risk.owner.get_full_name() or risk.owner.get_username(),
             risk.get_status_display(),
             _date(risk.review_date),
             str(risk.days_past_review),
@@ -380,7 +548,7 @@ def _overdue_risks(report: ProjectReport, *, limit: int | None = None) -> list:
         return [("BACKGROUND", (3, line), (3, line), RAG_BACKGROUND[colour]), ("ALIGN", (7, line), (7, line), "RIGHT")]
 
     widths = [78, 42, 27, 17, 38, 19, 22, 18]
-    table = _long_table([_th(text) for text in header], rows, [w * mm for w in widths], row_style=row_style)
+    table = _long_table(header, rows, [w * mm for w in widths], row_style=row_style)
     hidden = len(report.overdue_risks) - len(risks)
     more = [_p(f"… and {hidden} more in the project's milestone report.", CAPTION)] if hidden else []
     return [*flowables, *table, *more]
@@ -396,8 +564,8 @@ def _kpi_table(report: ProjectReport) -> list:
         kpi = row.kpi
         rows.append(
             [
-                _p(kpi.name),
-                _p(kpi.unit),
+                kpi.name,
+                kpi.unit,
                 "higher" if kpi.direction == kpi.Direction.HIGHER else "lower",
                 money(kpi.baseline),
                 money(kpi.target),
@@ -413,7 +581,7 @@ def _kpi_table(report: ProjectReport) -> list:
         return [("BACKGROUND", (8, line), (8, line), RAG_BACKGROUND[colour]), ("ALIGN", (3, line), (5, line), "RIGHT")]
 
     widths = [78, 22, 20, 24, 24, 24, 22, 20, 20]
-    table = _long_table([_th(text) for text in header], rows, [w * mm for w in widths], row_style=row_style)
+    table = _long_table(header, rows, [w * mm for w in widths], row_style=row_style)
     return [*flowables, *table]
 
 
@@ -474,14 +642,33 @@ def project_report_story(report: ProjectReport) -> list:
     ]
 
 
+@contextlib.contextmanager
+def _cycle_collection_paused():
+    """Pause Python's cyclic garbage collector while a report is built.
+
+    A long report holds hundreds of thousands of live objects (rows, cells, model instances), and each full
+    collection walks all of them: with the collector running, 20,000 milestones took 2.2–2.5 times as long as
+    10,000; paused, 1.8–1.9 times. Reference counting still frees everything that is not a cycle, and the
+    collector comes back on as soon as the report is done (only if it was on; nested reports leave it alone).
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def milestone_report_pdf(project: Project, *, on: datetime.date | None = None) -> bytes:
     """The board's milestone report for one project."""
-    report = project_report(project, on=on)
-    return _render(
-        project_report_story(report),
-        title=f"Milestone report {project.code}",
-        generated_at=report.generated_at,
-    )
+    with _cycle_collection_paused():
+        report = project_report(project, on=on)
+        return _render(
+            project_report_story(report),
+            title=f"Milestone report {project.code}",
+            generated_at=report.generated_at,
+        )
 
 
 def _comparison_page(reports: list[ProjectReport]) -> list:
@@ -499,8 +686,8 @@ def _comparison_page(reports: list[ProjectReport]) -> list:
         counts = report.counts
         rows.append(
             [
-                _p(f"{report.project.code} – {report.project.name}"),
-                _p(report.project.agreement.reference),
+                f"{report.project.code} – {report.project.name}",
+                report.project.agreement.reference,
                 report.project.get_phase_display(),
                 *[str(counts[key]) for key in Rag.ORDER],
                 f"{report.percent_achieved} %",
@@ -528,8 +715,17 @@ def _comparison_page(reports: list[ProjectReport]) -> list:
     return [
         *story,
         *_long_table(header, rows, [w * mm for w in widths], row_style=row_style),
-        KeepTogether([Paragraph("Milestones by status", H2), portfolio_status_drawing(reports, FRAME_WIDTH)]),
+        *_status_charts(reports),
     ]
+
+
+def _status_charts(reports: list[ProjectReport]) -> list:
+    """The stacked status bars, a page's worth of projects to a chart (one tall chart would not fit a page)."""
+    charts = [
+        portfolio_status_drawing(reports[start : start + STATUS_BARS_PER_CHART], FRAME_WIDTH)
+        for start in range(0, len(reports), STATUS_BARS_PER_CHART)
+    ]
+    return [KeepTogether([Paragraph("Milestones by status", H2), charts[0]]), *charts[1:]]
 
 
 def _project_page(report: ProjectReport) -> list:
@@ -551,9 +747,10 @@ def portfolio_report_pdf(projects: QuerySet[Project] | Iterable[Project], *, on:
     """A comparison page, then one page per project (for a board, or projects an officer selected)."""
     if not isinstance(projects, QuerySet):
         projects = Project.objects.filter(pk__in=[project.pk for project in projects])
-    reports = project_reports(projects.select_related("agreement__authority").order_by("code"), on=on)
-    story = _comparison_page(reports)
-    for report in reports:
-        story += [PageBreak(), *_project_page(report)]
-    generated_at = reports[0].generated_at if reports else timezone.localtime()
-    return _render(story, title="Portfolio milestone report", generated_at=generated_at)
+    with _cycle_collection_paused():
+        reports = project_reports(projects.select_related("agreement__authority").order_by("code"), on=on)
+        story = _comparison_page(reports)
+        for report in reports:
+            story += [PageBreak(), *_project_page(report)]
+        generated_at = reports[0].generated_at if reports else timezone.localtime()
+        return _render(story, title="Portfolio milestone report", generated_at=generated_at)

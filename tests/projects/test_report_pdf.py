@@ -11,7 +11,6 @@ from django.utils import timezone
 from projects.factories import KPIFactory, KPIMeasurementFactory, MilestoneFactory, ProjectFactory, RiskFactory
 from projects.models import Milestone, Project
 from projects.reports import milestone_report_pdf, portfolio_report_pdf
-from projects.reports.pdf import TABLE_CHUNK_ROWS
 
 pytestmark = pytest.mark.django_db
 
@@ -120,7 +119,7 @@ def test_a_thousand_milestones_render_across_pages_with_repeated_headers(db, cap
 
     pages = pdf_pages(pdf)
     table_pages = [page for page in pages if "Wave 0" in page and "Deliverables" in page]
-    assert len(table_pages) > 1000 // TABLE_CHUNK_ROWS  # the table spans many pages...
+    assert len(table_pages) > 20  # the table spans many pages...
     assert all("Milestone\nType\nResponsible" in page for page in table_pages)  # ...each with its header
     assert "Wave 0999 rollout" in "\n".join(pages)
     assert seconds < 30
@@ -228,3 +227,15 @@ def test_portfolio_project_pages_show_overdue_risks_and_kpis_on_one_page(governe
     assert "Identity provider outage" in pages[1]  # the worst are shown...
     assert "… and 3 more in the project's milestone report." in pages[1]  # ...the rest are counted
     assert "Digital service adoption" in pages[1] and "47.50" in pages[1]
+
+
+def test_portfolio_of_a_large_board_charts_every_project_across_pages(db):
+    """One status chart for 30 projects would not fit a page: they are charted a page's worth at a time."""
+    projects = ProjectFactory.create_batch(30)
+    for project in projects:
+        MilestoneFactory(project=project, overdue_days=3)
+
+    pages = pdf_pages(portfolio_report_pdf(Project.objects.filter(pk__in=[p.pk for p in projects])))
+
+    charts = "\n".join(pages).split("Milestones by status", 1)[1].split("Cost shares", 1)[0]
+    assert all(project.code in charts for project in projects)
