@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Exists, OuterRef, Prefetch
 from django.db.models.query import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from procurement.models import VendorContact
 
-from .models import Alert, Deliverable, Milestone
+from .models import Alert, Deliverable, Milestone, Project
 
 logger = logging.getLogger(__name__)
 
@@ -48,11 +48,7 @@ def escalation_levels() -> list[dict]:
 
 def alert_level_on(due_date: datetime.date, on: datetime.date) -> int | None:
     """The level an open milestone due on ``due_date`` has reached on ``on``, or None (nothing to say yet)."""
-    days_late = (on - due_date).days
-    if days_late <= 0:
-        return Alert.DUE_SOON if -days_late <= settings.ALERT_DUE_SOON_DAYS else None
-    reached = [level["level"] for level in escalation_levels() if days_late >= level["days_overdue"]]
-    return reached[-1] if reached else None
+    return _LevelRule.from_settings()(due_date, on)
 
 
 def audiences_for(level: int) -> set[str]:
@@ -61,64 +57,124 @@ def audiences_for(level: int) -> set[str]:
     return {audience for step in escalation_levels() if step["level"] <= level for audience in step["adds"]}
 
 
-def alert_recipients(milestone: Milestone, level: int) -> list[str]:
-    """Email addresses for ``level``; expects the milestone from ``milestones_to_scan`` (nothing is queried)."""
-    audiences = audiences_for(level)
-    project = milestone.project
-    emails = []
-    if "owner" in audiences:
-        emails.append(project.owner.email)
-    if VENDOR_CONTACTS in audiences and milestone.responsible_vendor_id:
-        emails.extend(contact.email for contact in milestone.responsible_vendor.alert_contacts)
-    if "board" in audiences:
-        emails.extend(member.email for member in project.board_members.all())
-    if "authority" in audiences:
-        emails.append(project.agreement.authority.contact_email)
-    unique = {}
-    for email in filter(None, emails):
-        unique.setdefault(email.strip().lower(), email.strip())
-    return list(unique.values())
+@dataclass(frozen=True)
+class _LevelRule:
+    """The escalation settings read once per scan: the per-milestone check is then two comparisons."""
+
+    due_soon_days: int
+    thresholds: tuple[tuple[int, int], ...]  # (days overdue, level), highest first
+
+    @classmethod
+    def from_settings(cls) -> "_LevelRule":
+        steps = escalation_levels()
+        return cls(settings.ALERT_DUE_SOON_DAYS, tuple((s["days_overdue"], s["level"]) for s in reversed(steps)))
+
+    def __call__(self, due_date: datetime.date, on: datetime.date) -> int | None:
+        days_late = (on - due_date).days
+        if days_late <= 0:
+            return Alert.DUE_SOON if -days_late <= self.due_soon_days else None
+        for days_overdue, level in self.thresholds:
+            if days_late >= days_overdue:
+                return level
+        return None
 
 
-def milestones_to_scan(on: datetime.date):
-    """Open milestones due on or before the due-soon horizon, with everything the recipients need.
+@dataclass
+class _PageContacts:
+    """Who can be told about the milestones of one page: three queries, whatever the page holds."""
 
-    Filters by status and due date, which the (status, due_date) index serves; ordered for keyset paging.
+    projects: dict[int, tuple[str, str]]  # project id -> (owner email, authority contact email)
+    board: dict[int, list[str]]  # project id -> board member emails
+    vendor_contacts: dict[int, list[str]]  # vendor id -> emails of contacts who receive alerts
+
+    @classmethod
+    def load(cls, project_ids: set[int], vendor_ids: set[int], *, with_board: bool) -> "_PageContacts":
+        projects = {
+            project_id: (owner_email, authority_email)
+            for project_id, owner_email, authority_email in Project.objects.filter(pk__in=project_ids)
+            .order_by()
+            .values_list("pk", "owner__email", "agreement__authority__contact_email")
+        }
+        board = defaultdict(list)
+        if with_board:
+            members = (
+                Project.board_members.through.objects.filter(project_id__in=project_ids)
+                .order_by("pk")
+                .values_list("project_id", "user__email")
+            )
+            for project_id, email in members:
+                board[project_id].append(email)
+        vendor_contacts = defaultdict(list)
+        contacts = (
+            VendorContact.objects.filter(vendor_id__in=vendor_ids, receives_alerts=True)
+            .order_by("vendor_id", "name")
+            .values_list("vendor_id", "email")
+        )
+        for vendor_id, email in contacts:
+            vendor_contacts[vendor_id].append(email)
+        return cls(projects, board, vendor_contacts)
+
+    def recipients(self, project_id: int, vendor_id: int | None, audiences: set[str]) -> list[str]:
+        owner_email, authority_email = self.projects[project_id]
+        emails = []
+        if "owner" in audiences:
+            emails.append(owner_email)
+        if VENDOR_CONTACTS in audiences and vendor_id:
+            emails.extend(self.vendor_contacts.get(vendor_id, ()))
+        if "board" in audiences:
+            emails.extend(self.board.get(project_id, ()))
+        if "authority" in audiences:
+            emails.append(authority_email)
+        unique = {}
+        for email in filter(None, emails):
+            unique.setdefault(email.strip().lower(), email.strip())
+        return list(unique.values())
+
+
+# --- Reading the milestones to scan ------------------------------------------------------------
+
+# Only what deciding and addressing an alert needs: no model instances, no text columns.
+SCAN_COLUMNS = ("id", "due_date", "project_id", "responsible_vendor_id")
+
+
+def scan_page_query(on: datetime.date, status: str, size: int, after: tuple[datetime.date, int] | None = None):
+    """One keyset page of the open milestones in ``status`` due by the due-soon horizon of ``on``.
+
+    One status at a time, so the (status, due_date) index hands rows over in due-date order and the page
+    stops after ``size`` rows; ``status IN (open statuses)`` would make PostgreSQL read and sort every
+    candidate for every page. ``after`` = (due_date, id) of the last row of the previous page.
     """
     horizon = on + datetime.timedelta(days=settings.ALERT_DUE_SOON_DAYS)
-    return (
-        Milestone.objects.open()
-        .filter(due_date__lte=horizon)
-        .select_related("project__owner", "project__agreement__authority", "responsible_vendor")
-        .prefetch_related(
-            Prefetch(
-                "responsible_vendor__contacts",
-                queryset=VendorContact.objects.filter(receives_alerts=True),
-                to_attr="alert_contacts",
-            ),
-            "project__board_members",
-        )
-        .order_by("due_date", "id")
-    )
+    page = Milestone.objects.filter(status=status, due_date__lte=horizon)
+    if after is not None:
+        last_due, last_id = after
+        # due_date >= x bounds the index range; the exclude drops only the rows of that day already seen.
+        page = page.filter(due_date__gte=last_due).exclude(due_date=last_due, id__lte=last_id)
+    return page.order_by("due_date", "id").values_list(*SCAN_COLUMNS)[:size]
 
 
-def _pages(queryset, size: int):
-    """Keyset pages over a queryset ordered by (due_date, id): one query per page, bounded memory."""
-    last = None
-    while True:
-        page = queryset
-        if last is not None:
-            page = page.filter(Q(due_date__gt=last.due_date) | Q(due_date=last.due_date, id__gt=last.id))
-        rows = list(page[:size])
-        if not rows:
-            return
-        yield rows
-        if len(rows) < size:
-            return
-        last = rows[-1]
+def milestones_to_scan_count(on: datetime.date) -> int:
+    horizon = on + datetime.timedelta(days=settings.ALERT_DUE_SOON_DAYS)
+    return Milestone.objects.open().filter(due_date__lte=horizon).count()
+
+
+def _pages(on: datetime.date, size: int):
+    """Keyset pages of (id, due_date, project_id, vendor_id) rows: one query per page, bounded memory."""
+    for status in Milestone.OPEN_STATUSES:
+        after = None
+        while True:
+            rows = list(scan_page_query(on, status, size, after))
+            if rows:
+                yield rows
+            if len(rows) < size:
+                break
+            after = (rows[-1][1], rows[-1][0])
 
 
 # --- The scan ----------------------------------------------------------------------------------
+
+# What a dry run lists one by one; the rest is counted. Keeps the command's output and memory bounded.
+DRY_RUN_SAMPLE_SIZE = 50
 
 
 @dataclass
@@ -126,8 +182,12 @@ class ScanResult:
     on: datetime.date
     dry_run: bool
     scanned: int = 0
+    pages: int = 0
     raised: Counter = field(default_factory=Counter)  # level -> new alerts
-    raised_alerts: list[tuple[Milestone, int, list[str]]] = field(default_factory=list)
+    # A dry run's first DRY_RUN_SAMPLE_SIZE would-be alerts as (milestone, level, recipients), and how many
+    # of them each recipient would get: counts, not objects, so memory stays bounded at any size.
+    raised_sample: list[tuple[Milestone, int, list[str]]] = field(default_factory=list)
+    would_notify: Counter = field(default_factory=Counter)
     closed_skipped: int = 0
     digests: dict[str, list[int]] = field(default_factory=dict)  # recipient -> unsent alert ids
 
@@ -135,8 +195,7 @@ class ScanResult:
     def digest_sizes(self) -> dict[str, int]:
         """Recipient -> milestones in their digest (in a dry run, counting the alerts it would raise)."""
         sizes = Counter({email: len(ids) for email, ids in self.digests.items()})
-        if self.dry_run:
-            sizes.update(email for _, _, recipients in self.raised_alerts for email in recipients)
+        sizes.update(self.would_notify)
         return dict(sizes)
 
 
@@ -155,20 +214,28 @@ def alerts_scan(
     on = on or timezone.localdate()
     chunk_size = chunk_size or settings.ALERT_SCAN_CHUNK_SIZE
     result = ScanResult(on=on, dry_run=dry_run)
-    candidates = milestones_to_scan(on)
-    total = candidates.count() if progress else 0
+    level_on = _LevelRule.from_settings()
+    total = milestones_to_scan_count(on) if progress else 0
+    sample_ids = []
 
-    for page in _pages(candidates, chunk_size):
+    for page in _pages(on, chunk_size):
+        result.pages += 1
         result.scanned += len(page)
-        new_alerts = _new_alerts(page, on)
+        new_alerts, escalated = _new_alerts(page, on, level_on)
         for alert in new_alerts:
             result.raised[alert.level] += 1
-            result.raised_alerts.append((alert.milestone, alert.level, alert.recipients))
-        if not dry_run:
-            _save_new_alerts(new_alerts, [milestone.id for milestone in page])
+        if dry_run:
+            result.would_notify.update(email for alert in new_alerts for email in alert.recipients)
+            room = DRY_RUN_SAMPLE_SIZE - len(sample_ids)
+            sample_ids.extend((alert.milestone_id, alert.level, alert.recipients) for alert in new_alerts[:room])
+        else:
+            _save_new_alerts(new_alerts, escalated)
         if progress:
             progress(result.scanned, total)
 
+    if sample_ids:
+        milestones = Milestone.objects.select_related("project").in_bulk([pk for pk, _, _ in sample_ids])
+        result.raised_sample = [(milestones[pk], level, recipients) for pk, level, recipients in sample_ids]
     if not dry_run:
         result.closed_skipped = _skip_alerts_of_closed_milestones()
     result.digests = _unsent_digests()
@@ -180,19 +247,36 @@ def alerts_scan(
     return result
 
 
-def _new_alerts(page: list[Milestone], on: datetime.date) -> list[Alert]:
-    levels = {milestone.id: alert_level_on(milestone.due_date, on) for milestone in page}
-    levels = {milestone_id: level for milestone_id, level in levels.items() if level is not None}
+def _new_alerts(page: list[tuple], on: datetime.date, level_on: _LevelRule) -> tuple[list[Alert], list[int]]:
+    """The alerts the page's milestones are due and have not had, and the ids of those among them that
+    already have a lower level (which the new one supersedes)."""
+    levels = {}
+    for milestone_id, due_date, _, _ in page:
+        level = level_on(due_date, on)
+        if level is not None:
+            levels[milestone_id] = level
+    if not levels:
+        return [], []
     existing = set(Alert.objects.filter(milestone_id__in=levels).values_list("milestone_id", "level"))
+    due = [row for row in page if row[0] in levels and (row[0], levels[row[0]]) not in existing]
+    if not due:
+        return [], []
+    lowest_existing = {}
+    for milestone_id, level in existing:
+        lowest_existing[milestone_id] = min(level, lowest_existing.get(milestone_id, level))
+    audiences = {level: audiences_for(level) for level in set(levels.values())}
+    contacts = _PageContacts.load(
+        {project_id for _, _, project_id, _ in due},
+        {vendor_id for _, _, _, vendor_id in due if vendor_id},
+        with_board=any("board" in audiences[levels[row[0]]] for row in due),
+    )
     new_alerts = []
-    for milestone in page:
-        level = levels.get(milestone.id)
-        if level is None or (milestone.id, level) in existing:
-            continue
-        recipients = alert_recipients(milestone, level)
+    for milestone_id, _, project_id, vendor_id in due:
+        level = levels[milestone_id]
+        recipients = contacts.recipients(project_id, vendor_id, audiences[level])
         new_alerts.append(
             Alert(
-                milestone=milestone,
+                milestone_id=milestone_id,
                 level=level,
                 scan_date=on,
                 recipients=recipients,
@@ -200,17 +284,24 @@ def _new_alerts(page: list[Milestone], on: datetime.date) -> list[Alert]:
                 last_error="" if recipients else "Nobody to tell: no owner email or alert contacts.",
             )
         )
-    return new_alerts
+    escalated = [pk for pk, _, _, _ in due if lowest_existing.get(pk, levels[pk]) < levels[pk]]
+    return new_alerts, escalated
 
 
 @transaction.atomic
-def _save_new_alerts(new_alerts: list[Alert], milestone_ids: list[int]) -> None:
+def _save_new_alerts(new_alerts: list[Alert], escalated: list[int]) -> None:
+    if not new_alerts:
+        return
     # A concurrent scan may have inserted the same (milestone, level) since we looked: the unique
     # constraint makes that row win and ours a no-op.
     Alert.objects.bulk_create(new_alerts, ignore_conflicts=True)
     # A reached level makes the lower ones still unsent pointless: one email, about where it stands now.
+    # Only a milestone that had a lower level before this one can have one to retire. (A concurrent scan
+    # adding a lower level meanwhile finds ours higher and retires its own.)
+    if not escalated:
+        return
     higher = Alert.objects.filter(milestone_id=OuterRef("milestone_id"), level__gt=OuterRef("level"))
-    Alert.objects.unsent().filter(milestone_id__in=milestone_ids).filter(Exists(higher)).update(
+    Alert.objects.unsent().filter(milestone_id__in=escalated).filter(Exists(higher)).update(
         status=Alert.Status.SKIPPED, last_error="Superseded by a higher level.", updated_at=timezone.now()
     )
 

@@ -124,6 +124,19 @@ def test_a_milestone_closed_before_its_alert_is_sent_gets_no_alert(world, scan, 
     assert "before it was sent" in Alert.objects.first().last_error
 
 
+def test_a_level_reached_before_the_lower_one_went_out_replaces_it(world, django_capture_on_commit_callbacks):
+    milestone = due(world, days(-1))
+    with django_capture_on_commit_callbacks():  # level 1 raised, its digests never sent (broker down)
+        alerts_scan(on=DUE)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        alerts_scan(on=days(6))
+
+    assert sorted(milestone.alerts.values_list("level", "status")) == [(1, "skipped"), (2, "sent")]
+    assert milestone.alerts.get(level=1).last_error == "Superseded by a higher level."
+    assert recipients_of_outbox() == sorted([BOARD, OWNER, VENDOR_PM])  # one email each, about level 2
+
+
 def test_closed_milestones_raise_nothing(world, scan):
     due(world, days(-5), status="cancelled")
     due(world, days(-5), status="missed")
