@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Case, Exists, F, OuterRef, PositiveSmallIntegerField, Prefetch, Subquery, Value, When
 from django.db.models.query import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -46,9 +46,14 @@ def escalation_levels() -> list[dict]:
     return sorted(settings.ALERT_ESCALATION_LEVELS, key=lambda level: level["days_overdue"])
 
 
-def alert_level_on(due_date: datetime.date, on: datetime.date) -> int | None:
-    """The level an open milestone due on ``due_date`` has reached on ``on``, or None (nothing to say yet)."""
-    return _LevelRule.from_settings()(due_date, on)
+def alert_level(on: datetime.date) -> Case:
+    """The level an open milestone has reached on ``on``, computed by the database from its due date:
+    due soon (due from today to the horizon), else the highest escalation its days overdue reach, else NULL
+    (nothing to say yet)."""
+    whens = [When(due_date__gte=on, then=Value(Alert.DUE_SOON))]
+    for step in reversed(escalation_levels()):
+        whens.append(When(due_date__lte=on - datetime.timedelta(days=step["days_overdue"]), then=Value(step["level"])))
+    return Case(*whens, default=None, output_field=PositiveSmallIntegerField())
 
 
 def audiences_for(level: int) -> set[str]:
@@ -57,44 +62,15 @@ def audiences_for(level: int) -> set[str]:
     return {audience for step in escalation_levels() if step["level"] <= level for audience in step["adds"]}
 
 
-@dataclass(frozen=True)
-class _LevelRule:
-    """The escalation settings read once per scan: the per-milestone check is then two comparisons."""
-
-    due_soon_days: int
-    thresholds: tuple[tuple[int, int], ...]  # (days overdue, level), highest first
-
-    @classmethod
-    def from_settings(cls) -> "_LevelRule":
-        steps = escalation_levels()
-        return cls(settings.ALERT_DUE_SOON_DAYS, tuple((s["days_overdue"], s["level"]) for s in reversed(steps)))
-
-    def __call__(self, due_date: datetime.date, on: datetime.date) -> int | None:
-        days_late = (on - due_date).days
-        if days_late <= 0:
-            return Alert.DUE_SOON if -days_late <= self.due_soon_days else None
-        for days_overdue, level in self.thresholds:
-            if days_late >= days_overdue:
-                return level
-        return None
-
-
 @dataclass
 class _PageContacts:
-    """Who can be told about the milestones of one page: three queries, whatever the page holds."""
+    """The board members and vendor contacts of one page's milestones: two queries, whatever the page holds."""
 
-    projects: dict[int, tuple[str, str]]  # project id -> (owner email, authority contact email)
     board: dict[int, list[str]]  # project id -> board member emails
     vendor_contacts: dict[int, list[str]]  # vendor id -> emails of contacts who receive alerts
 
     @classmethod
     def load(cls, project_ids: set[int], vendor_ids: set[int], *, with_board: bool) -> "_PageContacts":
-        projects = {
-            project_id: (owner_email, authority_email)
-            for project_id, owner_email, authority_email in Project.objects.filter(pk__in=project_ids)
-            .order_by()
-            .values_list("pk", "owner__email", "agreement__authority__contact_email")
-        }
         board = defaultdict(list)
         if with_board:
             members = (
@@ -105,26 +81,26 @@ class _PageContacts:
             for project_id, email in members:
                 board[project_id].append(email)
         vendor_contacts = defaultdict(list)
-        contacts = (
-            VendorContact.objects.filter(vendor_id__in=vendor_ids, receives_alerts=True)
-            .order_by("vendor_id", "name")
-            .values_list("vendor_id", "email")
-        )
-        for vendor_id, email in contacts:
-            vendor_contacts[vendor_id].append(email)
-        return cls(projects, board, vendor_contacts)
+        if vendor_ids:
+            contacts = (
+                VendorContact.objects.filter(vendor_id__in=vendor_ids, receives_alerts=True)
+                .order_by("vendor_id", "name")
+                .values_list("vendor_id", "email")
+            )
+            for vendor_id, email in contacts:
+                vendor_contacts[vendor_id].append(email)
+        return cls(board, vendor_contacts)
 
-    def recipients(self, project_id: int, vendor_id: int | None, audiences: set[str]) -> list[str]:
-        owner_email, authority_email = self.projects[project_id]
+    def recipients(self, row, audiences: set[str]) -> list[str]:
         emails = []
         if "owner" in audiences:
-            emails.append(owner_email)
-        if VENDOR_CONTACTS in audiences and vendor_id:
-            emails.extend(self.vendor_contacts.get(vendor_id, ()))
+            emails.append(row.owner_email)
+        if VENDOR_CONTACTS in audiences and row.vendor_id:
+            emails.extend(self.vendor_contacts.get(row.vendor_id, ()))
         if "board" in audiences:
-            emails.extend(self.board.get(project_id, ()))
+            emails.extend(self.board.get(row.project_id, ()))
         if "authority" in audiences:
-            emails.append(authority_email)
+            emails.append(row.authority_email)
         unique = {}
         for email in filter(None, emails):
             unique.setdefault(email.strip().lower(), email.strip())
@@ -133,9 +109,6 @@ class _PageContacts:
 
 # --- Reading the milestones to scan ------------------------------------------------------------
 
-# Only what deciding and addressing an alert needs: no model instances, no text columns.
-SCAN_COLUMNS = ("id", "due_date", "project_id", "responsible_vendor_id")
-
 
 def scan_page_query(on: datetime.date, status: str, size: int, after: tuple[datetime.date, int] | None = None):
     """One keyset page of the open milestones in ``status`` due by the due-soon horizon of ``on``.
@@ -143,6 +116,9 @@ def scan_page_query(on: datetime.date, status: str, size: int, after: tuple[date
     One status at a time, so the (status, due_date) index hands rows over in due-date order and the page
     stops after ``size`` rows; ``status IN (open statuses)`` would make PostgreSQL read and sort every
     candidate for every page. ``after`` = (due_date, id) of the last row of the previous page.
+
+    Each row carries only what deciding and addressing an alert needs (named tuples, no model instances):
+    its level on ``on``, the highest level it already has up to that one, and the owner's and authority's addresses.
     """
     horizon = on + datetime.timedelta(days=settings.ALERT_DUE_SOON_DAYS)
     page = Milestone.objects.filter(status=status, due_date__lte=horizon)
@@ -150,7 +126,35 @@ def scan_page_query(on: datetime.date, status: str, size: int, after: tuple[date
         last_due, last_id = after
         # due_date >= x bounds the index range; the exclude drops only the rows of that day already seen.
         page = page.filter(due_date__gte=last_due).exclude(due_date=last_due, id__lte=last_id)
-    return page.order_by("due_date", "id").values_list(*SCAN_COLUMNS)[:size]
+    # The highest level this milestone already has up to its current one: equal means raised already, lower
+    # means the new alert supersedes it. One index probe per row on (milestone, level), which the LIMIT
+    # keeps from turning into a hash of the whole (ever-growing) alert table as EXISTS (... level = ...) does.
+    raised_up_to = (
+        Alert.objects.filter(milestone_id=OuterRef("pk"), level__lte=OuterRef("level"))
+        .order_by("-level")
+        .values("level")[:1]
+    )
+    return (
+        page.annotate(
+            level=alert_level(on),
+            highest_raised=Subquery(raised_up_to),
+            vendor_id=F("responsible_vendor_id"),
+            owner_email=F("project__owner__email"),
+            authority_email=F("project__agreement__authority__contact_email"),
+        )
+        .order_by("due_date", "id")
+        .values_list(
+            "id",
+            "due_date",
+            "project_id",
+            "vendor_id",
+            "level",
+            "highest_raised",
+            "owner_email",
+            "authority_email",
+            named=True,
+        )[:size]
+    )
 
 
 def milestones_to_scan_count(on: datetime.date) -> int:
@@ -159,7 +163,7 @@ def milestones_to_scan_count(on: datetime.date) -> int:
 
 
 def _pages(on: datetime.date, size: int):
-    """Keyset pages of (id, due_date, project_id, vendor_id) rows: one query per page, bounded memory."""
+    """Keyset pages of scan rows (see ``scan_page_query``): one query per page, bounded memory."""
     for status in Milestone.OPEN_STATUSES:
         after = None
         while True:
@@ -168,7 +172,7 @@ def _pages(on: datetime.date, size: int):
                 yield rows
             if len(rows) < size:
                 break
-            after = (rows[-1][1], rows[-1][0])
+            after = (rows[-1].due_date, rows[-1].id)
 
 
 # --- The scan ----------------------------------------------------------------------------------
@@ -214,14 +218,13 @@ def alerts_scan(
     on = on or timezone.localdate()
     chunk_size = chunk_size or settings.ALERT_SCAN_CHUNK_SIZE
     result = ScanResult(on=on, dry_run=dry_run)
-    level_on = _LevelRule.from_settings()
     total = milestones_to_scan_count(on) if progress else 0
     sample_ids = []
 
     for page in _pages(on, chunk_size):
         result.pages += 1
         result.scanned += len(page)
-        new_alerts, escalated = _new_alerts(page, on, level_on)
+        new_alerts, escalated = _new_alerts(page, on)
         for alert in new_alerts:
             result.raised[alert.level] += 1
         if dry_run:
@@ -247,45 +250,32 @@ def alerts_scan(
     return result
 
 
-def _new_alerts(page: list[tuple], on: datetime.date, level_on: _LevelRule) -> tuple[list[Alert], list[int]]:
+def _new_alerts(page: list, on: datetime.date) -> tuple[list[Alert], list[int]]:
     """The alerts the page's milestones are due and have not had, and the ids of those among them that
     already have a lower level (which the new one supersedes)."""
-    levels = {}
-    for milestone_id, due_date, _, _ in page:
-        level = level_on(due_date, on)
-        if level is not None:
-            levels[milestone_id] = level
-    if not levels:
-        return [], []
-    existing = set(Alert.objects.filter(milestone_id__in=levels).values_list("milestone_id", "level"))
-    due = [row for row in page if row[0] in levels and (row[0], levels[row[0]]) not in existing]
+    due = [row for row in page if row.level is not None and row.highest_raised != row.level]
     if not due:
         return [], []
-    lowest_existing = {}
-    for milestone_id, level in existing:
-        lowest_existing[milestone_id] = min(level, lowest_existing.get(milestone_id, level))
-    audiences = {level: audiences_for(level) for level in set(levels.values())}
+    audiences = {level: audiences_for(level) for level in {row.level for row in due}}
     contacts = _PageContacts.load(
-        {project_id for _, _, project_id, _ in due},
-        {vendor_id for _, _, _, vendor_id in due if vendor_id},
-        with_board=any("board" in audiences[levels[row[0]]] for row in due),
+        {row.project_id for row in due},
+        {row.vendor_id for row in due if row.vendor_id},
+        with_board=any("board" in audience for audience in audiences.values()),
     )
     new_alerts = []
-    for milestone_id, _, project_id, vendor_id in due:
-        level = levels[milestone_id]
-        recipients = contacts.recipients(project_id, vendor_id, audiences[level])
+    for row in due:
+        recipients = contacts.recipients(row, audiences[row.level])
         new_alerts.append(
             Alert(
-                milestone_id=milestone_id,
-                level=level,
+                milestone_id=row.id,
+                level=row.level,
                 scan_date=on,
                 recipients=recipients,
                 status=Alert.Status.PENDING if recipients else Alert.Status.SKIPPED,
                 last_error="" if recipients else "Nobody to tell: no owner email or alert contacts.",
             )
         )
-    escalated = [pk for pk, _, _, _ in due if lowest_existing.get(pk, levels[pk]) < levels[pk]]
-    return new_alerts, escalated
+    return new_alerts, [row.id for row in due if row.highest_raised is not None]
 
 
 @transaction.atomic
