@@ -231,7 +231,7 @@ def alerts_scan(
             result.would_notify.update(email for alert in new_alerts for email in alert.recipients)
             room = DRY_RUN_SAMPLE_SIZE - len(sample_ids)
             sample_ids.extend((alert.milestone_id, alert.level, alert.recipients) for alert in new_alerts[:room])
-        else:
+        elif new_alerts:
             _save_new_alerts(new_alerts, escalated)
         if progress:
             progress(result.scanned, total)
@@ -280,8 +280,6 @@ def _new_alerts(page: list, on: datetime.date) -> tuple[list[Alert], list[int]]:
 
 @transaction.atomic
 def _save_new_alerts(new_alerts: list[Alert], escalated: list[int]) -> None:
-    if not new_alerts:
-        return
     # A concurrent scan may have inserted the same (milestone, level) since we looked: the unique
     # constraint makes that row win and ours a no-op.
     Alert.objects.bulk_create(new_alerts, ignore_conflicts=True)

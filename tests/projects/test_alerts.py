@@ -289,6 +289,17 @@ def test_scan_queries_grow_with_pages_not_milestones(world):
     assert 0 < per_page <= 8
 
 
+def test_a_scan_with_nothing_new_to_raise_reads_one_query_per_page(world):
+    _late_milestones(world, 120)
+    alerts_scan(on=DUE)
+
+    one_page = _scan_queries(DUE, chunk_size=500)
+    three_pages = _scan_queries(DUE, chunk_size=50)
+
+    assert Alert.objects.count() == 120
+    assert three_pages - one_page == 2
+
+
 def _owner_digest_queries(world, count, django_capture_on_commit_callbacks) -> int:
     for _ in range(count):
         DeliverableFactory(milestone=due(world, days(-2), responsible_vendor=None))
