@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q
+from django.db.models import Case, Exists, F, OuterRef, PositiveSmallIntegerField, Prefetch, Subquery, Value, When
 from django.db.models.query import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from procurement.models import VendorContact
 
-from .models import Alert, Deliverable, Milestone
+from .models import Alert, Deliverable, Milestone, Project
 
 logger = logging.getLogger(__name__)
 
@@ -46,13 +46,14 @@ def escalation_levels() -> list[dict]:
     return sorted(settings.ALERT_ESCALATION_LEVELS, key=lambda level: level["days_overdue"])
 
 
-def alert_level_on(due_date: datetime.date, on: datetime.date) -> int | None:
-    """The level an open milestone due on ``due_date`` has reached on ``on``, or None (nothing to say yet)."""
-    days_late = (on - due_date).days
-    if days_late <= 0:
-        return Alert.DUE_SOON if -days_late <= settings.ALERT_DUE_SOON_DAYS else None
-    reached = [level["level"] for level in escalation_levels() if days_late >= level["days_overdue"]]
-    return reached[-1] if reached else None
+def alert_level(on: datetime.date) -> Case:
+    """The level an open milestone has reached on ``on``, computed by the database from its due date:
+    due soon (due from today to the horizon), else the highest escalation its days overdue reach, else NULL
+    (nothing to say yet)."""
+    whens = [When(due_date__gte=on, then=Value(Alert.DUE_SOON))]
+    for step in reversed(escalation_levels()):
+        whens.append(When(due_date__lte=on - datetime.timedelta(days=step["days_overdue"]), then=Value(step["level"])))
+    return Case(*whens, default=None, output_field=PositiveSmallIntegerField())
 
 
 def audiences_for(level: int) -> set[str]:
@@ -61,64 +62,123 @@ def audiences_for(level: int) -> set[str]:
     return {audience for step in escalation_levels() if step["level"] <= level for audience in step["adds"]}
 
 
-def alert_recipients(milestone: Milestone, level: int) -> list[str]:
-    """Email addresses for ``level``; expects the milestone from ``milestones_to_scan`` (nothing is queried)."""
-    audiences = audiences_for(level)
-    project = milestone.project
-    emails = []
-    if "owner" in audiences:
-        emails.append(project.owner.email)
-    if VENDOR_CONTACTS in audiences and milestone.responsible_vendor_id:
-        emails.extend(contact.email for contact in milestone.responsible_vendor.alert_contacts)
-    if "board" in audiences:
-        emails.extend(member.email for member in project.board_members.all())
-    if "authority" in audiences:
-        emails.append(project.agreement.authority.contact_email)
-    unique = {}
-    for email in filter(None, emails):
-        unique.setdefault(email.strip().lower(), email.strip())
-    return list(unique.values())
+@dataclass
+class _PageContacts:
+    """The board members and vendor contacts of one page's milestones: two queries, whatever the page holds."""
+
+    board: dict[int, list[str]]  # project id -> board member emails
+    vendor_contacts: dict[int, list[str]]  # vendor id -> emails of contacts who receive alerts
+
+    @classmethod
+    def load(cls, project_ids: set[int], vendor_ids: set[int], *, with_board: bool) -> "_PageContacts":
+        board = defaultdict(list)
+        if with_board:
+            members = (
+                Project.board_members.through.objects.filter(project_id__in=project_ids)
+                .order_by("pk")
+                .values_list("project_id", "user__email")
+            )
+            for project_id, email in members:
+                board[project_id].append(email)
+        vendor_contacts = defaultdict(list)
+        if vendor_ids:
+            contacts = (
+                VendorContact.objects.filter(vendor_id__in=vendor_ids, receives_alerts=True)
+                .order_by("vendor_id", "name")
+                .values_list("vendor_id", "email")
+            )
+            for vendor_id, email in contacts:
+                vendor_contacts[vendor_id].append(email)
+        return cls(board, vendor_contacts)
+
+    def recipients(self, row, audiences: set[str]) -> list[str]:
+        emails = []
+        if "owner" in audiences:
+            emails.append(row.owner_email)
+        if VENDOR_CONTACTS in audiences and row.vendor_id:
+            emails.extend(self.vendor_contacts.get(row.vendor_id, ()))
+        if "board" in audiences:
+            emails.extend(self.board.get(row.project_id, ()))
+        if "authority" in audiences:
+            emails.append(row.authority_email)
+        unique = {}
+        for email in filter(None, emails):
+            unique.setdefault(email.strip().lower(), email.strip())
+        return list(unique.values())
 
 
-def milestones_to_scan(on: datetime.date):
-    """Open milestones due on or before the due-soon horizon, with everything the recipients need.
+# --- Reading the milestones to scan ------------------------------------------------------------
 
-    Filters by status and due date, which the (status, due_date) index serves; ordered for keyset paging.
+
+def scan_page_query(on: datetime.date, status: str, size: int, after: tuple[datetime.date, int] | None = None):
+    """One keyset page of the open milestones in ``status`` due by the due-soon horizon of ``on``.
+
+    One status at a time, so the (status, due_date) index hands rows over in due-date order and the page
+    stops after ``size`` rows; ``status IN (open statuses)`` would make PostgreSQL read and sort every
+    candidate for every page. ``after`` = (due_date, id) of the last row of the previous page.
+
+    Each row carries only what deciding and addressing an alert needs (named tuples, no model instances):
+    its level on ``on``, the highest level it already has up to that one, and the owner's and authority's addresses.
     """
     horizon = on + datetime.timedelta(days=settings.ALERT_DUE_SOON_DAYS)
+    page = Milestone.objects.filter(status=status, due_date__lte=horizon)
+    if after is not None:
+        last_due, last_id = after
+        # due_date >= x bounds the index range; the exclude drops only the rows of that day already seen.
+        page = page.filter(due_date__gte=last_due).exclude(due_date=last_due, id__lte=last_id)
+    # The highest level this milestone already has up to its current one: equal means raised already, lower
+    # means the new alert supersedes it. One index probe per row on (milestone, level), which the LIMIT
+    # keeps from turning into a hash of the whole (ever-growing) alert table as EXISTS (... level = ...) does.
+    raised_up_to = (
+        Alert.objects.filter(milestone_id=OuterRef("pk"), level__lte=OuterRef("level"))
+        .order_by("-level")
+        .values("level")[:1]
+    )
     return (
-        Milestone.objects.open()
-        .filter(due_date__lte=horizon)
-        .select_related("project__owner", "project__agreement__authority", "responsible_vendor")
-        .prefetch_related(
-            Prefetch(
-                "responsible_vendor__contacts",
-                queryset=VendorContact.objects.filter(receives_alerts=True),
-                to_attr="alert_contacts",
-            ),
-            "project__board_members",
+        page.annotate(
+            level=alert_level(on),
+            highest_raised=Subquery(raised_up_to),
+            vendor_id=F("responsible_vendor_id"),
+            owner_email=F("project__owner__email"),
+            authority_email=F("project__agreement__authority__contact_email"),
         )
         .order_by("due_date", "id")
+        .values_list(
+            "id",
+            "due_date",
+            "project_id",
+            "vendor_id",
+            "level",
+            "highest_raised",
+            "owner_email",
+            "authority_email",
+            named=True,
+        )[:size]
     )
 
 
-def _pages(queryset, size: int):
-    """Keyset pages over a queryset ordered by (due_date, id): one query per page, bounded memory."""
-    last = None
-    while True:
-        page = queryset
-        if last is not None:
-            page = page.filter(Q(due_date__gt=last.due_date) | Q(due_date=last.due_date, id__gt=last.id))
-        rows = list(page[:size])
-        if not rows:
-            return
-        yield rows
-        if len(rows) < size:
-            return
-        last = rows[-1]
+def milestones_to_scan_count(on: datetime.date) -> int:
+    horizon = on + datetime.timedelta(days=settings.ALERT_DUE_SOON_DAYS)
+    return Milestone.objects.open().filter(due_date__lte=horizon).count()
+
+
+def _pages(on: datetime.date, size: int):
+    """Keyset pages of scan rows (see ``scan_page_query``): one query per page, bounded memory."""
+    for status in Milestone.OPEN_STATUSES:
+        after = None
+        while True:
+            rows = list(scan_page_query(on, status, size, after))
+            if rows:
+                yield rows
+            if len(rows) < size:
+                break
+            after = (rows[-1].due_date, rows[-1].id)
 
 
 # --- The scan ----------------------------------------------------------------------------------
+
+# What a dry run lists one by one; the rest is counted. Keeps the command's output and memory bounded.
+DRY_RUN_SAMPLE_SIZE = 50
 
 
 @dataclass
@@ -126,8 +186,12 @@ class ScanResult:
     on: datetime.date
     dry_run: bool
     scanned: int = 0
+    pages: int = 0
     raised: Counter = field(default_factory=Counter)  # level -> new alerts
-    raised_alerts: list[tuple[Milestone, int, list[str]]] = field(default_factory=list)
+    # A dry run's first DRY_RUN_SAMPLE_SIZE would-be alerts as (milestone, level, recipients), and how many
+    # of them each recipient would get: counts, not objects, so memory stays bounded at any size.
+    raised_sample: list[tuple[Milestone, int, list[str]]] = field(default_factory=list)
+    would_notify: Counter = field(default_factory=Counter)
     closed_skipped: int = 0
     digests: dict[str, list[int]] = field(default_factory=dict)  # recipient -> unsent alert ids
 
@@ -135,8 +199,7 @@ class ScanResult:
     def digest_sizes(self) -> dict[str, int]:
         """Recipient -> milestones in their digest (in a dry run, counting the alerts it would raise)."""
         sizes = Counter({email: len(ids) for email, ids in self.digests.items()})
-        if self.dry_run:
-            sizes.update(email for _, _, recipients in self.raised_alerts for email in recipients)
+        sizes.update(self.would_notify)
         return dict(sizes)
 
 
@@ -155,20 +218,27 @@ def alerts_scan(
     on = on or timezone.localdate()
     chunk_size = chunk_size or settings.ALERT_SCAN_CHUNK_SIZE
     result = ScanResult(on=on, dry_run=dry_run)
-    candidates = milestones_to_scan(on)
-    total = candidates.count() if progress else 0
+    total = milestones_to_scan_count(on) if progress else 0
+    sample_ids = []
 
-    for page in _pages(candidates, chunk_size):
+    for page in _pages(on, chunk_size):
+        result.pages += 1
         result.scanned += len(page)
-        new_alerts = _new_alerts(page, on)
+        new_alerts, escalated = _new_alerts(page, on)
         for alert in new_alerts:
             result.raised[alert.level] += 1
-            result.raised_alerts.append((alert.milestone, alert.level, alert.recipients))
-        if not dry_run:
-            _save_new_alerts(new_alerts, [milestone.id for milestone in page])
+        if dry_run:
+            result.would_notify.update(email for alert in new_alerts for email in alert.recipients)
+            room = DRY_RUN_SAMPLE_SIZE - len(sample_ids)
+            sample_ids.extend((alert.milestone_id, alert.level, alert.recipients) for alert in new_alerts[:room])
+        elif new_alerts:
+            _save_new_alerts(new_alerts, escalated)
         if progress:
             progress(result.scanned, total)
 
+    if sample_ids:
+        milestones = Milestone.objects.select_related("project").in_bulk([pk for pk, _, _ in sample_ids])
+        result.raised_sample = [(milestones[pk], level, recipients) for pk, level, recipients in sample_ids]
     if not dry_run:
         result.closed_skipped = _skip_alerts_of_closed_milestones()
     result.digests = _unsent_digests()
@@ -180,37 +250,46 @@ def alerts_scan(
     return result
 
 
-def _new_alerts(page: list[Milestone], on: datetime.date) -> list[Alert]:
-    levels = {milestone.id: alert_level_on(milestone.due_date, on) for milestone in page}
-    levels = {milestone_id: level for milestone_id, level in levels.items() if level is not None}
-    existing = set(Alert.objects.filter(milestone_id__in=levels).values_list("milestone_id", "level"))
+def _new_alerts(page: list, on: datetime.date) -> tuple[list[Alert], list[int]]:
+    """The alerts the page's milestones are due and have not had, and the ids of those among them that
+    already have a lower level (which the new one supersedes)."""
+    due = [row for row in page if row.level is not None and row.highest_raised != row.level]
+    if not due:
+        return [], []
+    audiences = {level: audiences_for(level) for level in {row.level for row in due}}
+    contacts = _PageContacts.load(
+        {row.project_id for row in due},
+        {row.vendor_id for row in due if row.vendor_id},
+        with_board=any("board" in audience for audience in audiences.values()),
+    )
     new_alerts = []
-    for milestone in page:
-        level = levels.get(milestone.id)
-        if level is None or (milestone.id, level) in existing:
-            continue
-        recipients = alert_recipients(milestone, level)
+    for row in due:
+        recipients = contacts.recipients(row, audiences[row.level])
         new_alerts.append(
             Alert(
-                milestone=milestone,
-                level=level,
+                milestone_id=row.id,
+                level=row.level,
                 scan_date=on,
                 recipients=recipients,
                 status=Alert.Status.PENDING if recipients else Alert.Status.SKIPPED,
                 last_error="" if recipients else "Nobody to tell: no owner email or alert contacts.",
             )
         )
-    return new_alerts
+    return new_alerts, [row.id for row in due if row.highest_raised is not None]
 
 
 @transaction.atomic
-def _save_new_alerts(new_alerts: list[Alert], milestone_ids: list[int]) -> None:
+def _save_new_alerts(new_alerts: list[Alert], escalated: list[int]) -> None:
     # A concurrent scan may have inserted the same (milestone, level) since we looked: the unique
     # constraint makes that row win and ours a no-op.
     Alert.objects.bulk_create(new_alerts, ignore_conflicts=True)
     # A reached level makes the lower ones still unsent pointless: one email, about where it stands now.
+    # Only a milestone that had a lower level before this one can have one to retire. (A concurrent scan
+    # adding a lower level meanwhile finds ours higher and retires its own.)
+    if not escalated:
+        return
     higher = Alert.objects.filter(milestone_id=OuterRef("milestone_id"), level__gt=OuterRef("level"))
-    Alert.objects.unsent().filter(milestone_id__in=milestone_ids).filter(Exists(higher)).update(
+    Alert.objects.unsent().filter(milestone_id__in=escalated).filter(Exists(higher)).update(
         status=Alert.Status.SKIPPED, last_error="Superseded by a higher level.", updated_at=timezone.now()
     )
 

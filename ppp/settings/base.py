@@ -169,7 +169,7 @@ ALERT_ESCALATION_LEVELS = [
 ALERT_DUE_SOON_DAYS = env.int("PPP_ALERT_DUE_SOON_DAYS", default=7)
 # When the daily scan runs (HH:MM in TIME_ZONE), how many milestones it reads per query.
 ALERT_SCAN_TIME = env.str("PPP_ALERT_SCAN_TIME", default="07:00")
-ALERT_SCAN_CHUNK_SIZE = env.int("PPP_ALERT_SCAN_CHUNK_SIZE", default=500)
+ALERT_SCAN_CHUNK_SIZE = env.int("PPP_ALERT_SCAN_CHUNK_SIZE", default=2000)
 # A failed send is retried up to this many times, waiting 30 s, 60 s, ... up to the cap (seconds).
 ALERT_SEND_MAX_RETRIES = env.int("PPP_ALERT_SEND_MAX_RETRIES", default=6)
 ALERT_RETRY_BACKOFF_MAX = 600

@@ -124,6 +124,19 @@ def test_a_milestone_closed_before_its_alert_is_sent_gets_no_alert(world, scan, 
     assert "before it was sent" in Alert.objects.first().last_error
 
 
+def test_a_level_reached_before_the_lower_one_went_out_replaces_it(world, django_capture_on_commit_callbacks):
+    milestone = due(world, days(-1))
+    with django_capture_on_commit_callbacks():  # level 1 raised, its digests never sent (broker down)
+        alerts_scan(on=DUE)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        alerts_scan(on=days(6))
+
+    assert sorted(milestone.alerts.values_list("level", "status")) == [(1, "skipped"), (2, "sent")]
+    assert milestone.alerts.get(level=1).last_error == "Superseded by a higher level."
+    assert recipients_of_outbox() == sorted([BOARD, OWNER, VENDOR_PM])  # one email each, about level 2
+
+
 def test_closed_milestones_raise_nothing(world, scan):
     due(world, days(-5), status="cancelled")
     due(world, days(-5), status="missed")
@@ -274,6 +287,17 @@ def test_scan_queries_grow_with_pages_not_milestones(world):
     assert Alert.objects.count() == 120
     per_page = (three_pages - one_page) / 2
     assert 0 < per_page <= 8
+
+
+def test_a_scan_with_nothing_new_to_raise_reads_one_query_per_page(world):
+    _late_milestones(world, 120)
+    alerts_scan(on=DUE)
+
+    one_page = _scan_queries(DUE, chunk_size=500)
+    three_pages = _scan_queries(DUE, chunk_size=50)
+
+    assert Alert.objects.count() == 120
+    assert three_pages - one_page == 2
 
 
 def _owner_digest_queries(world, count, django_capture_on_commit_callbacks) -> int:

@@ -67,3 +67,20 @@ def test_a_future_day_can_be_previewed_but_not_alerted(world, django_capture_on_
 
     assert "Dry run: would raise 1 new alert(s)" in preview
     assert not Alert.objects.exists()
+
+
+def test_a_large_dry_run_lists_a_sample_and_the_biggest_digests_then_counts_the_rest(
+    world, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr("projects.alerts.DRY_RUN_SAMPLE_SIZE", 2)
+    monkeypatch.setattr("projects.management.commands.send_overdue_alerts.LISTED_RECIPIENTS", 1)
+    for day in (10, 11, 12):
+        due(world, datetime.date(2026, 6, day), responsible_vendor=None if day == 10 else world.vendor)
+
+    output = run("--dry-run", "--date", "2026-06-15", capture=django_capture_on_commit_callbacks)
+
+    assert "Dry run: would raise 3 new alert(s) (Level 1: 3)." in output
+    assert output.count("Level 1: ") == 1 + 2 and "  … and 1 more alert(s)" in output
+    assert "Would send 2 digest email(s) covering 5 alert(s)." in output
+    assert f"  {OWNER}: 3 milestone(s)\n  … and 1 more recipient(s)" in output
+    assert VENDOR_PM not in output.split("Would send")[1]

@@ -8,6 +8,9 @@ from django.utils import timezone
 from projects.alerts import alerts_scan
 from projects.models import Alert
 
+# How many recipients the summary names; the rest are counted.
+LISTED_RECIPIENTS = 20
+
 
 class Command(BaseCommand):
     help = (
@@ -30,15 +33,17 @@ class Command(BaseCommand):
             # Raising tomorrow's escalations today would tell people a milestone is later than it is.
             raise CommandError(f"{on} is in the future: preview it with --dry-run, alerts are raised on the day.")
 
+        self._last_progress = 0
         result = alerts_scan(on=on, dry_run=dry_run, progress=self._progress)
         prefix = "Dry run: would raise" if dry_run else "Raised"
         self.stdout.write(f"Scan of {result.on.isoformat()}: {result.scanned} open milestone(s) due by the horizon.")
         by_level = ", ".join(f"{Alert.label_for(level)}: {count}" for level, count in sorted(result.raised.items()))
         self.stdout.write(f"{prefix} {sum(result.raised.values())} new alert(s){f' ({by_level})' if by_level else ''}.")
         if dry_run:
-            for milestone, level, recipients in result.raised_alerts:
+            for milestone, level, recipients in result.raised_sample:
                 to = ", ".join(recipients) or "nobody"
                 self.stdout.write(f"  {Alert.label_for(level)}: {milestone.project.code} / {milestone} -> {to}")
+            self._and_more(sum(result.raised.values()) - len(result.raised_sample), "alert(s)")
         if result.closed_skipped:
             self.stdout.write(f"Skipped {result.closed_skipped} unsent alert(s) of milestones closed meanwhile.")
         sizes = result.digest_sizes
@@ -46,8 +51,19 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS(f"{verb} {len(sizes)} digest email(s) covering {sum(sizes.values())} alert(s).")
         )
-        for email, count in sorted(sizes.items()):
+        # Largest digests first: at national scale the full list would be thousands of lines.
+        largest = sorted(sizes.items(), key=lambda item: (-item[1], item[0]))[:LISTED_RECIPIENTS]
+        for email, count in largest:
             self.stdout.write(f"  {email}: {count} milestone(s)")
+        self._and_more(len(sizes) - len(largest), "recipient(s)")
+
+    def _and_more(self, count: int, what: str):
+        if count > 0:
+            self.stdout.write(f"  … and {count} more {what}")
 
     def _progress(self, done: int, total: int):
-        self.stdout.write(f"  read {done}/{total} milestones…")
+        # About ten lines whatever the size: every page would be a hundred lines at a million milestones.
+        step = max(total // 10, 1)
+        if done == total or done // step != self._last_progress // step:
+            self.stdout.write(f"  read {done}/{total} milestones…")
+        self._last_progress = done
