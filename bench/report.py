@@ -109,6 +109,8 @@ def write_markdown(results: dict) -> str:
         lines += ["", "## Data set", ""]
         counts = generate.get("counts", {})
         lines.append(", ".join(f"{value:,} {name}" for name, value in counts.items()) + ".")
+        if generate.get("note"):
+            lines += ["", generate["note"]]
         if not generate.get("reused"):
             lines += ["", "| step | seconds |", "|---|---|"]
             lines += [f"| {step} | {seconds:.1f} |" for step, seconds in generate.get("timings", {}).items()]
