@@ -358,7 +358,7 @@ class Command(BaseCommand):
             .filter(user__username__in=["vendor1", "vendor2"])
         )
         self.stdout.write("")
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}), at http://localhost:8000/admin/")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}), at http://127.0.0.1:8000/admin/")
         self.stdout.write("  officer   – procurement officer (full rights)")
         self.stdout.write("  board     – project board member (read only)")
         self.stdout.write("  admin     – superuser")
