@@ -14,8 +14,6 @@ from knox.settings import CONSTANTS, knox_settings
 from knox.signals import token_expired
 from rest_framework.exceptions import AuthenticationFailed
 
-from procurement.models import Vendor
-
 
 class VendorTokenAuthentication(TokenAuthentication):
     """``Authorization: Token <token>``. A suspended or debarred vendor's tokens stop working at once
@@ -52,7 +50,7 @@ class VendorTokenAuthentication(TokenAuthentication):
             membership = user.vendor_membership  # read with the token (select_related above)
         except ObjectDoesNotExist:
             membership = None
-        if membership is not None and membership.vendor.status != Vendor.Status.ACTIVE:
+        if membership is not None and not membership.vendor.in_good_standing:
             raise AuthenticationFailed("This vendor's API access is suspended.")
         user.vendor_membership_checked = membership  # spares api.permissions.caller_of a second look-up
         return user, token

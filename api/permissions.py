@@ -42,7 +42,7 @@ def caller_of(request) -> Caller:
 
 
 def refuse_unless_vendor_in_good_standing(vendor: Vendor) -> None:
-    if vendor.status != Vendor.Status.ACTIVE:
+    if not vendor.in_good_standing:
         raise PermissionDenied(f"{vendor} is {vendor.get_status_display().lower()}; its API access is suspended.")
 
 

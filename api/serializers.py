@@ -8,6 +8,7 @@ from rest_framework.exceptions import AuthenticationFailed
 
 from procurement.models import Agreement, CostShare, Vendor, VendorContact
 from projects.models import Deliverable, Milestone, Project
+from projects.services import VENDOR_EDITABLE_FIELDS
 from projects.validators import allowed_evidence_extensions
 
 
@@ -138,7 +139,8 @@ class MilestoneSerializer(serializers.ModelSerializer):
 
 
 # What a vendor may PATCH (files go through the evidence action); everything else is the agency's.
-DELIVERABLE_WRITABLE = ("progress", "description", "evidence_url")
+# The service owns the list; files arrive through the evidence action, not a PATCH.
+DELIVERABLE_WRITABLE = tuple(name for name in VENDOR_EDITABLE_FIELDS if name != "evidence_file")
 
 
 class DeliverableSerializer(serializers.ModelSerializer):

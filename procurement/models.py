@@ -77,6 +77,11 @@ class Vendor(models.Model):
         return self.legal_name
 
     @property
+    def in_good_standing(self) -> bool:
+        """Only an active vendor's users use the partner API and reach its evidence; suspension cuts them off."""
+        return self.status == self.Status.ACTIVE
+
+    @property
     def may_join_agreements(self) -> bool:
         return self.status != self.Status.DEBARRED
 
