@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from ppp import limits
 from ppp.errors import RuleViolation, StaleVersion, StateConflict, TransitionError
 
 from .models import Deliverable, GateDecision, Milestone, Project
@@ -139,6 +140,7 @@ def deliverable_accept(
     *, deliverable_id: int, reviewer, comment: str = "", expected_version: int | None = None
 ) -> Deliverable:
     """Accept a submitted deliverable; accepting the milestone's last open one achieves the milestone."""
+    limits.check_text_length(comment, limits.NOTE, field="comment")
     deliverable = _lock_deliverable(deliverable_id, expected_version)
     deliverable.reviewed_at = timezone.now()
     deliverable.reviewer = reviewer
@@ -160,6 +162,7 @@ def deliverable_reject(
     """Send a submitted deliverable back; the vendor must be told why."""
     if not (comment or "").strip():
         raise RuleViolation("A comment is required to reject a deliverable.", field="comment")
+    limits.check_text_length(comment.strip(), limits.NOTE, field="comment")
     deliverable = _lock_deliverable(deliverable_id, expected_version)
     deliverable.reviewed_at = timezone.now()
     deliverable.reviewer = reviewer
@@ -207,6 +210,8 @@ def project_change_phase(
     decided_on: datetime.date | None = None,
 ) -> GateDecision:
     """Move a project through a phase gate and record the decision (the only way a project changes phase)."""
+    limits.check_text_length(notes.strip(), limits.DESCRIPTION, field="notes")
+    limits.check_text_length(override_reason.strip(), limits.NOTE, field="override_reason")
     project = Project.objects.select_for_update().get(pk=project_id)
     decided_on = decided_on or timezone.localdate()
     blocker = phase_gate_blocker(

@@ -222,3 +222,30 @@ def test_a_500_outside_the_api_stays_an_html_page(monkeypatch, officer):
 
     assert response.status_code == 500
     assert response["Content-Type"].startswith("text/html")
+
+
+# --- Text lengths ----------------------------------------------------------------------------
+
+
+def test_a_description_over_the_limit_is_a_400_naming_it_and_nothing_is_stored(client_a, vendor_a):
+    from ppp import limits
+    from projects.models import Deliverable
+
+    response = client_a.patch(
+        f"/api/v1/deliverables/{vendor_a.deliverable.pk}/", {"description": "x" * (limits.DESCRIPTION + 1)}
+    )
+
+    body = assert_error(response, 400, "invalid")
+    assert list(body["fields"]) == ["description"]
+    assert Deliverable.objects.get(pk=vendor_a.deliverable.pk).version == vendor_a.deliverable.version
+
+
+def test_a_rejection_comment_over_the_limit_is_a_400_naming_it(api_officer_client, vendor_a):
+    from ppp import limits
+
+    response = api_officer_client.post(
+        f"/api/v1/deliverables/{vendor_a.submitted.pk}/reject/", {"comment": "x" * (limits.NOTE + 1)}
+    )
+
+    body = assert_error(response, 400, "invalid")
+    assert list(body["fields"]) == ["comment"]
