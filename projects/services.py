@@ -17,6 +17,7 @@ from django.utils import timezone
 from ppp import limits
 from ppp.errors import RuleViolation, StaleVersion, StateConflict, TransitionError
 
+from .evidence import remove_evidence_after_commit
 from .models import Deliverable, GateDecision, Milestone, Project
 from .validators import validate_evidence_file
 
@@ -263,6 +264,7 @@ def deliverable_update(
         )
     if not changes:
         return deliverable  # nothing reported: no new version, no history row
+    previous_file = deliverable.evidence_file.name
     for name, value in changes.items():
         if name == "evidence_file":
             validate_evidence_file(value)
@@ -273,4 +275,7 @@ def deliverable_update(
                 raise RuleViolation(" ".join(exc.messages), field=name) from exc
         setattr(deliverable, name, value)
     deliverable.version += 1
-    return _save(deliverable, by, [*changes, "version"])
+    _save(deliverable, by, [*changes, "version"])
+    if "evidence_file" in changes and previous_file != deliverable.evidence_file.name:
+        remove_evidence_after_commit(previous_file)  # the replaced file; kept if this transaction rolls back
+    return deliverable
