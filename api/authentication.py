@@ -26,7 +26,14 @@ class VendorTokenAuthentication(TokenAuthentication):
     """
 
     def authenticate_credentials(self, token: bytes):
-        token = token.decode("utf-8")
+        # Tokens are printable ASCII (hex); anything else (undecodable bytes such as \xff\xfe, a NUL that
+        # PostgreSQL would refuse in a query) is a wrong token, not a server error.
+        try:
+            token = token.decode("ascii")
+        except UnicodeDecodeError:
+            raise AuthenticationFailed("Invalid token.") from None
+        if not token.isprintable():
+            raise AuthenticationFailed("Invalid token.")
         candidates = get_token_model().objects.filter(token_key=token[: CONSTANTS.TOKEN_KEY_LENGTH])
         for auth_token in candidates.select_related("user__vendor_membership__vendor"):
             if auth_token.expiry is not None and auth_token.expiry < timezone.now():

@@ -1,10 +1,14 @@
 """Query filters for the list endpoints. Ids are plain numbers: filtering by an object you cannot see
 simply finds nothing, and tells nothing about whether it exists."""
 
+import re
+
 import django_filters
 from django import forms
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
+from rest_framework.exceptions import ValidationError
+from rest_framework.filters import OrderingFilter
 
 from procurement.models import Agreement
 from projects.models import Deliverable, Milestone, Project
@@ -88,3 +92,48 @@ class DeliverableFilter(StrictFilterSet):
     class Meta:
         model = Deliverable
         fields = ["milestone", "project", "status"]
+
+
+class StrictOrderingFilter(OrderingFilter):
+    """``?ordering=a,-b`` over the view's ``ordering_fields``. Unlike DRF's, which drops a term it does not know
+    and quietly sorts by something else, an unknown, blank or padded term is a 400 listing the allowed ones:
+    a client that asked for an order must not believe it got it."""
+
+    def allowed_fields(self, view) -> list[str]:
+        return list(getattr(view, "ordering_fields", None) or [])
+
+    def get_ordering(self, request, queryset, view):
+        if self.ordering_param not in request.query_params:
+            return self.get_default_ordering(view)
+        allowed = self.allowed_fields(view)
+        terms = request.query_params.get(self.ordering_param).split(",")
+        unknown = [term for term in terms if term.removeprefix("-") not in allowed]
+        if unknown:
+            choices = ", ".join(allowed)
+            raise ValidationError(
+                {
+                    self.ordering_param: [
+                        f"Cannot order by {', '.join(repr(term) for term in unknown)}. Choose from: {choices} "
+                        "(comma-separated; a leading - for descending)."
+                    ]
+                }
+            )
+        return terms
+
+    def get_schema_operation_parameters(self, view):
+        allowed = self.allowed_fields(view)
+        if not allowed:
+            return []
+        one = "-?(" + "|".join(re.escape(name) for name in allowed) + ")"
+        return [
+            {
+                "name": self.ordering_param,
+                "required": False,
+                "in": "query",
+                "description": (
+                    f"Sort by {', '.join(allowed)}; comma-separate several, prefix - for descending "
+                    f"(e.g. -{allowed[0]}). Any other value is a 400 naming the allowed fields."
+                ),
+                "schema": {"type": "string", "pattern": f"^{one}(,{one})*$"},
+            }
+        ]

@@ -6,6 +6,7 @@ from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 
+from ppp import limits
 from procurement.models import Agreement, CostShare, Vendor, VendorContact
 from projects.models import Deliverable, Milestone, Project
 from projects.services import VENDOR_EDITABLE_FIELDS
@@ -193,8 +194,12 @@ class EvidenceUploadSerializer(serializers.Serializer):
 
 
 class ReviewSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, default="", help_text="Note to the vendor.")
+    comment = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=limits.NOTE, help_text="Note to the vendor."
+    )
 
 
 class RejectSerializer(serializers.Serializer):
-    comment = serializers.CharField(help_text="Why the deliverable is sent back; the vendor reads this.")
+    comment = serializers.CharField(
+        max_length=limits.NOTE, help_text="Why the deliverable is sent back; the vendor reads this."
+    )

@@ -5,6 +5,8 @@ from django.views.generic import RedirectView
 from api.evidence import EvidenceDownloadView
 
 # Under /api/ these answer in the API's JSON error shape; elsewhere they are Django's pages.
+handler400 = "api.errors.bad_request"
+handler403 = "api.errors.permission_denied"
 handler404 = "api.errors.not_found"
 handler500 = "api.errors.server_error"
 

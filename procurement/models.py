@@ -10,6 +10,8 @@ from django.db import models
 from django.db.models import Q, Sum
 from simple_history.models import HistoricalRecords
 
+from ppp import limits
+
 from .currencies import ISO_4217_CHOICES
 
 CENTS = Decimal("0.01")
@@ -58,7 +60,7 @@ class Vendor(models.Model):
         help_text="ISO 3166-1 alpha-2 country code, e.g. GB, DE, KE.",
         validators=[RegexValidator(r"^[A-Z]{2}$", "Use the two-letter ISO 3166-1 code, e.g. GB.")],
     )
-    address = models.TextField(blank=True)
+    address = limits.bounded_text(limits.ADDRESS, blank=True)
     website = models.URLField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
     users = models.ManyToManyField(settings.AUTH_USER_MODEL, through="VendorUser", related_name="+", blank=True)
@@ -71,6 +73,7 @@ class Vendor(models.Model):
                 condition=Q(status__in=["active", "suspended", "debarred"]), name="vendor_status_valid"
             ),
             models.CheckConstraint(condition=Q(country__regex=r"^[A-Z]{2}$"), name="vendor_country_iso2"),
+            *limits.text_length_checks("vendor", address=limits.ADDRESS),
         ]
 
     def __str__(self):
@@ -337,7 +340,7 @@ class Amendment(models.Model):
         REJECTED = "rejected", "Rejected"
 
     agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="amendments")
-    reason = models.TextField(help_text="Why the contract changes; kept in the agreement's record.")
+    reason = limits.bounded_text(limits.NOTE, help_text="Why the contract changes; kept in the agreement's record.")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED)
     old_total_value = models.DecimalField(max_digits=16, decimal_places=2)
     new_total_value = models.DecimalField(
@@ -361,7 +364,7 @@ class Amendment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = models.TextField(blank=True)
+    decision_note = limits.bounded_text(limits.NOTE, blank=True)
     history = HistoricalRecords()
 
     objects = AmendmentQuerySet.as_manager()
@@ -382,6 +385,7 @@ class Amendment(models.Model):
                 | (~Q(status="proposed") & Q(decided_by__isnull=False) & Q(decided_at__isnull=False)),
                 name="amendment_decision_recorded",
             ),
+            *limits.text_length_checks("amendment", reason=limits.NOTE, decision_note=limits.NOTE),
         ]
         indexes = [models.Index(fields=["agreement", "status"])]
 

@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Sum
 from django.utils import timezone
 
+from ppp import limits
 from ppp.errors import RuleViolation, TransitionError, full_clean_or_raise
 
 from .models import (
@@ -204,6 +205,7 @@ def amendment_propose(
     rebaseline_milestones: bool = False,
 ) -> Amendment:
     """Record a proposed change to a signed agreement; nothing changes until it is approved."""
+    limits.check_text_length(reason.strip(), limits.NOTE, field="reason")
     agreement = Agreement.objects.prefetch_related("cost_shares").get(pk=agreement_id)
     new_total_value, new_end_date, share_changes = amendment_prepare(
         agreement,
@@ -252,6 +254,7 @@ def _stale_terms(amendment: Amendment, agreement: Agreement, lines) -> list[str]
 
 
 def _record_decision(amendment: Amendment, status: str, by, note: str) -> Amendment:
+    limits.check_text_length(note, limits.NOTE, field="note")
     amendment.status = status
     amendment.decided_by = by
     amendment.decided_at = timezone.now()

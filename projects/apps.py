@@ -4,3 +4,11 @@ from django.apps import AppConfig
 class ProjectsConfig(AppConfig):
     name = "projects"
     verbose_name = "Projects and delivery"
+
+    def ready(self):
+        from django.db.models.signals import post_delete
+
+        from .evidence import remove_evidence_of_deleted_deliverable
+
+        # Storage housekeeping, not a business rule: a deleted deliverable's evidence file is removed after commit.
+        post_delete.connect(remove_evidence_of_deleted_deliverable, sender="projects.Deliverable")

@@ -4,11 +4,14 @@ Evidence is never served from MEDIA_URL: each file sits under an unguessable fol
 checked download view (``api.evidence``), which answers only to the people allowed to read it.
 """
 
+import contextlib
+import logging
 import os
 import uuid
 
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.deconstruct import deconstructible
@@ -45,5 +48,41 @@ class EvidenceStorage(FileSystemStorage):
         relative = name.removeprefix(EVIDENCE_PREFIX)
         return reverse("evidence_download", kwargs={"name": relative})
 
+    def delete(self, name):
+        super().delete(name)
+        # The file's random folder held only it; leave no empty folder behind (the year/month ones stay).
+        with contextlib.suppress(OSError):  # not empty, or already gone
+            os.rmdir(os.path.dirname(self.path(name)))
+
 
 evidence_storage = EvidenceStorage()
+
+logger = logging.getLogger(__name__)
+
+
+def remove_evidence_after_commit(name: str) -> None:
+    """Remove the evidence file ``name`` from storage once the current transaction commits.
+
+    For a file that was replaced or whose deliverable was deleted. Never before the commit: if the
+    transaction rolls back, the deliverable still points at the file, and the file must still be there.
+    History rows keep the old name; the download view answers 404 for it.
+    """
+    if name:
+        transaction.on_commit(lambda: _remove_unreferenced(name))
+
+
+def _remove_unreferenced(name: str) -> None:
+    from .models import Deliverable
+
+    if Deliverable.objects.filter(evidence_file=name).exists():
+        return  # another deliverable points at the same file (copied by hand): keep it
+    try:
+        evidence_storage.delete(name)
+    except OSError:
+        # The change is committed either way; a file left behind is logged, not a failed request.
+        logger.exception("Could not remove the evidence file %s from storage", name)
+
+
+def remove_evidence_of_deleted_deliverable(sender, instance, **kwargs) -> None:
+    """post_delete receiver: however a deliverable is deleted (admin, shell, cascade), its file goes too."""
+    remove_evidence_after_commit(instance.evidence_file.name)

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from ppp import limits
 from procurement.models import CENTS, HUNDRED, Agreement, CostShare, Vendor
 
 from .evidence import evidence_storage, evidence_upload_to
@@ -45,7 +46,7 @@ class Project(models.Model):
     board_members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="board_projects", blank=True)
     start_date = models.DateField()
     end_date = models.DateField()
-    description = models.TextField(blank=True)
+    description = limits.bounded_text(limits.DESCRIPTION, blank=True)
     history = HistoricalRecords(m2m_fields=[board_members])
 
     # Phases move forward one gate at a time; a project may also be closed early from any open phase.
@@ -64,6 +65,7 @@ class Project(models.Model):
             models.CheckConstraint(
                 condition=Q(phase__in=["pilot", "rollout", "operation", "closed"]), name="project_phase_valid"
             ),
+            *limits.text_length_checks("project", description=limits.DESCRIPTION),
         ]
 
     def __str__(self):
@@ -80,13 +82,14 @@ class Iteration(models.Model):
     name = models.CharField(max_length=100)
     start_date = models.DateField()
     end_date = models.DateField()
-    goal = models.TextField(blank=True)
+    goal = limits.bounded_text(limits.NOTE, blank=True)
 
     class Meta:
         ordering = ["project", "start_date"]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="iteration_end_after_start"),
             models.UniqueConstraint(fields=["project", "name"], name="iteration_name_unique_in_project"),
+            *limits.text_length_checks("iteration", goal=limits.NOTE),
         ]
 
     def __str__(self):
@@ -147,7 +150,7 @@ class Milestone(models.Model):
         Iteration, on_delete=models.SET_NULL, null=True, blank=True, related_name="milestones"
     )
     title = models.CharField(max_length=255)
-    description = models.TextField(blank=True)
+    description = limits.bounded_text(limits.DESCRIPTION, blank=True)
     type = models.CharField(max_length=16, choices=Type.choices, default=Type.DELIVERY)
     baseline_due_date = models.DateField(
         blank=True, help_text="The original plan, kept when the due date moves (defaults to the first due date)."
@@ -189,6 +192,7 @@ class Milestone(models.Model):
                 | (~Q(status="achieved") & Q(achieved_date__isnull=True)),
                 name="milestone_achieved_date_iff_achieved",
             ),
+            *limits.text_length_checks("milestone", description=limits.DESCRIPTION),
         ]
         indexes = [
             # Backs Milestone.objects.overdue() / due_within(): status filter, then a due-date range.
@@ -275,7 +279,7 @@ class Deliverable(models.Model):
 
     milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="deliverables")
     title = models.CharField(max_length=255)
-    description = models.TextField(blank=True)
+    description = limits.bounded_text(limits.DESCRIPTION, blank=True)
     responsible_vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="deliverables")
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.NOT_STARTED)
     progress = models.PositiveSmallIntegerField(
@@ -289,7 +293,7 @@ class Deliverable(models.Model):
     reviewer = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    review_comment = models.TextField(blank=True)
+    review_comment = limits.bounded_text(limits.NOTE, blank=True)
     # Bumped by every write; the partner API turns it into an ETag for optimistic concurrency.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -317,6 +321,7 @@ class Deliverable(models.Model):
                 condition=~Q(status__in=["accepted", "rejected"]) | Q(reviewed_at__isnull=False),
                 name="deliverable_reviewed_has_time",
             ),
+            *limits.text_length_checks("deliverable", description=limits.DESCRIPTION, review_comment=limits.NOTE),
         ]
         indexes = [models.Index(fields=["responsible_vendor", "status"])]
 
@@ -348,8 +353,9 @@ class GateDecision(models.Model):
     criteria_met = models.BooleanField(
         default=False, help_text="The gate's entry criteria are met. If not, the move needs an override."
     )
-    notes = models.TextField(blank=True, help_text="Evidence considered, conditions attached.")
-    override_reason = models.TextField(
+    notes = limits.bounded_text(limits.DESCRIPTION, blank=True, help_text="Evidence considered, conditions attached.")
+    override_reason = limits.bounded_text(
+        limits.NOTE,
         blank=True,
         help_text="Required to pass the gate when its criteria are not met or, entering rollout, while a "
         "milestone is overdue. Leave empty otherwise.",
@@ -370,6 +376,7 @@ class GateDecision(models.Model):
             models.CheckConstraint(
                 condition=Q(criteria_met=True) | ~Q(override_reason=""), name="gate_decision_unmet_needs_override"
             ),
+            *limits.text_length_checks("gate_decision", notes=limits.DESCRIPTION, override_reason=limits.NOTE),
         ]
 
     def __str__(self):
@@ -429,7 +436,7 @@ class Risk(models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="risks")
     title = models.CharField(max_length=255)
-    description = models.TextField(blank=True)
+    description = limits.bounded_text(limits.DESCRIPTION, blank=True)
     category = models.CharField(max_length=32, choices=Category.choices)
     likelihood = models.PositiveSmallIntegerField(
         validators=[MinValueValidator(1), MaxValueValidator(5)], help_text="1 (rare) to 5 (almost certain)."
@@ -446,7 +453,7 @@ class Risk(models.Model):
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_risks", help_text="Who manages it."
     )
-    mitigation = models.TextField(blank=True)
+    mitigation = limits.bounded_text(limits.DESCRIPTION, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
     review_date = models.DateField(help_text="When the owner next reviews this risk.")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -464,6 +471,7 @@ class Risk(models.Model):
                 condition=Q(allocation__in=["public", "private", "shared"]), name="risk_allocation_valid"
             ),
             models.CheckConstraint(condition=Q(status__in=["open", "mitigating", "closed"]), name="risk_status_valid"),
+            *limits.text_length_checks("risk", description=limits.DESCRIPTION, mitigation=limits.DESCRIPTION),
         ]
         indexes = [models.Index(fields=["status", "review_date"], name="risk_status_review_idx")]
 
@@ -507,7 +515,7 @@ class KPI(models.Model):
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="kpis")
     name = models.CharField(max_length=255)
-    description = models.TextField(blank=True)
+    description = limits.bounded_text(limits.DESCRIPTION, blank=True)
     unit = models.CharField(max_length=32, help_text="e.g. %, EUR, score 1–5.")
     baseline = models.DecimalField(max_digits=14, decimal_places=2, help_text="The value before the project.")
     target = models.DecimalField(max_digits=14, decimal_places=2)
@@ -522,6 +530,7 @@ class KPI(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["project", "name"], name="kpi_name_unique_in_project"),
             models.CheckConstraint(condition=Q(direction__in=["higher", "lower"]), name="kpi_direction_valid"),
+            *limits.text_length_checks("kpi", description=limits.DESCRIPTION),
         ]
 
     def __str__(self):
@@ -591,7 +600,7 @@ class PerformanceFailure(models.Model):
 
     milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="performance_failures")
     vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="performance_failures")
-    description = models.TextField()
+    description = limits.bounded_text(limits.DESCRIPTION)
     recorded_on = models.DateField(default=timezone.localdate)
     penalty_contracted = models.DecimalField(
         max_digits=16,
@@ -626,6 +635,7 @@ class PerformanceFailure(models.Model):
                 condition=Q(penalty_paid__gte=0) & Q(penalty_paid__lte=models.F("penalty_imposed")),
                 name="failure_paid_within_imposed",
             ),
+            *limits.text_length_checks("failure", description=limits.DESCRIPTION),
         ]
 
     def __str__(self):

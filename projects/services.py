@@ -14,8 +14,10 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from ppp import limits
 from ppp.errors import RuleViolation, StaleVersion, StateConflict, TransitionError
 
+from .evidence import remove_evidence_after_commit
 from .models import Deliverable, GateDecision, Milestone, Project
 from .validators import validate_evidence_file
 
@@ -139,6 +141,7 @@ def deliverable_accept(
     *, deliverable_id: int, reviewer, comment: str = "", expected_version: int | None = None
 ) -> Deliverable:
     """Accept a submitted deliverable; accepting the milestone's last open one achieves the milestone."""
+    limits.check_text_length(comment, limits.NOTE, field="comment")
     deliverable = _lock_deliverable(deliverable_id, expected_version)
     deliverable.reviewed_at = timezone.now()
     deliverable.reviewer = reviewer
@@ -160,6 +163,7 @@ def deliverable_reject(
     """Send a submitted deliverable back; the vendor must be told why."""
     if not (comment or "").strip():
         raise RuleViolation("A comment is required to reject a deliverable.", field="comment")
+    limits.check_text_length(comment.strip(), limits.NOTE, field="comment")
     deliverable = _lock_deliverable(deliverable_id, expected_version)
     deliverable.reviewed_at = timezone.now()
     deliverable.reviewer = reviewer
@@ -207,6 +211,8 @@ def project_change_phase(
     decided_on: datetime.date | None = None,
 ) -> GateDecision:
     """Move a project through a phase gate and record the decision (the only way a project changes phase)."""
+    limits.check_text_length(notes.strip(), limits.DESCRIPTION, field="notes")
+    limits.check_text_length(override_reason.strip(), limits.NOTE, field="override_reason")
     project = Project.objects.select_for_update().get(pk=project_id)
     decided_on = decided_on or timezone.localdate()
     blocker = phase_gate_blocker(
@@ -258,6 +264,7 @@ def deliverable_update(
         )
     if not changes:
         return deliverable  # nothing reported: no new version, no history row
+    previous_file = deliverable.evidence_file.name
     for name, value in changes.items():
         if name == "evidence_file":
             validate_evidence_file(value)
@@ -268,4 +275,7 @@ def deliverable_update(
                 raise RuleViolation(" ".join(exc.messages), field=name) from exc
         setattr(deliverable, name, value)
     deliverable.version += 1
-    return _save(deliverable, by, [*changes, "version"])
+    _save(deliverable, by, [*changes, "version"])
+    if "evidence_file" in changes and previous_file != deliverable.evidence_file.name:
+        remove_evidence_after_commit(previous_file)  # the replaced file; kept if this transaction rolls back
+    return deliverable

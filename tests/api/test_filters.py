@@ -103,6 +103,45 @@ def test_ordering(client_a, vendor_a):
     ]
 
 
+@pytest.mark.parametrize(
+    "path, allowed",
+    [
+        ("/api/v1/agreements/", ["reference", "start_date", "end_date", "status"]),
+        ("/api/v1/projects/", ["code", "name", "start_date", "end_date"]),
+        ("/api/v1/milestones/", ["due_date", "baseline_due_date", "status", "title", "id"]),
+        ("/api/v1/deliverables/", ["id", "status", "progress", "updated_at", "submitted_at"]),
+    ],
+)
+@pytest.mark.parametrize("ordering", ["bogus", "progress,bogus", "-", "", " id", "responsible_vendor__legal_name"])
+def test_an_unknown_ordering_is_a_400_naming_the_allowed_fields(client_a, vendor_a, path, allowed, ordering):
+    # DRF's own OrderingFilter would silently sort by the default and answer 200.
+    if ordering == "progress,bogus" and "progress" not in allowed:
+        ordering = f"{allowed[0]},bogus"
+
+    response = client_a.get(path, {"ordering": ordering})
+
+    assert response.status_code == 400
+    [message] = response.json()["fields"]["ordering"]
+    assert all(name in message for name in allowed)
+
+
+def test_several_orderings_combine(client_a, vendor_a):
+    response = client_a.get("/api/v1/deliverables/?ordering=-status,id")
+
+    assert response.status_code == 200
+    assert _ids(response) == [vendor_a.submitted.pk, vendor_a.deliverable.pk]
+
+
+def test_the_schema_documents_the_allowed_orderings():
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    [ordering] = [p for p in schema["paths"]["/api/v1/projects/"]["get"]["parameters"] if p["name"] == "ordering"]
+
+    assert "code, name, start_date, end_date" in ordering["description"]
+    assert ordering["schema"]["pattern"] == "^-?(code|name|start_date|end_date)(,-?(code|name|start_date|end_date))*$"
+
+
 def test_pages_and_their_size(client_a, vendor_a):
     DeliverableFactory.create_batch(3, milestone=vendor_a.milestone)
 
