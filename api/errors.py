@@ -52,6 +52,16 @@ class FileTypeRefused(exceptions.APIException):
     default_code = "unsupported_media_type"
 
 
+class LoginLockedOut(exceptions.Throttled):
+    """Too many failed passwords for this username or from this address (django-axes); see README "Logins"."""
+
+    default_detail = (
+        "Too many failed logins for this username or from your address; the login is locked for now. "
+        "A procurement officer can unlock it."
+    )
+    default_code = "locked_out"
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The action is not allowed in the resource's current state."
@@ -119,6 +129,14 @@ def exception_handler(exc, context):
         body = _body(exc.status_code, code, str(exc.detail), fields, **extra)
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers)
+
+
+def locked_out(retry_after: int) -> JsonResponse:
+    """A lockout reported outside a DRF view (ppp.logins.lockout_response), in the one error shape."""
+    exc = LoginLockedOut(wait=retry_after)
+    response = JsonResponse(_body(exc.status_code, exc.default_code, str(exc.detail)), status=exc.status_code)
+    response["Retry-After"] = str(exc.wait)
+    return response
 
 
 def _is_api(request) -> bool:
