@@ -279,3 +279,39 @@ def test_client_address(proxies, forwarded, expected):
 
     with override_settings(PPP_NUM_PROXIES=proxies):
         assert client_address(request) == expected
+
+
+# --- Settings from the environment --------------------------------------------------------------------
+
+SHOW_LOGIN_SETTINGS = (
+    "from django.conf import settings as s; "
+    "print(s.PPP_NUM_PROXIES, s.REST_FRAMEWORK['NUM_PROXIES'], s.AXES_FAILURE_LIMIT, s.AXES_COOLOFF_TIME)"
+)
+
+
+def test_by_default_no_proxy_is_trusted_and_five_failures_lock_for_fifteen_minutes():
+    from .test_settings import _manage
+
+    result = _manage("shell", "-v", "0", "-c", SHOW_LOGIN_SETTINGS, DJANGO_DEBUG="true")
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["0", "0", "5", "0:15:00"]
+
+
+def test_the_environment_sets_proxies_for_throttle_and_lockout_alike_and_the_lockout_limits():
+    from .test_settings import _manage
+
+    result = _manage(
+        "shell",
+        "-v",
+        "0",
+        "-c",
+        SHOW_LOGIN_SETTINGS,
+        DJANGO_DEBUG="true",
+        PPP_NUM_PROXIES="2",
+        PPP_LOGIN_FAILURE_LIMIT="8",
+        PPP_LOGIN_COOLOFF_MINUTES="60",
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2", "2", "8", "1:00:00"]

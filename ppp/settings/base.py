@@ -246,6 +246,8 @@ if AXES_FAILURE_LIMIT < 1 or _LOGIN_COOLOFF_MINUTES < 1:
     raise ImproperlyConfigured("PPP_LOGIN_FAILURE_LIMIT and PPP_LOGIN_COOLOFF_MINUTES must be 1 or more.")
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=_LOGIN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own, not the pair
+# Records in the database: officers see and delete them in the admin, and the axes_reset* commands work.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
 # A successful login does not wipe failures: an attacker with one account must not reset an address's count.
 AXES_RESET_ON_SUCCESS = False
 AXES_CLIENT_IP_CALLABLE = "ppp.logins.client_address"
