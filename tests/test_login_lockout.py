@@ -3,6 +3,7 @@ POST /api/v1/auth/login/ alike (django-axes). The client address is REMOTE_ADDR 
 how many proxies to believe, so a forged X-Forwarded-For changes nothing."""
 
 import datetime
+import json
 
 import pytest
 from django.core.cache import cache
@@ -70,7 +71,7 @@ def fail_api_logins(attempts):
 
 def assert_api_locked_out(response):
     assert response.status_code == 429
-    body = response.json()
+    body = json.loads(response.content)
     assert body["status"] == 429
     assert body["code"] == "locked_out"
     assert "locked" in body["detail"]
@@ -206,6 +207,15 @@ def test_officers_see_and_lift_lockouts_in_the_admin_and_board_members_do_not(ve
     response = officer.post(changelist, {"action": "delete_selected", "_selected_action": selected, "post": "yes"})
     assert response.status_code == 302
     assert api_login(vendor_user.username, DEMO_PASSWORD).status_code == 200
+
+
+def test_a_lockout_reported_under_api_by_the_middleware_uses_the_api_error_shape():
+    # The API login answers lockouts itself; any other authenticate() under /api/ still gets JSON, not a page.
+    from ppp.logins import lockout_response
+
+    request = RequestFactory().post("/api/v1/some/other/login/", REMOTE_ADDR="198.51.100.7")
+
+    assert_api_locked_out(lockout_response(request))
 
 
 # --- Client address: no proxy is trusted unless configured --------------------------------------------
