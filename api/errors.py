@@ -87,6 +87,16 @@ def refused_request_detail(exc: SuspiciousOperation) -> tuple[str, str]:
     return "bad_request", "The request could not be read."
 
 
+class LoginLockedOut(exceptions.Throttled):
+    """Too many failed passwords for this username or from this address (django-axes); see README "Logins"."""
+
+    default_detail = (
+        "Too many failed logins for this username or from your address; the login is locked for now. "
+        "A procurement officer can unlock it."
+    )
+    default_code = "locked_out"
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The action is not allowed in the resource's current state."
@@ -216,6 +226,14 @@ def permission_denied(request, exception=None):
     if is_api(request):
         return api_error_response(request, 403, exception)
     return defaults.permission_denied(request, exception)
+
+
+def locked_out(retry_after: int) -> JsonResponse:
+    """A lockout reported outside a DRF view (ppp.logins.lockout_response), in the one error shape."""
+    exc = LoginLockedOut(wait=retry_after)
+    response = JsonResponse(_body(exc.status_code, exc.default_code, str(exc.detail)), status=exc.status_code)
+    response["Retry-After"] = str(exc.wait)
+    return response
 
 
 def not_found(request, exception=None):

@@ -7,19 +7,27 @@ from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 
 from ppp import limits
+from ppp.logins import cooloff_seconds
 from procurement.models import Agreement, CostShare, Vendor, VendorContact
 from projects.models import Deliverable, Milestone, Project
 from projects.services import VENDOR_EDITABLE_FIELDS
 from projects.validators import allowed_evidence_extensions
 
+from .errors import LoginLockedOut
+
 
 class LoginSerializer(serializers.Serializer):
-    username = serializers.CharField()
+    username = serializers.CharField(max_length=150)  # auth.User's limit; axes records failures per username
     password = serializers.CharField(style={"input_type": "password"}, trim_whitespace=False, write_only=True)
 
     def validate(self, attrs):
-        user = authenticate(self.context["request"], username=attrs["username"], password=attrs["password"])
+        request = self.context["request"]
+        # The request goes to authenticate() so django-axes counts the failure against this username and this
+        # address, and refuses (even a right password) while either is locked out.
+        user = authenticate(request, username=attrs["username"], password=attrs["password"])
         if user is None:
+            if getattr(request, "axes_locked_out", False):
+                raise LoginLockedOut(wait=cooloff_seconds())
             raise AuthenticationFailed("Unknown username or wrong password.")
         attrs["user"] = user
         return attrs

@@ -47,6 +47,8 @@ INSTALLED_APPS = [
     "procurement",
     "projects",
     "api",
+    # Failed-login records and lockouts (admin: Axes → Access attempts); see "Logins" below.
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -62,6 +64,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the logged-in user on every history row written during a request.
     "simple_history.middleware.HistoryRequestMiddleware",
+    # Turns a lockout on the admin login into the lockout page (ppp.logins.lockout_response).
+    "axes.middleware.AxesMiddleware",
+]
+
+AUTHENTICATION_BACKENDS = [
+    # First: refuses every password, right or wrong, while the username or the address is locked out.
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "ppp.urls"
@@ -188,6 +198,14 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
+# --- Client addresses ------------------------------------------------------------------------
+# Reverse proxies in front of the app that append the address they saw to X-Forwarded-For. 0 (the default)
+# trusts no header: the client is REMOTE_ADDR. With N, the client is the N-th address from the right.
+# The login throttle and the lockouts read the address the same way (ppp.logins.client_address).
+PPP_NUM_PROXIES = env.int("PPP_NUM_PROXIES", default=0)
+if PPP_NUM_PROXIES < 0:
+    raise ImproperlyConfigured("PPP_NUM_PROXIES must be 0 or more.")
+
 # --- REST API (partner API under /api/v1/, see api/) ------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -217,9 +235,32 @@ REST_FRAMEWORK = {
         # Password attempts on /api/v1/auth/login/, per client address.
         "login": env.str("PPP_API_LOGIN_RATE", default="10/minute"),
     },
-    "NUM_PROXIES": env.int("PPP_NUM_PROXIES", default=None),
+    # Never None: DRF would then take a client-sent X-Forwarded-For as the address.
+    "NUM_PROXIES": PPP_NUM_PROXIES,
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# --- Logins (admin and POST /api/v1/auth/login/) ---------------------------------------------
+# django-axes: after AXES_FAILURE_LIMIT failed passwords for one username (from any address), or from one
+# address (for any usernames), that username or address is refused, even with the right password, until
+# AXES_COOLOFF_TIME has passed since its latest failure. Failures while locked out count, so a running
+# attack stays locked out. Officers reset lockouts in the admin or with `manage.py axes_reset_username`.
+AXES_FAILURE_LIMIT = env.int("PPP_LOGIN_FAILURE_LIMIT", default=5)
+_LOGIN_COOLOFF_MINUTES = env.int("PPP_LOGIN_COOLOFF_MINUTES", default=15)
+if AXES_FAILURE_LIMIT < 1 or _LOGIN_COOLOFF_MINUTES < 1:
+    raise ImproperlyConfigured("PPP_LOGIN_FAILURE_LIMIT and PPP_LOGIN_COOLOFF_MINUTES must be 1 or more.")
+AXES_COOLOFF_TIME = datetime.timedelta(minutes=_LOGIN_COOLOFF_MINUTES)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # each counted on its own, not the pair
+# Records in the database: officers see and delete them in the admin, and the axes_reset* commands work.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+# A successful login does not wipe failures: an attacker with one account must not reset an address's count.
+AXES_RESET_ON_SUCCESS = False
+AXES_CLIENT_IP_CALLABLE = "ppp.logins.client_address"
+AXES_LOCKOUT_CALLABLE = "ppp.logins.lockout_response"
+AXES_HTTP_RESPONSE_CODE = 429
+# Successful logins are not logged by axes: the API login would open a throw-away session to do so.
+AXES_DISABLE_ACCESS_LOG = True
+
 # Throttle counters live in the cache: use a shared one (redis://…) when running several web processes.
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 

@@ -186,21 +186,36 @@ def test_login_attempts_are_throttled(vendor_a, settings):
     assert codes == [401, 401, 401, 429]
 
 
-def test_each_token_is_throttled_separately(vendor_a):
+def test_a_users_tokens_share_one_rate_and_a_fresh_login_does_not_reset_it(vendor_a):
     from api.throttling import TokenRateThrottle
 
     first, second = token_client(vendor_a.user), token_client(vendor_a.user)
     rates = {**TokenRateThrottle.THROTTLE_RATES, "token": "2/minute"}
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(TokenRateThrottle, "THROTTLE_RATES", rates)
-        codes = [first.get(ME).status_code for _ in range(3)]
-        other = second.get(ME).status_code
-        limited = first.get(ME)
+        codes = [first.get(ME).status_code, second.get(ME).status_code, first.get(ME).status_code]
+        # Given the rate is spent, logging in again for a fresh token buys nothing.
+        login = APIClient().post(LOGIN, {"username": vendor_a.user.username, "password": DEMO_PASSWORD})
+        fresh = APIClient(HTTP_AUTHORIZATION=f"Token {login.json()['token']}").get(ME)
 
     assert codes == [200, 200, 429]
+    assert login.status_code == 200
+    assert fresh.status_code == 429
+    assert fresh.json()["code"] == "throttled"
+    assert int(fresh["Retry-After"]) > 0
+
+
+def test_one_users_spent_rate_does_not_limit_another_user(vendor_a, vendor_b):
+    from api.throttling import TokenRateThrottle
+
+    rates = {**TokenRateThrottle.THROTTLE_RATES, "token": "1/minute"}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TokenRateThrottle, "THROTTLE_RATES", rates)
+        spent = [token_client(vendor_a.user).get(ME).status_code for _ in range(2)]
+        other = token_client(vendor_b.user).get(ME).status_code
+
+    assert spent == [200, 429]
     assert other == 200
-    assert limited.json()["code"] == "throttled"
-    assert int(limited["Retry-After"]) > 0
 
 
 def test_officers_issue_tokens_in_the_admin(officer_client, vendor_a):

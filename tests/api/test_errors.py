@@ -152,6 +152,8 @@ def test_403_when_an_admin_session_posts_without_its_csrf_token(officer, vendor_
 
 
 def test_429_when_the_login_rate_is_spent(settings, vendor_a):
+    # The login throttle, not the lockout after a few failed passwords (tests/test_login_lockout.py), answers here.
+    settings.AXES_FAILURE_LIMIT = 1000
     client = APIClient()
     for _ in range(30):
         response = client.post(LOGIN, {"username": vendor_a.user.username, "password": "wrong"})
