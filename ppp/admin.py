@@ -1,9 +1,11 @@
 """The officers' admin site, plus helpers the app admins share."""
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import get_fields_from_path, unquote
-from django.http import Http404
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import flatten_fieldsets, get_fields_from_path, unquote
+from django.http import Http404, HttpResponseNotAllowed
 from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
 
 from ppp.errors import DomainError
 
@@ -35,6 +37,38 @@ class PPPAdminSite(admin.AdminSite):
             ),
         }
         return super().index(request, extra_context)
+
+
+class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+    """The history pages of every admin with history: they show past versions and never write.
+
+    django-simple-history's version page is a change form that saves any POST (its "Revert") and checks only
+    the *view* permission, so a board member could rewrite a milestone through it and an officer could skip
+    every service rule. Here the version page is read-only for everyone, superusers included: no Revert button,
+    every field shown as text, and anything but GET/HEAD answers 405 before a form is even built.
+    """
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        if "adminform" in context:
+            # The version page: show every field of the change form as text, with no input to send back.
+            shown = context["adminform"]
+            form = shown.form
+            form.fields = {}
+            context["adminform"] = helpers.AdminForm(
+                form, shown.fieldsets, {}, readonly_fields=flatten_fieldsets(shown.fieldsets), model_admin=self
+            )
+        return super().render_history_view(request, template, context, **kwargs)
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def has_change_history_permission(self, request, obj=None):
+        return False
 
 
 def run_service_action(modeladmin, request, queryset, service, verb: str, **kwargs):

@@ -6,10 +6,10 @@ from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
 from ppp.admin import (
     ProjectScopedAdminMixin,
+    ReadOnlyHistoryAdmin,
     ServiceAddFormMixin,
     adopt_created,
     run_form_action,
@@ -59,7 +59,7 @@ class VendorUserInline(admin.TabularInline):
 
 
 @admin.register(Vendor)
-class VendorAdmin(SimpleHistoryAdmin):
+class VendorAdmin(ReadOnlyHistoryAdmin):
     list_display = ["legal_name", "registration_number", "country", "status", "agreement_count"]
     list_filter = ["status", "country"]
     search_fields = ["legal_name", "registration_number"]
@@ -145,7 +145,7 @@ class PartyFilter(admin.SimpleListFilter):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+class AgreementAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "projects"
     list_display = [
         "reference",
@@ -246,7 +246,7 @@ class AgreementAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(CostShare)
-class CostShareAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+class CostShareAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "agreement__projects"
     list_display = ["agreement", "party", "percentage", "committed"]
     list_filter = ["agreement__status", "vendor"]
@@ -270,7 +270,7 @@ class CostShareAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Expenditure)
-class ExpenditureAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+class ExpenditureAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "agreement__projects"
     list_display = ["date", "agreement", "payer", "milestone", "amount", "recorded_by"]
     list_filter = ["agreement__authority", "vendor"]
@@ -336,7 +336,7 @@ class AmendmentShareChangeInline(ProjectScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Amendment)
-class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, SimpleHistoryAdmin):
+class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHistoryAdmin):
     project_path = "agreement__projects"
     list_display = ["__str__", "agreement", "status", "change_summary", "proposed_by", "proposed_at", "decided_by"]
     list_filter = ["status", "agreement__authority", "agreement"]

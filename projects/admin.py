@@ -7,10 +7,10 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.text import Truncator
-from simple_history.admin import SimpleHistoryAdmin
 
 from ppp.admin import (
     ProjectScopedAdminMixin,
+    ReadOnlyHistoryAdmin,
     ServiceAddFormMixin,
     adopt_created,
     run_form_action,
@@ -108,7 +108,7 @@ class MilestoneInline(ProjectScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+class ProjectAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "pk"
     list_display = [
         "code",
@@ -275,7 +275,7 @@ class AlertInline(ProjectScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+class MilestoneAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "project"
     list_display = [
         "title",
@@ -439,7 +439,7 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(Deliverable)
-class DeliverableAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+class DeliverableAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "milestone__project"
     list_display = [
         "title",
@@ -591,7 +591,7 @@ LEVEL_COLOURS = {"low": "#417505", "medium": "#b08d00", "high": "#d35400", "crit
 
 
 @admin.register(Risk)
-class RiskAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+class RiskAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "project"
     list_display = [
         "title",
@@ -670,7 +670,7 @@ class KPIAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PerformanceFailure)
-class PerformanceFailureAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+class PerformanceFailureAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "milestone__project"
     list_display = [
         "milestone",
