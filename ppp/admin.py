@@ -1,11 +1,16 @@
 """The officers' admin site, plus helpers the app admins share."""
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import get_fields_from_path, unquote
-from django.http import Http404
+from django.contrib.admin import helpers
+from django.contrib.admin.utils import flatten_fieldsets, get_fields_from_path, unquote
+from django.db import transaction
+from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import reverse
 from django.utils import timezone
+from simple_history.admin import SimpleHistoryAdmin
 
 from ppp.errors import DomainError
+from ppp.services import locked_fields
 
 
 class PPPAdminSite(admin.AdminSite):
@@ -37,6 +42,43 @@ class PPPAdminSite(admin.AdminSite):
         return super().index(request, extra_context)
 
 
+class ReadOnlyHistoryAdmin(SimpleHistoryAdmin):
+    """The history pages of every admin with history: they show past versions and never write.
+
+    django-simple-history's version page is a change form that saves any POST (its "Revert") and checks only
+    the *view* permission, so a board member could rewrite a milestone through it and an officer could skip
+    every service rule. Here the version page is read-only for everyone, superusers included: no Revert button,
+    every field shown as text, and anything but GET/HEAD answers 405 before a form is even built.
+    """
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def render_history_view(self, request, template, context, **kwargs):
+        if "adminform" in context:
+            # The version page: show every field of the change form as text, with no input to send back.
+            shown = context["adminform"]
+            form = shown.form
+            form_only = set(form.declared_fields) - _model_field_names(self.model)  # e.g. a hidden version
+            fieldsets = [
+                (name, {**options, "fields": [field for field in options["fields"] if field not in form_only]})
+                for name, options in shown.fieldsets
+            ]
+            form.fields = {}
+            context["adminform"] = helpers.AdminForm(
+                form, fieldsets, {}, readonly_fields=flatten_fieldsets(fieldsets), model_admin=self
+            )
+        return super().render_history_view(request, template, context, **kwargs)
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def has_change_history_permission(self, request, obj=None):
+        return False
+
+
 def run_service_action(modeladmin, request, queryset, service, verb: str, **kwargs):
     """Call ``service`` for each selected object and tell the officer what happened and why not.
 
@@ -56,6 +98,159 @@ def run_service_action(modeladmin, request, queryset, service, verb: str, **kwar
         modeladmin.message_user(request, reason, messages.ERROR)
 
 
+def _model_field_names(model) -> set[str]:
+    opts = model._meta
+    return {field.name for field in [*opts.fields, *opts.many_to_many] if field.editable and not field.primary_key}
+
+
+def form_changes(form) -> dict:
+    """What an officer changed on a model form, as ``{field: cleaned value}`` for an ``<entity>_update`` service."""
+    names = _model_field_names(form._meta.model)
+    return {name: form.cleaned_data[name] for name in form.changed_data if name in names}
+
+
+def form_data(form) -> dict:
+    """Every model field of a filled-in model form, as ``{field: cleaned value}`` for an ``<entity>_create`` service."""
+    names = _model_field_names(form._meta.model)
+    return {name: value for name, value in form.cleaned_data.items() if name in names}
+
+
+class ServiceAdminMixin:
+    """Makes the admin one more client of the services: every save, inline save and delete calls them.
+
+    ``service_module`` is the app's services module and ``service_entity`` the entity's name in it; the admin
+    calls ``<entity>_create(by=, data=)``, ``<entity>_update(<entity>_id=, by=, changes=)`` and
+    ``<entity>_delete(<entity>_id=, by=)`` (``service_verbs`` renames one; names are looked up at call time).
+    An operation with no service is not offered at all. The stock ``ModelAdmin`` saves are never reached.
+    Fields the model's lock table (``locked_fields()``) locks are read-only on the change form, and a service's
+    refusal (a DomainError) is shown to the officer as an error message instead of a server error; the whole
+    save (form and inlines) is rolled back with it.
+    """
+
+    service_module = None
+    service_entity: str = ""
+    service_verbs: dict[str, str] = {}
+
+    def service(self, action: str):
+        name = f"{self.service_entity}_{self.service_verbs.get(action, action)}"
+        return getattr(self.service_module, name, None) if self.service_module else None
+
+    def call_service(self, action: str, request, pk=None, **kwargs):
+        if pk is not None:
+            kwargs[f"{self.service_entity}_id"] = pk
+        return self.service(action)(by=request.user, **kwargs)
+
+    # --- What is offered ---
+
+    def has_add_permission(self, request, *args):
+        return self.service("create") is not None and super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        if self.service("update") is None and (obj is not None or isinstance(self, admin.options.InlineModelAdmin)):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self.service("delete") is not None and super().has_delete_permission(request, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not isinstance(self, admin.options.InlineModelAdmin):
+            readonly += [name for name in locked_fields(obj) if name not in readonly]
+        return readonly
+
+    # --- Writes: through the services only ---
+
+    def save_form(self, request, form, change):
+        return form.instance  # filled in by the form's validation; the service saves it (or refuses)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            saved = self.call_service("update", request, obj.pk, changes=form_changes(form))
+        else:
+            saved = self.call_service("create", request, data=form_data(form))
+        adopt_created(obj, saved)
+
+    def save_related(self, request, form, formsets, change):
+        # Many-to-many fields went with the row's own service; each inline's rows go through the inline's.
+        inlines = {inline.model: inline for inline in self.get_inline_instances(request, form.instance)}
+        for formset in formsets:
+            inline = inlines.get(formset.model)
+            if isinstance(inline, ServiceAdminMixin):
+                inline.save_formset_through_services(request, formset)
+            elif any(form.has_changed() for form in formset.forms) or formset.deleted_forms:
+                raise DomainError(f"{formset.model._meta.verbose_name_plural.capitalize()} are not changed here.")
+            else:  # a read-only inline: nothing to save, nothing to log
+                formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+
+    def save_formset(self, request, form, formset, change):
+        raise NotImplementedError("inline rows are saved by save_related, through the services")
+
+    def delete_model(self, request, obj):
+        self.call_service("delete", request, obj.pk)
+
+    def delete_queryset(self, request, queryset):
+        # All or nothing: one refusal keeps every selected row, and the officer is told why.
+        with transaction.atomic():
+            for pk in queryset.values_list("pk", flat=True):
+                self.call_service("delete", request, pk)
+
+    def order_updates(self, forms):
+        """The order in which changed inline rows are saved (e.g. shares going down before shares going up)."""
+        return forms
+
+    def save_formset_through_services(self, request, formset):
+        """Save an inline formset's rows with this inline's services: deletions, then changes, then additions."""
+        deleting = [form for form in formset.initial_forms if formset.can_delete and formset._should_delete_form(form)]
+        changed = [form for form in formset.initial_forms if form not in deleting and form.has_changed()]
+        added = [
+            form
+            for form in formset.extra_forms
+            if form.has_changed() and not (formset.can_delete and formset._should_delete_form(form))
+        ]
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for form in deleting:
+            self.call_service("delete", request, form.instance.pk)
+            formset.deleted_objects.append(form.instance)
+        for form in self.order_updates(changed):
+            changes = form_changes(form)
+            formset.changed_objects.append(
+                (self.call_service("update", request, form.instance.pk, changes=changes), list(changes))
+            )
+        for form in added:
+            data = {**form_data(form), formset.fk.name: formset.instance}
+            formset.new_objects.append(self.call_service("create", request, data=data))
+
+    # --- Refusals: a message, never a 500 ---
+
+    def _refused(self, request, exc: DomainError, url: str):
+        self.message_user(request, exc.message, messages.ERROR)
+        return HttpResponseRedirect(url)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:
+            return self._refused(request, exc, request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as exc:
+            opts = self.model._meta
+            return self._refused(
+                request, exc, reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id])
+            )
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            # Atomic, so the deletion log of a refused bulk delete goes with it.
+            with transaction.atomic():
+                return super().changelist_view(request, extra_context)
+        except DomainError as exc:
+            return self._refused(request, exc, request.get_full_path())
+
+
 class ServiceAddFormMixin:
     """For admins whose add form saves through a service (which adopts the result with ``adopt_created``).
 
@@ -64,8 +259,6 @@ class ServiceAddFormMixin:
     """
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        from django.http import HttpResponseRedirect
-
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except DomainError as exc:

@@ -6,11 +6,12 @@ from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from simple_history.admin import SimpleHistoryAdmin
 
 from ppp.admin import (
     ProjectScopedAdminMixin,
+    ReadOnlyHistoryAdmin,
     ServiceAddFormMixin,
+    ServiceAdminMixin,
     adopt_created,
     run_form_action,
     run_service_action,
@@ -34,7 +35,8 @@ from .selectors import agreement_budget_vs_actual
 
 
 @admin.register(ContractingAuthority)
-class ContractingAuthorityAdmin(admin.ModelAdmin):
+class ContractingAuthorityAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    service_module, service_entity = services, "authority"
     list_display = ["name", "code", "contact_email", "agreement_count"]
     search_fields = ["name", "code", "contact_email"]
 
@@ -46,12 +48,14 @@ class ContractingAuthorityAdmin(admin.ModelAdmin):
         return obj.agreement_count
 
 
-class VendorContactInline(admin.TabularInline):
+class VendorContactInline(ServiceAdminMixin, admin.TabularInline):
+    service_module, service_entity = services, "vendor_contact"
     model = VendorContact
     extra = 0
 
 
-class VendorUserInline(admin.TabularInline):
+class VendorUserInline(ServiceAdminMixin, admin.TabularInline):
+    service_module, service_entity = services, "vendor_user"
     model = VendorUser
     extra = 0
     autocomplete_fields = ["user"]
@@ -59,7 +63,8 @@ class VendorUserInline(admin.TabularInline):
 
 
 @admin.register(Vendor)
-class VendorAdmin(SimpleHistoryAdmin):
+class VendorAdmin(ServiceAdminMixin, ReadOnlyHistoryAdmin):
+    service_module, service_entity = services, "vendor"
     list_display = ["legal_name", "registration_number", "country", "status", "agreement_count"]
     list_filter = ["status", "country"]
     search_fields = ["legal_name", "registration_number"]
@@ -74,7 +79,8 @@ class VendorAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(VendorContact)
-class VendorContactAdmin(admin.ModelAdmin):
+class VendorContactAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    service_module, service_entity = services, "vendor_contact"
     list_display = ["name", "email", "vendor", "role", "receives_alerts"]
     list_filter = ["receives_alerts", "vendor"]
     list_select_related = ["vendor"]
@@ -82,7 +88,8 @@ class VendorContactAdmin(admin.ModelAdmin):
 
 
 @admin.register(VendorUser)
-class VendorUserAdmin(admin.ModelAdmin):
+class VendorUserAdmin(ServiceAdminMixin, admin.ModelAdmin):
+    service_module, service_entity = services, "vendor_user"
     list_display = ["user", "vendor"]
     list_select_related = ["user", "vendor"]
     autocomplete_fields = ["user", "vendor"]
@@ -105,8 +112,9 @@ class CostShareFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(error)
 
 
-class CostShareInline(ProjectScopedAdminMixin, admin.TabularInline):
+class CostShareInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularInline):
     project_path = "agreement__projects"
+    service_module, service_entity, service_verbs = services, "cost_share", {"delete": "remove"}
     model = CostShare
     formset = CostShareFormSet
     extra = 0
@@ -120,6 +128,11 @@ class CostShareInline(ProjectScopedAdminMixin, admin.TabularInline):
 
     def _editable(self, obj):
         return obj is None or obj.shares_editable
+
+    def order_updates(self, forms):
+        # Shares going down first, so the total never passes 100 % between two saves of one valid change.
+        # (form.instance already holds the new value after validation; form.initial has the saved one.)
+        return sorted(forms, key=lambda form: form.cleaned_data["percentage"] - Decimal(form.initial["percentage"]))
 
     def has_add_permission(self, request, obj):
         return self._editable(obj) and super().has_add_permission(request, obj)
@@ -145,8 +158,9 @@ class PartyFilter(admin.SimpleListFilter):
 
 
 @admin.register(Agreement)
-class AgreementAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "projects"
+    service_module, service_entity = services, "agreement"
     list_display = [
         "reference",
         "title",
@@ -173,12 +187,6 @@ class AgreementAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
         ("Budget vs actual", {"fields": ["budget_vs_actual"]}),
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
-
-    def get_readonly_fields(self, request, obj=None):
-        # Signed terms change only through an approved amendment (which keeps the old values).
-        if obj is not None and obj.status != Agreement.Status.DRAFT:
-            return [*self.readonly_fields, "total_value", "end_date"]
-        return self.readonly_fields
 
     @admin.display(description="Amendments")
     def amendments(self, obj):
@@ -246,8 +254,9 @@ class AgreementAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(CostShare)
-class CostShareAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+class CostShareAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "agreement__projects"
+    service_module, service_entity, service_verbs = services, "cost_share", {"delete": "remove"}
     list_display = ["agreement", "party", "percentage", "committed"]
     list_filter = ["agreement__status", "vendor"]
     list_select_related = ["agreement__authority", "vendor"]
@@ -270,8 +279,9 @@ class CostShareAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Expenditure)
-class ExpenditureAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+class ExpenditureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "agreement__projects"
+    service_module, service_entity = services, "expenditure"
     list_display = ["date", "agreement", "payer", "milestone", "amount", "recorded_by"]
     list_filter = ["agreement__authority", "vendor"]
     list_select_related = ["agreement__authority", "vendor", "milestone", "recorded_by"]
@@ -283,11 +293,6 @@ class ExpenditureAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
     @admin.display(description="Paid by")
     def payer(self, obj):
         return obj.vendor.legal_name if obj.vendor_id else obj.agreement.authority.name
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.recorded_by = request.user
-        super().save_model(request, obj, form, change)
 
 
 # --- Amendments ------------------------------------------------------------------------------
@@ -336,7 +341,7 @@ class AmendmentShareChangeInline(ProjectScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Amendment)
-class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, SimpleHistoryAdmin):
+class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHistoryAdmin):
     project_path = "agreement__projects"
     list_display = ["__str__", "agreement", "status", "change_summary", "proposed_by", "proposed_at", "decided_by"]
     list_filter = ["status", "agreement__authority", "agreement"]
@@ -365,8 +370,15 @@ class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, SimpleHistory
     def get_queryset(self, request):
         return super().get_queryset(request).with_details()
 
+    def has_change_permission(self, request, obj=None):
+        # A recorded amendment is evidence: it is decided with the actions (which need this permission on the
+        # list), never edited, and never deleted.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
     def get_readonly_fields(self, request, obj=None):
-        # A recorded amendment is evidence: it is decided with the actions, never edited.
         if obj is not None:
             return [field.name for field in Amendment._meta.fields if field.name != "id"]
         return self.record_fields

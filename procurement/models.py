@@ -210,6 +210,28 @@ class Agreement(models.Model):
             return f"debarred vendor(s) among the parties: {', '.join(debarred)}"
         return None
 
+    # The signed terms: once the agreement leaves draft they are the contract (and the reference is its public
+    # OCID); value and end date then change only through an approved amendment, the rest never.
+    SIGNED_TERMS = ("reference", "authority", "procurement_method", "currency", "start_date", "total_value", "end_date")
+
+    def locked_fields(self) -> dict[str, str]:
+        """The lock table: fields that may not change now, with why. Admin forms show them read-only and
+        the services refuse a change to them (``ppp.services.record_update``)."""
+        locked = {"status": "it changes only through the agreement's lifecycle actions"}
+        if self.status != self.Status.DRAFT:
+            reason = f"the agreement is {self.get_status_display().lower()}; its signed terms change only by amendment"
+            locked.update(dict.fromkeys(self.SIGNED_TERMS, reason))
+        if self.status in (self.Status.COMPLETED, self.Status.TERMINATED):
+            locked.update(
+                dict.fromkeys(("title", "signed_date"), f"the agreement is {self.get_status_display().lower()}")
+            )
+        return locked
+
+    def deletion_blocker(self) -> str | None:
+        if self.status != self.Status.DRAFT:
+            return f"it is {self.get_status_display().lower()}; only a draft agreement is deleted"
+        return None
+
     @property
     def shares_editable(self) -> bool:
         # Shares are the contract's terms: once active they change only through an amendment.
@@ -261,6 +283,17 @@ class CostShare(models.Model):
             )
         if self.vendor_id and not self.vendor.may_join_agreements:
             raise ValidationError({"vendor": f"{self.vendor} is debarred and cannot join an agreement."})
+
+    def locked_fields(self) -> dict[str, str]:
+        locked = dict.fromkeys(("agreement", "vendor"), "a share stays with its party; remove it and add another")
+        if not self.agreement.shares_editable:
+            locked["percentage"] = "the agreement is signed; its shares change only by amendment"
+        return locked
+
+    def deletion_blocker(self) -> str | None:
+        if not self.agreement.shares_editable:
+            return "the agreement is signed; a party leaves only by amendment"
+        return None
 
     @property
     def is_authority(self) -> bool:
@@ -317,6 +350,12 @@ class Expenditure(models.Model):
             raise ValidationError({"vendor": f"{self.vendor} is not a party to agreement {self.agreement.reference}."})
         if self.milestone_id and self.milestone.project.agreement_id != self.agreement_id:
             raise ValidationError({"milestone": "This milestone belongs to another agreement."})
+
+    def locked_fields(self) -> dict[str, str]:
+        # Money recorded as spent is evidence: a wrong entry is deleted (the history keeps it) and recorded again,
+        # so the recording rules run on the corrected amount too.
+        reason = "recorded spending is not edited; delete the entry and record it again"
+        return dict.fromkeys(("agreement", "milestone", "vendor", "amount", "date", "recorded_by"), reason)
 
 
 class AmendmentQuerySet(models.QuerySet):

@@ -9,15 +9,19 @@ from django.utils import timezone
 
 from ppp import limits
 from ppp.errors import RuleViolation, TransitionError, full_clean_or_raise
+from ppp.services import record_create, record_delete, record_update
 
 from .models import (
     HUNDRED,
     Agreement,
     Amendment,
     AmendmentShareChange,
+    ContractingAuthority,
     CostShare,
     Expenditure,
     Vendor,
+    VendorContact,
+    VendorUser,
     share_total_error,
 )
 
@@ -346,3 +350,122 @@ def amendment_reject(*, amendment_id: int, by, note: str) -> Amendment:
         raise RuleViolation("Say why the amendment is rejected.", field="note")
     amendment = _locked_proposal(amendment_id, Amendment.Status.REJECTED)
     return _record_decision(amendment, Amendment.Status.REJECTED, by, note.strip())
+
+
+# --- Records officers keep in the admin: create / update / delete, each through the models' lock tables ------------
+# ``data`` and ``changes`` map field names to values (a related row or its id). Each update locks the row, refuses a
+# change to a locked field (``Model.locked_fields()``), runs the model's guards and records ``by`` in the history.
+
+
+def _id(value):
+    return getattr(value, "pk", value)
+
+
+def authority_create(*, by, data) -> ContractingAuthority:
+    return record_create(ContractingAuthority, by=by, data=data)
+
+
+def authority_update(*, authority_id: int, by, changes) -> ContractingAuthority:
+    return record_update(ContractingAuthority, pk=authority_id, by=by, changes=changes)
+
+
+def authority_delete(*, authority_id: int, by) -> ContractingAuthority:
+    return record_delete(ContractingAuthority, pk=authority_id, by=by)
+
+
+def vendor_create(*, by, data) -> Vendor:
+    return record_create(Vendor, by=by, data=data)
+
+
+def vendor_update(*, vendor_id: int, by, changes) -> Vendor:
+    return record_update(Vendor, pk=vendor_id, by=by, changes=changes)
+
+
+def vendor_delete(*, vendor_id: int, by) -> Vendor:
+    return record_delete(Vendor, pk=vendor_id, by=by)
+
+
+def vendor_contact_create(*, by, data) -> VendorContact:
+    return record_create(VendorContact, by=by, data=data)
+
+
+def vendor_contact_update(*, vendor_contact_id: int, by, changes) -> VendorContact:
+    return record_update(VendorContact, pk=vendor_contact_id, by=by, changes=changes)
+
+
+def vendor_contact_delete(*, vendor_contact_id: int, by) -> VendorContact:
+    return record_delete(VendorContact, pk=vendor_contact_id, by=by)
+
+
+def vendor_user_create(*, by, data) -> VendorUser:
+    return record_create(VendorUser, by=by, data=data)
+
+
+def vendor_user_update(*, vendor_user_id: int, by, changes) -> VendorUser:
+    return record_update(VendorUser, pk=vendor_user_id, by=by, changes=changes)
+
+
+def vendor_user_delete(*, vendor_user_id: int, by) -> VendorUser:
+    return record_delete(VendorUser, pk=vendor_user_id, by=by)
+
+
+def agreement_create(*, by, data) -> Agreement:
+    """A new agreement starts as a draft; its shares are added with ``cost_share_set``."""
+    return record_create(Agreement, by=by, data=data)
+
+
+def agreement_update(*, agreement_id: int, by, changes) -> Agreement:
+    """Edit an agreement; once signed its terms are locked (value and end date change by amendment)."""
+    return record_update(Agreement, pk=agreement_id, by=by, changes=changes)
+
+
+def agreement_delete(*, agreement_id: int, by) -> Agreement:
+    return record_delete(Agreement, pk=agreement_id, by=by)
+
+
+def cost_share_create(*, by, data) -> CostShare:
+    return cost_share_set(
+        agreement_id=_id(data["agreement"]), vendor=data.get("vendor"), percentage=data["percentage"], by=by
+    )
+
+
+@transaction.atomic
+def cost_share_update(*, cost_share_id: int, by, changes) -> CostShare:
+    """Change a draft agreement's share (party and agreement stay); the shares may not exceed 100 %."""
+    agreement_id = CostShare.objects.values_list("agreement_id", flat=True).get(pk=cost_share_id)
+    agreement = Agreement.objects.select_for_update().get(pk=agreement_id)  # as in cost_share_set
+    share = record_update(CostShare, pk=cost_share_id, by=by, changes=changes)
+    error = share_total_error(agreement.cost_shares.aggregate(total=Sum("percentage"))["total"] or Decimal("0"))
+    if error:
+        raise RuleViolation(error, field="percentage")
+    return share
+
+
+@transaction.atomic
+def cost_share_remove(*, cost_share_id: int, by) -> CostShare:
+    """Take a party off a draft agreement (a signed one changes parties only by amendment)."""
+    agreement_id = CostShare.objects.values_list("agreement_id", flat=True).get(pk=cost_share_id)
+    Agreement.objects.select_for_update().get(pk=agreement_id)
+    return record_delete(CostShare, pk=cost_share_id, by=by)
+
+
+def expenditure_create(*, by, data) -> Expenditure:
+    return expenditure_record(
+        agreement_id=_id(data["agreement"]),
+        amount=data["amount"],
+        date=data["date"],
+        vendor=data.get("vendor"),
+        milestone=data.get("milestone"),
+        description=data.get("description", ""),
+        by=by,
+    )
+
+
+def expenditure_update(*, expenditure_id: int, by, changes) -> Expenditure:
+    """Only the description of recorded spending changes; see ``Expenditure.locked_fields``."""
+    return record_update(Expenditure, pk=expenditure_id, by=by, changes=changes)
+
+
+def expenditure_delete(*, expenditure_id: int, by) -> Expenditure:
+    """Take back a wrong entry (its history row keeps what it was and who deleted it)."""
+    return record_delete(Expenditure, pk=expenditure_id, by=by)

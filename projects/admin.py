@@ -7,12 +7,14 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.text import Truncator
-from simple_history.admin import SimpleHistoryAdmin
 
 from ppp.admin import (
     ProjectScopedAdminMixin,
+    ReadOnlyHistoryAdmin,
     ServiceAddFormMixin,
+    ServiceAdminMixin,
     adopt_created,
+    form_changes,
     run_form_action,
     run_service_action,
 )
@@ -84,14 +86,16 @@ def progress_bar(percent: int):
     )
 
 
-class IterationInline(ProjectScopedAdminMixin, admin.TabularInline):
+class IterationInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularInline):
     project_path = "project"
+    service_module, service_entity = services, "iteration"
     model = Iteration
     extra = 0
 
 
-class MilestoneInline(ProjectScopedAdminMixin, admin.TabularInline):
+class MilestoneInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularInline):
     project_path = "project"
+    service_module, service_entity = services, "milestone"
     model = Milestone
     extra = 0
     fields = ["title", "type", "due_date", "status", "responsible_vendor", "payment_amount", "late"]
@@ -108,8 +112,9 @@ class MilestoneInline(ProjectScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Project)
-class ProjectAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+class ProjectAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "pk"
+    service_module, service_entity = services, "project"
     list_display = [
         "code",
         "name",
@@ -228,16 +233,18 @@ class ProjectAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
 
 
 @admin.register(Iteration)
-class IterationAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+class IterationAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     project_path = "project"
+    service_module, service_entity = services, "iteration"
     list_display = ["name", "project", "start_date", "end_date"]
     list_select_related = ["project"]
     search_fields = ["name", "project__code"]
     autocomplete_fields = ["project"]
 
 
-class DeliverableInline(ProjectScopedAdminMixin, admin.TabularInline):
+class DeliverableInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularInline):
     project_path = "milestone__project"
+    service_module, service_entity, service_verbs = services, "deliverable", {"update": "edit"}
     model = Deliverable
     extra = 0
     fields = ["title", "responsible_vendor", "status", "progress", "evidence_url", "submitted_at"]
@@ -275,8 +282,9 @@ class AlertInline(ProjectScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "project"
+    service_module, service_entity = services, "milestone"
     list_display = [
         "title",
         "project",
@@ -317,10 +325,6 @@ class MilestoneAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
                 deliverable_accepted=Count("deliverables", filter=Q(deliverables__status=Deliverable.Status.ACCEPTED)),
             )
         )
-
-    def get_readonly_fields(self, request, obj=None):
-        # The baseline is the first plan: set once, then it stays for the slip to be measured against.
-        return [*self.readonly_fields, "baseline_due_date"] if obj else self.readonly_fields
 
     @admin.display(description="Days overdue", ordering="due_date")
     def days_overdue(self, obj):
@@ -411,9 +415,9 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
         # The record of who was told what, and when, stays.
         return False
 
-    def change_view(self, request, object_id, form_url="", extra_context=None):
-        no_save = {"show_save": False, "show_save_and_continue": False, "show_save_and_add_another": False}
-        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **no_save})
+    def has_change_permission(self, request, obj=None):
+        # Read only: the change permission is for the resend action on the list.
+        return obj is None and super().has_change_permission(request, obj)
 
     @admin.display(description="Project", ordering="milestone__project__code")
     def project(self, obj):
@@ -438,9 +442,22 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
         )
 
 
+class DeliverableAdminForm(forms.ModelForm):
+    """Carries the version the officer read, so saving over a vendor's newer report is refused, not lost."""
+
+    read_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:
+            self.fields["read_version"].initial = self.instance.version
+
+
 @admin.register(Deliverable)
-class DeliverableAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+class DeliverableAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "milestone__project"
+    service_module, service_entity, service_verbs = services, "deliverable", {"update": "edit"}
+    form = DeliverableAdminForm
     list_display = [
         "title",
         "milestone",
@@ -471,6 +488,17 @@ class DeliverableAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
     @admin.display(description="Progress", ordering="progress")
     def progress_display(self, obj):
         return progress_bar(obj.progress)
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            return super().save_model(request, obj, form, change)
+        edited = services.deliverable_edit(
+            deliverable_id=obj.pk,
+            by=request.user,
+            changes=form_changes(form),
+            expected_version=form.cleaned_data.get("read_version"),
+        )
+        adopt_created(obj, edited)
 
     @admin.action(description="Accept selected deliverables", permissions=["change"])
     def accept_selected(self, request, queryset):
@@ -591,8 +619,9 @@ LEVEL_COLOURS = {"low": "#417505", "medium": "#b08d00", "high": "#d35400", "crit
 
 
 @admin.register(Risk)
-class RiskAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+class RiskAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "project"
+    service_module, service_entity = services, "risk"
     list_display = [
         "title",
         "project",
@@ -626,16 +655,18 @@ class RiskAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
         return format_html('<strong style="color:{}">{} ({})</strong>', LEVEL_COLOURS[level], obj.score, level)
 
 
-class KPIMeasurementInline(ProjectScopedAdminMixin, admin.TabularInline):
+class KPIMeasurementInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularInline):
     project_path = "kpi__project"
+    service_module, service_entity = services, "kpi_measurement"
     model = KPIMeasurement
     extra = 1
     fields = ["date", "value", "note"]
 
 
 @admin.register(KPI)
-class KPIAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+class KPIAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     project_path = "project"
+    service_module, service_entity = services, "kpi"
     list_display = [
         "name",
         "project",
@@ -670,8 +701,9 @@ class KPIAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(PerformanceFailure)
-class PerformanceFailureAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
+class PerformanceFailureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "milestone__project"
+    service_module, service_entity = services, "performance_failure"
     list_display = [
         "milestone",
         "project",
@@ -696,8 +728,3 @@ class PerformanceFailureAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
     @admin.display(description="Outstanding")
     def outstanding(self, obj):
         return obj.penalty_outstanding
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.recorded_by = request.user
-        super().save_model(request, obj, form, change)

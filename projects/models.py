@@ -74,6 +74,13 @@ class Project(models.Model):
     def can_enter(self, phase: str) -> bool:
         return phase in self.PHASE_GATES[self.Phase(self.phase)]
 
+    def locked_fields(self) -> dict[str, str]:
+        """The lock table (see ``Agreement.locked_fields``)."""
+        locked = {"phase": "it changes only through a recorded gate decision"}
+        if self.pk and self.milestones.exists():
+            locked["agreement"] = "the project has milestones under this agreement's parties"
+        return locked
+
 
 class Iteration(models.Model):
     """A time-boxed increment of an agile project (pilot sprint, rollout wave...)."""
@@ -94,6 +101,12 @@ class Iteration(models.Model):
 
     def __str__(self):
         return f"{self.project.code} / {self.name}"
+
+    def deletion_blocker(self) -> str | None:
+        # Deleting would silently take its milestones out of the plan (SET_NULL); move them first.
+        if self.pk and self.milestones.exists():
+            return "milestones are planned in it; move them to another iteration first"
+        return None
 
     def clean(self):
         if self.project_id and self.project.delivery_method != Project.DeliveryMethod.AGILE:
@@ -215,6 +228,30 @@ class Milestone(models.Model):
                 {"responsible_vendor": f"{self.responsible_vendor} is not a party to this project's agreement."}
             )
 
+    def locked_fields(self) -> dict[str, str]:
+        """The lock table: what may not change in the current state, with why (see ``Agreement.locked_fields``)."""
+        locked = {
+            "status": "it changes only through the milestone actions",
+            "achieved_date": "it is set when the milestone is achieved",
+        }
+        if self.pk:
+            locked["project"] = "a milestone stays with its project"
+            locked["baseline_due_date"] = "the baseline is the first plan, kept to measure slip against"
+        if not self.is_open:
+            # The same rule as milestone_reschedule.
+            locked["due_date"] = f"the milestone is {self.get_status_display().lower()}; only open milestones move"
+        if self.status in (self.Status.ACHIEVED, self.Status.CANCELLED):
+            reason = f"the milestone is {self.get_status_display().lower()}"
+            locked.update(dict.fromkeys(("payment_amount", "responsible_vendor", "iteration", "type", "title"), reason))
+        return locked
+
+    def deletion_blocker(self) -> str | None:
+        if self.status != self.Status.PLANNED:
+            return f"it is {self.get_status_display().lower()}; cancel it instead"
+        if self.alerts.exists():
+            return "alerts were sent about it; cancel it instead"
+        return None
+
     @property
     def is_open(self) -> bool:
         return self.status in self.OPEN_STATUSES
@@ -327,6 +364,24 @@ class Deliverable(models.Model):
 
     def __str__(self):
         return self.title
+
+    REVIEW_FIELDS = ("status", "version", "submitted_at", "reviewed_at", "reviewer", "review_comment")
+    WORK_FIELDS = ("title", "description", "responsible_vendor", "progress", "evidence_file", "evidence_url")
+
+    def locked_fields(self) -> dict[str, str]:
+        """The lock table: what may not change in the current state, with why (see ``Agreement.locked_fields``)."""
+        locked = dict.fromkeys(self.REVIEW_FIELDS, "it is set by the deliverable's actions (start, submit, review)")
+        if self.pk and self.status != self.Status.NOT_STARTED:
+            locked["milestone"] = "work on it has started"
+        if self.status in (self.Status.SUBMITTED, self.Status.ACCEPTED):
+            reason = f"it is {self.get_status_display().lower()}; reject it to send it back for changes"
+            locked.update(dict.fromkeys(self.WORK_FIELDS, reason))
+        return locked
+
+    def deletion_blocker(self) -> str | None:
+        if self.status != self.Status.NOT_STARTED:
+            return f"it is {self.get_status_display().lower()}; only work not started is deleted"
+        return None
 
     def can_move_to(self, target: str) -> bool:
         return target in self.TRANSITIONS[self.Status(self.status)]
@@ -478,6 +533,9 @@ class Risk(models.Model):
     def __str__(self):
         return self.title
 
+    def deletion_blocker(self) -> str | None:
+        return "the risk register keeps every entry; close the risk instead"
+
     @classmethod
     def level_for(cls, score: int) -> str:
         return next(label for lowest, label in cls.LEVELS if score >= lowest)
@@ -535,6 +593,11 @@ class KPI(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.unit})"
+
+    def deletion_blocker(self) -> str | None:
+        if self.pk and self.measurements.exists():
+            return "it has measurements; they are the project's performance record"
+        return None
 
     def _load_latest(self):
         # Without the with_latest() annotation, read the two newest measurements (two rows, one query).
@@ -640,6 +703,15 @@ class PerformanceFailure(models.Model):
 
     def __str__(self):
         return f"{self.vendor} – {self.milestone}"
+
+    def locked_fields(self) -> dict[str, str]:
+        if not self.pk:
+            return {}
+        reason = "a recorded failure stays with its milestone, vendor and date"
+        return dict.fromkeys(("milestone", "vendor", "recorded_on", "recorded_by"), reason)
+
+    def deletion_blocker(self) -> str | None:
+        return "a recorded failure and its penalty stay on the record"
 
     @property
     def penalty_outstanding(self) -> Decimal:

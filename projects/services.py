@@ -16,9 +16,20 @@ from django.utils import timezone
 
 from ppp import limits
 from ppp.errors import RuleViolation, StaleVersion, StateConflict, TransitionError
+from ppp.services import record_create, record_delete, record_update
 
 from .evidence import remove_evidence_after_commit
-from .models import Deliverable, GateDecision, Milestone, Project
+from .models import (
+    KPI,
+    Deliverable,
+    GateDecision,
+    Iteration,
+    KPIMeasurement,
+    Milestone,
+    PerformanceFailure,
+    Project,
+    Risk,
+)
 from .validators import validate_evidence_file
 
 
@@ -279,3 +290,124 @@ def deliverable_update(
     if "evidence_file" in changes and previous_file != deliverable.evidence_file.name:
         remove_evidence_after_commit(previous_file)  # the replaced file; kept if this transaction rolls back
     return deliverable
+
+
+# --- Records officers keep in the admin: create / update / delete, each through the models' lock tables ------------
+# ``data`` and ``changes`` map field names to values (a related row or its id). Each update locks the row, refuses a
+# change to a locked field (``Model.locked_fields()``), runs the model's guards and records ``by`` in the history.
+
+
+def project_create(*, by, data) -> Project:
+    """A new project starts in the pilot phase; it moves on only through ``project_change_phase``."""
+    return record_create(Project, by=by, data=data)
+
+
+def project_update(*, project_id: int, by, changes) -> Project:
+    return record_update(Project, pk=project_id, by=by, changes=changes)
+
+
+def project_delete(*, project_id: int, by) -> Project:
+    return record_delete(Project, pk=project_id, by=by)
+
+
+def iteration_create(*, by, data) -> Iteration:
+    return record_create(Iteration, by=by, data=data)
+
+
+def iteration_update(*, iteration_id: int, by, changes) -> Iteration:
+    return record_update(Iteration, pk=iteration_id, by=by, changes=changes)
+
+
+def iteration_delete(*, iteration_id: int, by) -> Iteration:
+    return record_delete(Iteration, pk=iteration_id, by=by)
+
+
+def milestone_create(*, by, data) -> Milestone:
+    """A new milestone is planned; its first due date becomes its baseline."""
+    return record_create(Milestone, by=by, data=data)
+
+
+@transaction.atomic
+def milestone_update(*, milestone_id: int, by, changes: Mapping[str, object]) -> Milestone:
+    """Edit a milestone within its lock table; a new due date goes through ``milestone_reschedule``."""
+    changes = dict(changes)
+    due_date = changes.pop("due_date", None)
+    if due_date is not None and due_date != Milestone.objects.values_list("due_date", flat=True).get(pk=milestone_id):
+        milestone_reschedule(milestone_id=milestone_id, due_date=due_date, by=by)
+    return record_update(Milestone, pk=milestone_id, by=by, changes=changes)
+
+
+def milestone_delete(*, milestone_id: int, by) -> Milestone:
+    return record_delete(Milestone, pk=milestone_id, by=by)
+
+
+def deliverable_create(*, by, data) -> Deliverable:
+    if data.get("evidence_file"):
+        validate_evidence_file(data["evidence_file"])
+    return record_create(Deliverable, by=by, data=data)
+
+
+def deliverable_edit(
+    *, deliverable_id: int, by, changes: Mapping[str, object], expected_version: int | None = None
+) -> Deliverable:
+    """An officer's edit of a deliverable (the vendor's report is ``deliverable_update``).
+
+    Bumps the version, so a vendor still holding the old ETag gets 412 instead of overwriting the edit; with
+    ``expected_version`` the officer's own stale copy is refused the same way (StaleVersion).
+    """
+    if "evidence_file" not in changes:
+        return record_update(Deliverable, pk=deliverable_id, by=by, changes=changes, expected_version=expected_version)
+    if changes["evidence_file"]:
+        validate_evidence_file(changes["evidence_file"])
+    with transaction.atomic():
+        previous_file = Deliverable.objects.values_list("evidence_file", flat=True).get(pk=deliverable_id)
+        deliverable = record_update(
+            Deliverable, pk=deliverable_id, by=by, changes=changes, expected_version=expected_version
+        )
+        if previous_file != deliverable.evidence_file.name:
+            remove_evidence_after_commit(previous_file)  # replaced or cleared by the officer
+    return deliverable
+
+
+def deliverable_delete(*, deliverable_id: int, by) -> Deliverable:
+    return record_delete(Deliverable, pk=deliverable_id, by=by)
+
+
+def risk_create(*, by, data) -> Risk:
+    return record_create(Risk, by=by, data=data)
+
+
+def risk_update(*, risk_id: int, by, changes) -> Risk:
+    return record_update(Risk, pk=risk_id, by=by, changes=changes)
+
+
+def kpi_create(*, by, data) -> KPI:
+    return record_create(KPI, by=by, data=data)
+
+
+def kpi_update(*, kpi_id: int, by, changes) -> KPI:
+    return record_update(KPI, pk=kpi_id, by=by, changes=changes)
+
+
+def kpi_delete(*, kpi_id: int, by) -> KPI:
+    return record_delete(KPI, pk=kpi_id, by=by)
+
+
+def kpi_measurement_create(*, by, data) -> KPIMeasurement:
+    return record_create(KPIMeasurement, by=by, data=data)
+
+
+def kpi_measurement_update(*, kpi_measurement_id: int, by, changes) -> KPIMeasurement:
+    return record_update(KPIMeasurement, pk=kpi_measurement_id, by=by, changes=changes)
+
+
+def kpi_measurement_delete(*, kpi_measurement_id: int, by) -> KPIMeasurement:
+    return record_delete(KPIMeasurement, pk=kpi_measurement_id, by=by)
+
+
+def performance_failure_create(*, by, data) -> PerformanceFailure:
+    return record_create(PerformanceFailure, by=by, data={**data, "recorded_by": by})
+
+
+def performance_failure_update(*, performance_failure_id: int, by, changes) -> PerformanceFailure:
+    return record_update(PerformanceFailure, pk=performance_failure_id, by=by, changes=changes)
