@@ -25,6 +25,7 @@ run: install
 
 test: install
 	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
 	DJANGO_SETTINGS_MODULE=ppp.settings.test $(PY) manage.py makemigrations --check --dry-run
 	$(PY) -m pytest $(PYTEST_ARGS)
 

@@ -14,13 +14,14 @@ import datetime
 import logging
 import smtplib
 import socket
+import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models import Case, Exists, F, OuterRef, PositiveSmallIntegerField, Prefetch, Subquery, Value, When
 from django.db.models.query import prefetch_related_objects
 from django.template.loader import render_to_string
@@ -35,6 +36,23 @@ logger = logging.getLogger(__name__)
 
 # Transient failures worth retrying; anything else (a template bug, bad data) fails loudly at once.
 MAIL_ERRORS = (smtplib.SMTPException, ConnectionError, TimeoutError, socket.gaierror)
+
+# After the mail server took a digest, recording its delivery is tried this many times (waiting 1 s, 2 s,
+# 4 s, ... between), so a busy database does not turn into the same email sent twice.
+RECORD_DELIVERY_ATTEMPTS = 5
+
+
+def is_database_busy(exc: BaseException) -> bool:
+    """Whether ``exc`` is a database that stayed locked past its busy timeout (SQLite: "database is locked",
+    "database table is locked", "database is busy"): transient, worth another try."""
+    message = str(exc).lower()
+    return isinstance(exc, OperationalError) and ("locked" in message or "busy" in message)
+
+
+class DeliveryNotRecorded(Exception):
+    """The mail server took a digest, but no try could record it. Not retried by the task: its alerts stay
+    unsent for that recipient, so the next scan sends the digest again (at-least-once, see README)."""
+
 
 VENDOR_CONTACTS = "vendor_contacts"
 
@@ -323,40 +341,68 @@ def alert_digest_send(*, recipient: str, alert_ids: list[int], final_attempt: bo
     """Email ``recipient`` one digest of those ``alert_ids`` they have not had yet; return how many it listed.
 
     Holds the alert and milestone rows locked from the check to the record of delivery, so a concurrent
-    duplicate waits and then finds nothing to send, and a milestone cannot close unseen in between.
+    duplicate waits and then finds nothing to send, and a milestone cannot close unseen in between. (On
+    SQLite the IMMEDIATE transaction holds the database's write lock instead, to the same effect.)
     A mail error is recorded on the alerts (``failed`` when ``final_attempt``) and raised for the retry.
+    A busy database raises ``OperationalError`` only before the send, when nothing went out and the whole
+    send may run again; after the send only the record is tried again (``_record_delivery_after_send``).
     """
     error = None
-    with transaction.atomic():
-        alerts = list(
-            Alert.objects.unsent()
-            .filter(pk__in=alert_ids)
-            .select_related("milestone__project", "milestone__responsible_vendor")
-            .select_for_update(of=("self", "milestone"), no_key=True)
-            .order_by("pk")
-        )
-        due = []
-        for alert in alerts:
-            if recipient not in alert.undelivered:
-                continue
-            if not alert.milestone.is_open:
-                alert.status = Alert.Status.SKIPPED
-                alert.last_error = f"Milestone {alert.milestone.get_status_display().lower()} before it was sent."
-                alert.save(update_fields=["status", "last_error", "updated_at"])
-                continue
-            due.append(alert)
-        if not due:
-            return 0
-        try:
-            _digest_message(recipient, due).send()
-        except MAIL_ERRORS as exc:
-            error = exc
-            _record_failure(due, recipient, exc, final=final_attempt)
-        else:
-            _record_delivery(due, recipient)
+    sent_ids: list[int] = []  # the alerts of a digest the mail server has taken
+    try:
+        with transaction.atomic():
+            alerts = list(
+                Alert.objects.unsent()
+                .filter(pk__in=alert_ids)
+                .select_related("milestone__project", "milestone__responsible_vendor")
+                .select_for_update(of=("self", "milestone"), no_key=True)
+                .order_by("pk")
+            )
+            due = []
+            for alert in alerts:
+                if recipient not in alert.undelivered:
+                    continue
+                if not alert.milestone.is_open:
+                    alert.status = Alert.Status.SKIPPED
+                    alert.last_error = f"Milestone {alert.milestone.get_status_display().lower()} before it was sent."
+                    alert.save(update_fields=["status", "last_error", "updated_at"])
+                    continue
+                due.append(alert)
+            if not due:
+                return 0
+            try:
+                _digest_message(recipient, due).send()
+            except MAIL_ERRORS as exc:
+                error = exc
+                _record_failure(due, recipient, exc, final=final_attempt)
+            else:
+                sent_ids = [alert.pk for alert in due]
+                _record_delivery(due, recipient)
+    except OperationalError as exc:
+        if not sent_ids or not is_database_busy(exc):
+            raise
+        logger.warning("Digest to %s sent, but recording it failed (%s); recording it again.", recipient, exc)
+        _record_delivery_after_send(recipient, sent_ids)
     if error is not None:
         raise error
     return len(due)
+
+
+def _record_delivery_after_send(recipient: str, alert_ids: list[int]) -> None:
+    """Record that ``recipient`` has had the digest of ``alert_ids``, when the record made with the send was
+    rolled back. Only ever adds the recipient (once) to each alert's deliveries; waits 1 s, 2 s, 4 s, ...
+    between tries. If every try fails, raises ``DeliveryNotRecorded``."""
+    for attempt in range(1, RECORD_DELIVERY_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                alerts = Alert.objects.filter(pk__in=alert_ids).select_for_update(no_key=True).order_by("pk")
+                _record_delivery([alert for alert in alerts if recipient not in alert.delivered_to], recipient)
+            return
+        except OperationalError as exc:
+            if attempt == RECORD_DELIVERY_ATTEMPTS or not is_database_busy(exc):
+                logger.error("Digest to %s sent but not recorded as delivered: it will go out again.", recipient)
+                raise DeliveryNotRecorded(f"{recipient}: {exc}") from exc
+            time.sleep(2 ** (attempt - 1))
 
 
 def _record_delivery(alerts: list[Alert], recipient: str) -> None:

@@ -99,8 +99,23 @@ DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     VAR_DIR.mkdir(exist_ok=True)
-    # SQLite: wait for a competing writer instead of failing at once ("database is locked").
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
+    # SQLite, shared by the web server, the worker and beat (make run). Without these a worker's digest,
+    # having read in a deferred transaction, failed to upgrade to a write while the web wrote, after the
+    # email had gone: "database is locked", delivery unrecorded, email sent again.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # Every transaction takes the write lock at BEGIN, where waiting is possible, never half-way
+            # through (where SQLite must refuse at once). Writers queue; nothing fails for having read first.
+            "transaction_mode": "IMMEDIATE",
+            # Seconds a connection waits for the write lock before "database is locked". Longer than
+            # DJANGO_EMAIL_TIMEOUT: a digest holds the lock while the mail server answers.
+            "timeout": env.int("PPP_SQLITE_BUSY_TIMEOUT", default=45),
+            # WAL: readers never block the writer nor the writer them, and a commit need not wait for
+            # readers. It is a property of the file (set once, kept). synchronous=NORMAL (per connection):
+            # with WAL a process crash loses nothing; a power cut may undo the last commits, never corrupt.
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
