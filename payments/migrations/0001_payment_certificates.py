@@ -7,6 +7,8 @@ import simple_history.models
 from django.conf import settings
 from django.db import migrations, models
 
+from ppp.roles import sync_role_groups
+
 
 class Migration(migrations.Migration):
 
@@ -360,4 +362,6 @@ class Migration(migrations.Migration):
             model_name='vendorinvoice',
             constraint=models.UniqueConstraint(condition=models.Q(('status', 'matched')), fields=('certificate',), name='invoice_matched_once_per_certificate'),
         ),
+        # Officers manage and boards view the payment chain (boards do not see vendors' invoices).
+        migrations.RunPython(sync_role_groups, migrations.RunPython.noop),
     ]
