@@ -126,3 +126,13 @@ def payment_years(agreement_ids) -> list[int]:
     """The years with certificates on these agreements, newest first (for a per-year breakdown)."""
     dates = Certificate.objects.filter(agreement_id__in=agreement_ids).live().dates("certificate_date", "year")
     return sorted({day.year for day in dates}, reverse=True)
+
+
+def paid_by_project(project_ids) -> dict[int, Decimal]:
+    """Net paid by certificates (milestone payments and retention released) per project. One query."""
+    return dict(
+        Certificate.objects.filter(milestone__project_id__in=list(project_ids), status__in=Certificate.PAID_STATUSES)
+        .values_list("milestone__project_id")
+        .annotate(total=Sum("net_amount"))
+        .order_by()
+    )
