@@ -69,14 +69,15 @@ def _penalties(
     imposed penalty (what is still undeducted) from the vendor's next certificates on the same agreement. The
     cap limits each certificate ("period") or all of them together ("contract"). Never more than ``available``
     (gross less retention) is taken; a fixed penalty not yet covered waits for the next certificate.
-    Call with the milestone locked (two certificates then cannot deduct the same penalty at once).
     """
     if payee is None:
         return []
+    # Locked: two certificates for different milestones of the same vendor cannot both take one fixed penalty.
     failures = list(
-        PerformanceFailure.objects.filter(
-            milestone__project__agreement_id=milestone.project.agreement_id, vendor=payee, recorded_on__lte=on
-        ).order_by("recorded_on", "id")
+        PerformanceFailure.objects.select_for_update(of=("self",))
+        .filter(milestone__project__agreement_id=milestone.project.agreement_id, vendor=payee, recorded_on__lte=on)
+        .select_related("milestone")
+        .order_by("recorded_on", "id")
     )
     deducted = dict(
         Deduction.objects.filter(failure__in=failures)
