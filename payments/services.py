@@ -385,7 +385,7 @@ def certificate_void(*, certificate_id: int, by, reason: str) -> Certificate:
     certificate = _locked(certificate_id, Certificate.Status.VOID)
     if certificate.invoices.filter(status=VendorInvoice.Status.MATCHED).exists():
         raise StateConflict(
-            f"{certificate} has a matched invoice; reject nothing silently: void is refused.",
+            f"{certificate} has a matched invoice: the vendor's claim stands, so it cannot be voided.",
             current=certificate.status,
         )
     certificate.status = Certificate.Status.VOID
