@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import views
+from . import payments, views
 from .ocds import OCDSReleasePackageView
 
 router = DefaultRouter(trailing_slash=True)
@@ -13,6 +13,8 @@ router.register("agreements", views.AgreementViewSet, basename="agreement")
 router.register("projects", views.ProjectViewSet, basename="project")
 router.register("milestones", views.MilestoneViewSet, basename="milestone")
 router.register("deliverables", views.DeliverableViewSet, basename="deliverable")
+router.register("payment-certificates", payments.PaymentCertificateViewSet, basename="payment-certificate")
+router.register("invoices", payments.InvoiceViewSet, basename="invoice")
 
 urlpatterns = [
     path("auth/login/", views.LoginView.as_view(), name="api-login"),

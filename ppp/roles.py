@@ -7,14 +7,19 @@ from django.db.models import Q
 OFFICERS = "Procurement officers"
 BOARD = "Project board"
 # Apps whose models officers manage in full and boards may view.
-DOMAIN_APPS = ("procurement", "projects")
+DOMAIN_APPS = ("procurement", "projects", "payments")
 # Apps officers manage but boards do not see (partner-API tokens; failed logins and lockouts).
 OFFICER_ONLY_APPS = ("knox", "axes")
 # Models officers only look up (owner / board member pickers in the admin).
 OFFICER_VIEW_ONLY = (("auth", "user"),)
 # Domain models boards do not see: personal data (vendor contacts, vendor logins) and the alert log
 # (recipients' addresses). Syncing removes these from the board group, so older databases lose them too.
-BOARD_HIDDEN = (("procurement", "vendorcontact"), ("procurement", "vendoruser"), ("projects", "alert"))
+BOARD_HIDDEN = (
+    ("procurement", "vendorcontact"),
+    ("procurement", "vendoruser"),
+    ("projects", "alert"),
+    ("payments", "vendorinvoice"),  # vendors' invoice documents are finance's business
+)
 
 
 def sync_role_groups(apps, schema_editor=None):

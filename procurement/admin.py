@@ -25,6 +25,7 @@ from .models import (
     AmendmentShareChange,
     ContractingAuthority,
     CostShare,
+    CostShareTerm,
     Expenditure,
     Vendor,
     VendorContact,
@@ -144,6 +145,34 @@ class CostShareInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularI
         return self._editable(obj) and super().has_delete_permission(request, obj)
 
 
+class CostShareTermInline(ProjectScopedAdminMixin, admin.TabularInline):
+    """The shares in force over time (written by activation and approved amendments); read only."""
+
+    project_path = "agreement__projects"
+    model = CostShareTerm
+    extra = 0
+    fields = ["party", "percentage", "effective_from", "effective_to", "amendment"]
+    readonly_fields = fields
+    ordering = ["-effective_from", "vendor__legal_name"]
+    verbose_name_plural = "Cost shares over time (payments use the shares in force on the certificate date)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("vendor", "agreement__authority", "amendment")
+
+    @admin.display(description="Party")
+    def party(self, obj):
+        return obj.party_name
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 class PartyFilter(admin.SimpleListFilter):
     title = "vendor"
     parameter_name = "vendor"
@@ -178,7 +207,7 @@ class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     date_hierarchy = "start_date"
     readonly_fields = ["status", "budget_vs_actual", "amendments", "created_at", "updated_at"]
     autocomplete_fields = ["authority"]
-    inlines = [CostShareInline]
+    inlines = [CostShareInline, CostShareTermInline]
     actions = ["activate_selected", "suspend_selected", "resume_selected", "complete_selected", "terminate_selected"]
     fieldsets = [
         (None, {"fields": ["reference", "title", "authority", "procurement_method", "status"]}),
@@ -319,6 +348,7 @@ class AmendmentShareChangeFormSet(forms.BaseInlineFormSet):
                 new_end_date=amendment.new_end_date,
                 share_changes=amendment._share_changes,
                 rebaseline_milestones=amendment.rebaseline_milestones,
+                effective_date=amendment.effective_date,
             )
         except DomainError as exc:
             raise forms.ValidationError(exc.message) from exc
@@ -353,6 +383,7 @@ class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHisto
     fieldsets = [
         (None, {"fields": ["agreement", "reason", "status"]}),
         ("Value and term", {"fields": ["old_total_value", "new_total_value", "old_end_date", "new_end_date"]}),
+        ("Cost shares", {"fields": ["effective_date"]}),
         ("Milestones", {"fields": ["rebaseline_milestones"]}),
         ("Decision", {"fields": ["proposed_by", "proposed_at", "decided_by", "decided_at", "decision_note"]}),
     ]
@@ -398,6 +429,7 @@ class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHisto
             new_end_date=obj.new_end_date,
             share_changes=getattr(obj, "_share_changes", {}),
             rebaseline_milestones=obj.rebaseline_milestones,
+            effective_date=obj.effective_date,
         )
         adopt_created(obj, amendment)
 

@@ -15,6 +15,7 @@ from .models import (
     AmendmentShareChange,
     ContractingAuthority,
     CostShare,
+    CostShareTerm,
     Expenditure,
     Vendor,
     VendorContact,
@@ -111,6 +112,20 @@ class AgreementFactory(DjangoModelFactory):
             last = index == len(vendors) - 1
             percentage = Decimal("100") - authority_share - each * (len(vendors) - 1) if last else each
             CostShare.objects.create(agreement=agreement, vendor=vendor, percentage=percentage)
+
+    @factory.post_generation
+    def share_terms(agreement, create, extracted, **kwargs):
+        # A signed agreement's shares are in force from its start date, as agreement_activate records them.
+        if create and agreement.status != Agreement.Status.DRAFT:
+            CostShareTerm.objects.bulk_create(
+                CostShareTerm(
+                    agreement=agreement,
+                    vendor_id=share.vendor_id,
+                    percentage=share.percentage,
+                    effective_from=agreement.start_date,
+                )
+                for share in agreement.cost_shares.all()
+            )
 
 
 class CostShareFactory(DjangoModelFactory):

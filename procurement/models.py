@@ -308,6 +308,89 @@ class CostShare(models.Model):
         return (self.agreement.total_value * self.percentage / HUNDRED).quantize(CENTS, ROUND_HALF_UP)
 
 
+class CostShareTermQuerySet(models.QuerySet):
+    def in_force(self, on: datetime.date):
+        """The terms that apply on ``on``: started on or before it, and not yet ended."""
+        return self.filter(Q(effective_from__lte=on) & (Q(effective_to__isnull=True) | Q(effective_to__gte=on)))
+
+    def party_order(self):
+        # The authority first, then the vendors by name: the order every split and report lists parties in.
+        return self.order_by(models.F("vendor__legal_name").asc(nulls_first=True), "vendor_id")
+
+
+class CostShareTerm(models.Model):
+    """One party's share of an agreement over a span of dates: the versioned history of ``CostShare``.
+
+    ``CostShare`` holds the current terms; a term row is written for every party when an agreement is activated
+    (in force from its start date) and again when an amendment changes the shares (the old rows are closed the
+    day before the new ones start). Rows are never rewritten afterwards, so a payment certificate dated before an
+    amendment keeps the split that applied on its date. ``vendor`` empty means the authority's own share.
+    """
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="share_terms")
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, null=True, blank=True, related_name="share_terms")
+    percentage = models.DecimalField(max_digits=5, decimal_places=2)
+    effective_from = models.DateField()
+    effective_to = models.DateField(null=True, blank=True, help_text="The last day in force; empty while current.")
+    amendment = models.ForeignKey(
+        "Amendment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="share_terms",
+        help_text="The amendment that set this share; empty for the terms the agreement was signed with.",
+    )
+    history = HistoricalRecords()
+
+    objects = CostShareTermQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agreement", "effective_from", "vendor__legal_name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(percentage__gt=0) & Q(percentage__lte=100), name="cost_share_term_percentage_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_to__isnull=True) | Q(effective_to__gte=models.F("effective_from")),
+                name="cost_share_term_ends_after_start",
+            ),
+            # One current row per party, and one row per party per start date.
+            models.UniqueConstraint(
+                fields=["agreement", "vendor"],
+                condition=Q(effective_to__isnull=True, vendor__isnull=False),
+                name="cost_share_term_vendor_current_once",
+            ),
+            models.UniqueConstraint(
+                fields=["agreement"],
+                condition=Q(effective_to__isnull=True, vendor__isnull=True),
+                name="cost_share_term_authority_current_once",
+            ),
+            models.UniqueConstraint(
+                fields=["agreement", "vendor", "effective_from"],
+                condition=Q(vendor__isnull=False),
+                name="cost_share_term_vendor_start_once",
+            ),
+            models.UniqueConstraint(
+                fields=["agreement", "effective_from"],
+                condition=Q(vendor__isnull=True),
+                name="cost_share_term_authority_start_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["agreement", "effective_from"])]
+
+    def __str__(self):
+        until = self.effective_to or "now"
+        return f"{self.party_name}: {self.percentage} % ({self.effective_from} – {until})"
+
+    @property
+    def is_authority(self) -> bool:
+        return self.vendor_id is None
+
+    @property
+    def party_name(self) -> str:
+        return self.vendor.legal_name if self.vendor_id else self.agreement.authority.name
+
+
 class Expenditure(models.Model):
     """Money actually spent by one party, against an agreement and optionally one of its milestones."""
 
@@ -392,6 +475,12 @@ class Amendment(models.Model):
     )
     old_end_date = models.DateField()
     new_end_date = models.DateField(null=True, blank=True, help_text="Leave empty to keep the current end date.")
+    effective_date = models.DateField(
+        null=True,
+        blank=True,
+        help_text="When the new cost shares take effect. Leave empty for the day of approval; it may not be "
+        "earlier than that day (an amendment never changes the split of payments already certified).",
+    )
     rebaseline_milestones = models.BooleanField(
         default=False,
         help_text="When the end date moves, move the due dates of the projects' open milestones by the same number "

@@ -1,11 +1,12 @@
 """Composed reads for agreements: budget against actual spend per party, amendments a vendor may see."""
 
+import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Prefetch, Q, Sum
 
-from .models import Agreement, Amendment, AmendmentShareChange, CostShare, Expenditure, Vendor
+from .models import Agreement, Amendment, AmendmentShareChange, CostShare, CostShareTerm, Expenditure, Vendor
 
 
 @dataclass(frozen=True)
@@ -79,3 +80,17 @@ def agreement_list(*, vendor: Vendor | None):
 def vendor_profile(vendor_id: int) -> Vendor:
     """A vendor with its contacts, for the partner API's ``me``."""
     return Vendor.objects.prefetch_related("contacts").get(pk=vendor_id)
+
+
+def shares_in_force(agreement: Agreement, *, on: datetime.date) -> list[CostShareTerm]:
+    """Each party's share of ``agreement`` on the day ``on`` (authority first, then vendors by name). One query.
+
+    Empty when no terms cover that day (a draft agreement, or a day before the contract starts). Payments use
+    this, not the current ``CostShare`` rows, so a later amendment never changes the split of an earlier payment.
+    """
+    return list(
+        CostShareTerm.objects.filter(agreement=agreement)
+        .in_force(on)
+        .select_related("vendor", "agreement__authority")
+        .party_order()
+    )

@@ -18,6 +18,7 @@ from .models import (
     AmendmentShareChange,
     ContractingAuthority,
     CostShare,
+    CostShareTerm,
     Expenditure,
     Vendor,
     VendorContact,
@@ -39,7 +40,59 @@ def agreement_transition(*, agreement_id: int, target: str, by=None) -> Agreemen
     agreement.status = target
     agreement._history_user = by
     agreement.save(update_fields=["status", "updated_at"])
+    if target == Agreement.Status.ACTIVE and not agreement.share_terms.exists():
+        cost_share_terms_open(agreement=agreement, by=by)
     return agreement
+
+
+def cost_share_terms_open(*, agreement: Agreement, by) -> list[CostShareTerm]:
+    """Record the shares an agreement was signed with, in force from its start date (call with it locked).
+
+    From the start date, not the activation day: the contract's terms apply to the whole contract period, and
+    nothing can be certified before activation anyway.
+    """
+    terms = [
+        CostShareTerm(
+            agreement=agreement,
+            vendor_id=share.vendor_id,
+            percentage=share.percentage,
+            effective_from=agreement.start_date,
+        )
+        for share in agreement.cost_shares.all()
+    ]
+    for term in terms:
+        term._history_user = by
+        term.save()
+    return terms
+
+
+def cost_share_terms_roll(*, agreement: Agreement, amendment: Amendment, effective_from: datetime.date, by) -> None:
+    """Close the terms in force and record the agreement's current shares from ``effective_from``.
+
+    Call with the agreement locked, after the amendment's shares were written to ``CostShare``. The old rows end
+    the day before; they are never changed otherwise, so splits already certified keep their terms.
+    """
+    current = list(agreement.share_terms.select_for_update().filter(effective_to__isnull=True).order_by("pk"))
+    started = max((term.effective_from for term in current), default=None)
+    if started is not None and effective_from <= started:
+        raise RuleViolation(
+            f"The new cost shares must take effect after {started}, when the shares now in force began.",
+            field="effective_date",
+        )
+    for term in current:
+        term.effective_to = effective_from - datetime.timedelta(days=1)
+        term._history_user = by
+        term.save(update_fields=["effective_to"])
+    for share in agreement.cost_shares.all():
+        term = CostShareTerm(
+            agreement=agreement,
+            vendor_id=share.vendor_id,
+            percentage=share.percentage,
+            effective_from=effective_from,
+            amendment=amendment,
+        )
+        term._history_user = by
+        term.save()
 
 
 def agreement_activate(*, agreement_id: int, by=None) -> Agreement:
@@ -172,6 +225,7 @@ def amendment_prepare(
     new_end_date: datetime.date | None = None,
     share_changes: ShareChanges | None = None,
     rebaseline_milestones: bool = False,
+    effective_date: datetime.date | None = None,
 ) -> tuple[Decimal | None, datetime.date | None, ShareChanges]:
     """Drop the lines that restate current terms and check the rest; raise a RuleViolation or return the changes.
 
@@ -193,8 +247,24 @@ def amendment_prepare(
         raise RuleViolation("The amendment changes nothing: set a new value, end date or cost shares.", field=None)
     if rebaseline_milestones and new_end_date is None:
         raise RuleViolation("Milestones are re-baselined only when the end date moves.", field="rebaseline_milestones")
+    _check_effective_date(agreement, effective_date, new_end_date=new_end_date, share_changes=share_changes)
     amendment_check(agreement, new_total_value=new_total_value, new_end_date=new_end_date, share_changes=share_changes)
     return new_total_value, new_end_date, share_changes
+
+
+def _check_effective_date(agreement, effective_date, *, new_end_date, share_changes) -> None:
+    """An effective date belongs to new shares, starts no earlier than today and within the contract."""
+    if effective_date is None:
+        return
+    if not share_changes:
+        raise RuleViolation("An effective date applies only to changed cost shares.", field="effective_date")
+    if effective_date < timezone.localdate():
+        raise RuleViolation(
+            "The effective date may not be in the past: certified payments keep the shares of their date.",
+            field="effective_date",
+        )
+    if effective_date > (new_end_date or agreement.end_date):
+        raise RuleViolation("The effective date must fall before the agreement ends.", field="effective_date")
 
 
 @transaction.atomic
@@ -207,6 +277,7 @@ def amendment_propose(
     new_end_date: datetime.date | None = None,
     share_changes: ShareChanges | None = None,
     rebaseline_milestones: bool = False,
+    effective_date: datetime.date | None = None,
 ) -> Amendment:
     """Record a proposed change to a signed agreement; nothing changes until it is approved."""
     limits.check_text_length(reason.strip(), limits.NOTE, field="reason")
@@ -218,6 +289,7 @@ def amendment_propose(
         new_end_date=new_end_date,
         share_changes=share_changes,
         rebaseline_milestones=rebaseline_milestones,
+        effective_date=effective_date,
     )
     current = _current_shares(agreement)
     amendment = Amendment(
@@ -228,6 +300,7 @@ def amendment_propose(
         old_end_date=agreement.end_date,
         new_end_date=new_end_date,
         rebaseline_milestones=rebaseline_milestones,
+        effective_date=effective_date,
         proposed_by=by,
     )
     amendment._history_user = by
@@ -307,12 +380,26 @@ def amendment_approve(*, amendment_id: int, approver, note: str = "") -> Amendme
         agreement._history_user = approver
         agreement.save(update_fields=[*changed, "updated_at"])
     _apply_share_lines(agreement, lines, approver)
+    if lines:  # effective-dated share versions (issue 13): a separate step, kept out of the approval rules above
+        _version_amended_shares(amendment, agreement, approver)
     total = agreement.cost_shares.aggregate(total=Sum("percentage"))["total"] or Decimal("0")
     if total != HUNDRED:  # the check above makes this unreachable; the rollback keeps it harmless if not
         raise RuleViolation(f"Cost shares would sum to {total} %, not 100 %.", field="share_changes")
     if amendment.rebaseline_milestones and amendment.new_end_date:
         _shift_open_milestones(agreement, amendment.end_date_shift, approver)
     return _record_decision(amendment, Amendment.Status.APPROVED, approver, note.strip())
+
+
+def _version_amended_shares(amendment: Amendment, agreement: Agreement, by) -> None:
+    today = timezone.localdate()
+    effective = amendment.effective_date or today
+    if effective < today:
+        raise RuleViolation(
+            f"The amendment was to take effect on {effective}, before today; reject it and propose again with a "
+            "current effective date (certified payments keep the shares of their date).",
+            field="effective_date",
+        )
+    cost_share_terms_roll(agreement=agreement, amendment=amendment, effective_from=effective, by=by)
 
 
 def _apply_share_lines(agreement: Agreement, lines, by) -> None:

@@ -661,6 +661,10 @@ class PerformanceFailureQuerySet(models.QuerySet):
 class PerformanceFailure(models.Model):
     """A vendor's failure on a missed or late milestone and the penalty for it (OCDS for PPPs performanceFailures)."""
 
+    class CapScope(models.TextChoices):
+        PERIOD = "period", "Per payment period (each certificate)"
+        CONTRACT = "contract", "Per contract (all certificates together)"
+
     milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="performance_failures")
     vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="performance_failures")
     description = limits.bounded_text(limits.DESCRIPTION)
@@ -677,6 +681,27 @@ class PerformanceFailure(models.Model):
     )
     penalty_paid = models.DecimalField(
         max_digits=16, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+    )
+    # How the penalty is taken from payments (payments.services): a fixed amount (the imposed penalty) from the
+    # vendor's next certificates, or a rate of each payment for the failed milestone; either within a cap.
+    deduction_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(HUNDRED)],
+        help_text="Deduct this percentage of each payment for the failed milestone instead of the imposed penalty.",
+    )
+    deduction_cap = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(CENTS)],
+        help_text="The most deducted for this failure (empty: no cap beyond the imposed penalty).",
+    )
+    deduction_cap_scope = models.CharField(
+        max_length=8, choices=CapScope.choices, default=CapScope.CONTRACT, help_text="What the cap applies to."
     )
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
@@ -699,6 +724,16 @@ class PerformanceFailure(models.Model):
                 name="failure_paid_within_imposed",
             ),
             *limits.text_length_checks("failure", description=limits.DESCRIPTION),
+            models.CheckConstraint(
+                condition=Q(deduction_rate__isnull=True) | (Q(deduction_rate__gt=0) & Q(deduction_rate__lte=100)),
+                name="failure_deduction_rate_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(deduction_cap__isnull=True) | Q(deduction_cap__gt=0), name="failure_deduction_cap_positive"
+            ),
+            models.CheckConstraint(
+                condition=Q(deduction_cap_scope__in=["period", "contract"]), name="failure_deduction_cap_scope_valid"
+            ),
         ]
 
     def __str__(self):

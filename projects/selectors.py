@@ -196,6 +196,10 @@ class ProjectReport:
     budget: list[PartyBudget]
     overdue_risks: list[Risk] = field(default_factory=list)  # each with ``days_past_review``
     kpis: list[KpiRow] = field(default_factory=list)
+    # The agreement's money per party from its payment certificates (payments.selectors.PartyPayments): the whole
+    # agreement's, shown once per agreement, never summed across its projects.
+    payments: list = field(default_factory=list)
+    paid_payments: Decimal = Decimal("0")  # net paid by certificates for this project's milestones
 
     @property
     def currency(self) -> str:
@@ -228,11 +232,6 @@ class ProjectReport:
             (row.milestone.payment_amount for row in self.rows if row.rag != Rag.CANCELLED),
             Decimal("0"),
         )
-
-    @property
-    def paid_payments(self) -> Decimal:
-        """Milestone payments fall due on achievement, so the achieved milestones' payments count as paid."""
-        return sum((row.milestone.payment_amount for row in self.rows if row.rag == Rag.ACHIEVED), Decimal("0"))
 
     @property
     def percent_achieved(self) -> int:
@@ -288,7 +287,13 @@ def project_reports(
             row = late_by_id.get(deliverable.milestone_id)
             if row is not None:
                 row.open_deliverables.append(deliverable)
-    budgets = agreements_budget_vs_actual({project.agreement for project in projects})
+    agreements = {project.agreement for project in projects}
+    budgets = agreements_budget_vs_actual(agreements)
+    # The board report reads the payment chain (payments depends on projects; only this read goes the other way).
+    from payments.selectors import paid_by_project, payments_by_party
+
+    payments = payments_by_party(agreements)
+    paid = paid_by_project(project_ids)
     reports = [
         ProjectReport(
             project=project,
@@ -296,6 +301,8 @@ def project_reports(
             generated_at=generated_at,
             rows=rows_by_project[project.pk],
             budget=budgets[project.agreement_id],
+            payments=payments[project.agreement_id],
+            paid_payments=paid.get(project.pk, Decimal("0")),
         )
         for project in projects
     ]

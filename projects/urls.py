@@ -10,4 +10,5 @@ urlpatterns = [
     path("projects/<int:pk>/", views.project_detail, name="project_detail"),
     path("projects/<int:pk>/milestone-report.pdf", views.project_report_download, name="project_report"),
     path("projects/<int:pk>/milestones.csv", views.project_milestones_download, name="project_milestones_csv"),
+    path("projects/<int:pk>/payments.csv", views.project_payments_download, name="project_payments_csv"),
 ]

@@ -11,7 +11,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from .reports import milestone_report_pdf, milestones_csv, portfolio_report_pdf
+from .reports import milestone_report_pdf, milestones_csv, payments_csv, portfolio_report_pdf
 from .reports.kpis import kpi_chart, svg_sparkline
 from .reports.timeline import milestone_timeline, svg_layout
 from .selectors import board_projects, project_for_user, project_report, projects_visible_to, user_sees_all_projects
@@ -74,6 +74,14 @@ def project_milestones_download(request, pk: int):
     project = project_for_user(request.user, pk)
     report = project_report(project, governance=False)
     return _download(milestones_csv(report), "text/csv; charset=utf-8", f"milestones-{project.code}-{report.on}.csv")
+
+
+@board_view
+def project_payments_download(request, pk: int):
+    project = project_for_user(request.user, pk)
+    report = project_report(project, governance=False)
+    filename = f"payments-{project.agreement.reference}-{report.on}.csv"
+    return _download(payments_csv(report), "text/csv; charset=utf-8", filename)
 
 
 @board_view

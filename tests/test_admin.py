@@ -4,6 +4,9 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
+from payments.factories import CertificateFactory
+from payments.models import VendorInvoice
+from ppp.roles import DOMAIN_APPS
 from procurement.factories import (
     AgreementFactory,
     AmendmentFactory,
@@ -28,10 +31,12 @@ from projects.models import Alert, Deliverable, Milestone, Project
 
 pytestmark = pytest.mark.django_db
 
-DOMAIN_MODELS = [model for model in admin.site._registry if model._meta.app_label in ("procurement", "projects")]
+DOMAIN_MODELS = [model for model in admin.site._registry if model._meta.app_label in DOMAIN_APPS]
 # Written by the system only: officers read them, nobody adds them by hand.
-SYSTEM_WRITTEN = {Alert}
-BOARD_HIDDEN = {VendorContact, VendorUser, Alert}
+# Vendors submit invoices through the partner API; officers match or reject them.
+SYSTEM_WRITTEN = {Alert, VendorInvoice}
+# Personal data, the alert log and vendors' invoices stay with the officers.
+BOARD_HIDDEN = {VendorContact, VendorUser, Alert, VendorInvoice}
 
 
 @pytest.fixture
@@ -52,6 +57,9 @@ def one_of_each(db):
     KPIMeasurementFactory(kpi__project=project)
     PerformanceFailureFactory(milestone=MilestoneFactory(project=project, status="missed", overdue_days=9))
     AlertFactory(milestone=milestone)
+    # The payment chain: a reconciled certificate (with its matched invoice) for an achieved milestone.
+    VendorUserFactory(vendor=vendor)
+    CertificateFactory(milestone__project=project, milestone__responsible_vendor=vendor, status="reconciled")
 
 
 def _urls(model):

@@ -18,8 +18,9 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from ppp.admin import ReadOnlyHistoryAdmin
 from ppp.factories import UserFactory
+from ppp.roles import DOMAIN_APPS
 from projects.models import Project
-from tests.test_admin import one_of_each  # noqa: F401  (fixture: one row of every domain model)
+from tests.test_admin import BOARD_HIDDEN, one_of_each  # noqa: F401  (fixture: one row of every domain model)
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +35,7 @@ def _snapshot():
     """Every row of every domain table (history tables included) and the admin's change log."""
     tables = {
         model._meta.label: list(model._default_manager.order_by("pk").values())
-        for app in ("procurement", "projects")
+        for app in DOMAIN_APPS
         for model in apps.get_app_config(app).get_models()
     }
     tables["admin.LogEntry"] = list(LogEntry.objects.order_by("pk").values())
@@ -121,6 +122,8 @@ def test_posting_to_a_version_page_changes_nothing(client, every_role, role, mod
 def test_a_version_page_shows_the_version_without_a_form_to_save(client, every_role, role, model, model_admin):
     instance = model._default_manager.first()
     client.force_login(every_role[role])
+    if role == "board" and model in BOARD_HIDDEN:
+        pytest.skip(f"board members do not see {model._meta.verbose_name_plural} at all (tests/test_admin.py)")
 
     response = client.get(_version_url(model, instance))
 

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from ppp.admin import ServiceAdminMixin
 from ppp.errors import RuleViolation
+from ppp.roles import DOMAIN_APPS
 from procurement import services as procurement_services
 from procurement.factories import AgreementFactory, VendorFactory
 from procurement.models import Agreement, Expenditure
@@ -26,12 +27,11 @@ from tests.test_admin import one_of_each  # noqa: F401  (fixture: one row of eve
 pytestmark = pytest.mark.django_db
 
 DOMAIN_ADMINS = [
-    (model, model_admin)
-    for model, model_admin in admin.site._registry.items()
-    if model._meta.app_label in ("procurement", "projects")
+    (model, model_admin) for model, model_admin in admin.site._registry.items() if model._meta.app_label in DOMAIN_APPS
 ]
 # Written only by their own services (amendment_propose, project_change_phase) or by the scan: read-only pages.
-RECORDS_WITHOUT_EDITS = {"Amendment", "GateDecision", "Alert"}
+# Records only their services write (the admin runs them through actions); their change pages are read-only.
+RECORDS_WITHOUT_EDITS = {"Amendment", "GateDecision", "Alert", "Certificate", "VendorInvoice"}
 
 
 def _admin_url(obj, view="change"):

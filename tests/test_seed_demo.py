@@ -2,6 +2,7 @@ import pytest
 from django.core.management import call_command
 from django.db.models import F
 
+from payments.models import Certificate, VendorInvoice
 from procurement.models import Agreement, Amendment, ContractingAuthority, CostShare, Vendor, VendorUser
 from projects.models import KPI, Deliverable, GateDecision, KPIMeasurement, Milestone, PerformanceFailure, Project, Risk
 
@@ -22,6 +23,8 @@ MODELS = [
     KPI,
     KPIMeasurement,
     PerformanceFailure,
+    Certificate,
+    VendorInvoice,
 ]
 
 
@@ -50,5 +53,13 @@ def test_seed_demo_builds_a_realistic_set_and_running_again_adds_nothing(capsys)
     assert GateDecision.objects.filter(to_phase="rollout").count() == Project.objects.exclude(phase="pilot").count()
     assert sorted(Amendment.objects.values_list("status", flat=True)) == ["approved", "proposed"]
     assert Milestone.objects.filter(due_date__gt=F("baseline_due_date")).exists()
+    # Payments: a whole chain, from drafts (retention releases) to reconciled, with a partial and a void one.
+    statuses = set(Certificate.objects.values_list("status", flat=True))
+    assert {"draft", "certified", "approved", "paid", "reconciled", "void"} <= statuses
+    assert Certificate.objects.filter(kind="retention_release").exists()
+    assert (
+        VendorInvoice.objects.filter(status="matched").count()
+        == Certificate.objects.filter(status="reconciled").count()
+    )
     for login in ("officer", "board", "vendor1", "vendor2", "ppp-demo-pass"):
         assert login in output

@@ -6,8 +6,10 @@ from django.contrib.admin.sites import site
 from django.db import IntegrityError, models, transaction
 from django.test import RequestFactory
 
+from payments import factories as payments_factories
 from ppp import limits
 from ppp.errors import RuleViolation
+from ppp.roles import DOMAIN_APPS
 from procurement import factories as procurement_factories
 from procurement.models import Amendment, Vendor
 from procurement.services import amendment_reject
@@ -23,7 +25,7 @@ SYSTEM_TEXT = {(Alert, "last_error")}
 
 def user_text_fields():
     for model in apps.get_models():
-        if model._meta.app_label not in ("procurement", "projects") or model.__name__.startswith("Historical"):
+        if model._meta.app_label not in DOMAIN_APPS or model.__name__.startswith("Historical"):
             continue
         for field in model._meta.get_fields():
             if isinstance(field, models.TextField) and (model, field.name) not in SYSTEM_TEXT:
@@ -52,6 +54,8 @@ FACTORIES = {
     "Risk": projects_factories.RiskFactory,
     "KPI": projects_factories.KPIFactory,
     "PerformanceFailure": projects_factories.PerformanceFailureFactory,
+    "Certificate": lambda: payments_factories.CertificateFactory(status="reconciled"),
+    "VendorInvoice": lambda: payments_factories.CertificateFactory(status="reconciled").invoices.get(),
 }
 
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "simple_history",
     "procurement",
     "projects",
+    "payments",
     "api",
     # Failed-login records and lockouts (admin: Axes → Access attempts); see "Logins" below.
     "axes",
@@ -288,6 +289,8 @@ REST_KNOX = {
 
 # Evidence files vendors upload through the API.
 PPP_EVIDENCE_MAX_BYTES = env.int("PPP_EVIDENCE_MAX_BYTES", default=20 * 1024 * 1024)
+# Share of each milestone payment held back until the retention is released (a percentage, e.g. 5 or 2.5).
+PPP_RETENTION_PERCENT = env.str("PPP_RETENTION_PERCENT", default="5")
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "ppp-tracker partner API",

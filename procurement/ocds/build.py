@@ -4,7 +4,8 @@ Per agreement the releases are:
 - one per state change of the agreement (status, value, term or signature, read from its change history),
   carrying the contract as it stood then;
 - one implementation release carrying the contract as it stands now: parties' finance and charges from the
-  cost shares, risk allocation, milestones and transactions (actual spend).
+  cost shares, risk allocation, milestones and transactions: actual spend, and payments made through payment
+  certificates (each party's part of a paid certificate, from that party to the vendor paid).
 
 Vendor contacts (names, emails, phones) are personal data and are never read here.
 """
@@ -142,6 +143,19 @@ class _Chunk:
         self.risks = defaultdict(list)
         for risk in Risk.objects.filter(project__agreement_id__in=ids).select_related("project").order_by("pk"):
             self.risks[risk.project.agreement_id].append(risk)
+        # Payments made through certificates: each party's net part of every paid certificate.
+        from payments.models import Certificate, PartyShare  # the export reads the payment chain (issue 13)
+
+        self.payments = defaultdict(list)
+        paid_parts = (
+            PartyShare.objects.filter(
+                certificate__agreement_id__in=ids, certificate__status__in=Certificate.PAID_STATUSES, net_amount__gt=0
+            )
+            .select_related("certificate__payee", "vendor")
+            .order_by("certificate__paid_on", "certificate_id", "pk")
+        )
+        for part in paid_parts:
+            self.payments[part.certificate.agreement_id].append(part)
         # When the implementation last changed: the latest milestone, deliverable or spend change.
         self.last_change = defaultdict(lambda: None)
         for model, path, field in (
@@ -320,6 +334,43 @@ def _transaction(spend: Expenditure, agreement, payer: dict) -> dict:
     return item
 
 
+def _payment(part, agreement, payer: dict, payee: dict | None) -> dict:
+    """One party's part of a paid certificate: from that party (payer) to the vendor paid (payee)."""
+    certificate = part.certificate
+    item = {
+        "id": f"payment-{certificate.pk}-{part.vendor_id or 'authority'}",
+        "date": ocds_datetime(certificate.paid_on),
+        "value": money(part.net_amount, agreement.currency),
+        "payer": _reference(payer),
+    }
+    if payee is not None:
+        item["payee"] = _reference(payee)
+    return item
+
+
+def _payments(agreement, parts, parties: list[dict], vendor_parties: dict, authority_party: dict):
+    """The implementation's payment transactions, and the parties they name (a party that left by amendment
+    still paid its part of earlier certificates, so it is listed; the vendors paid gain the ``payee`` role)."""
+    parties = [dict(party, roles=list(party["roles"])) for party in parties]
+    by_vendor = {party["id"]: party for party in parties}
+
+    def vendor_party(vendor):
+        party = by_vendor.get(_vendor_party(vendor)["id"])
+        if party is None:
+            party = by_vendor[_vendor_party(vendor)["id"]] = _vendor_party(vendor)
+            parties.append(party)
+        return party
+
+    transactions = []
+    for part in parts:
+        payer = vendor_party(part.vendor) if part.vendor_id else parties[0]
+        payee = vendor_party(part.certificate.payee) if part.certificate.payee_id else None
+        if payee is not None and "payee" not in payee["roles"]:
+            payee["roles"].append("payee")
+        transactions.append(_payment(part, agreement, payer, payee))
+    return transactions, parties
+
+
 def agreement_releases(agreement: Agreement, chunk: _Chunk, since: datetime.date | None = None) -> Iterator[dict]:
     shares = chunk.shares[agreement.pk]
     authority_party = _authority_party(agreement.authority)
@@ -375,6 +426,9 @@ def agreement_releases(agreement: Agreement, chunk: _Chunk, since: datetime.date
         agreement,
     )
     finance, charges = _finance_and_charges(agreement, shares, chunk.spent_by_party, vendor_parties, authority_party)
+    payments, release["parties"] = _payments(
+        agreement, chunk.payments[agreement.pk], parties, vendor_parties, authority_party
+    )
     contract = release["contracts"][0]
     contract["finance"] = finance
     contract["riskAllocation"] = _risk_allocation(agreement, shares) + [
@@ -385,7 +439,8 @@ def agreement_releases(agreement: Agreement, chunk: _Chunk, since: datetime.date
         "transactions": [
             _transaction(spend, agreement, vendor_parties.get(spend.vendor_id, authority_party))
             for spend in chunk.expenditures[agreement.pk]
-        ],
+        ]
+        + payments,
         "charges": charges,
     }
     yield release

@@ -69,3 +69,30 @@ def milestones_csv(report: ProjectReport) -> bytes:
         ]
         writer.writerow([_cell(value) for value in values])
     return buffer.getvalue().encode("utf-8")
+
+
+PAYMENT_COLUMNS = ["agreement", "party", "role", "committed", "certified", "deducted", "retained", "paid", "currency"]
+
+
+def payments_csv(report: ProjectReport) -> bytes:
+    """One line per party of the project's agreement: certified, deducted, retained and paid, from certificates.
+
+    The figures are the whole agreement's (all its projects, counted once), as on the board page.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(PAYMENT_COLUMNS)
+    for party in report.payments:
+        values = [
+            report.project.agreement.reference,
+            party.party,
+            "authority" if party.is_authority else "partner",
+            party.committed,
+            party.certified,
+            party.deducted,
+            party.retained,
+            party.paid,
+            report.currency,
+        ]
+        writer.writerow([_cell(value) for value in values])
+    return buffer.getvalue().encode("utf-8")

@@ -369,7 +369,7 @@ def _summary_table(report: ProjectReport) -> Table:
     rows += [
         ["Total", str(len(report.rows))],
         [f"Milestone payments ({report.currency})", money(report.total_payments)],
-        [f"Paid on achievement ({report.currency})", money(report.paid_payments)],
+        [f"Paid by certificates ({report.currency})", money(report.paid_payments)],
     ]
     return _table(
         rows,
@@ -409,6 +409,31 @@ def _cost_shares(report: ProjectReport) -> list:
     return [
         Paragraph("Cost shares: budget against actual spend", H2),
         _table([header, *rows], [80 * mm, 22 * mm, 18 * mm, 36 * mm, 36 * mm, 36 * mm], extra_style=extra),
+        *_party_payments(report),
+    ]
+
+
+def _party_payments(report: ProjectReport) -> list:
+    """Certified, deducted, retained and paid per party: the whole agreement's, from its payment certificates."""
+    currency = report.currency
+    header = [
+        "Party",
+        f"Certified ({currency})",
+        f"Deducted ({currency})",
+        f"Retained ({currency})",
+        f"Paid ({currency})",
+    ]
+    rows = [
+        [_p(party.party), money(party.certified), money(party.deducted), money(party.retained), money(party.paid)]
+        for party in report.payments
+    ] or [[_p("No cost shares recorded."), "", "", "", ""]]
+    return [
+        Paragraph(f"Payments per party: agreement {report.project.agreement.reference} (all its projects)", H2),
+        _table(
+            [header, *rows],
+            [80 * mm, 40 * mm, 40 * mm, 40 * mm, 40 * mm],
+            extra_style=[("ALIGN", (1, 1), (-1, -1), "RIGHT")],
+        ),
     ]
 
 

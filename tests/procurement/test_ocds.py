@@ -107,7 +107,8 @@ def test_transactions_come_from_expenditures(demo_package):
     package, expected = demo_package
     implementations = [_contract(r).get("implementation", {}) for r in package["releases"]]
     transactions = [t for implementation in implementations for t in implementation.get("transactions", [])]
-    assert len(transactions) == expected["expenditures"] > 0
+    spending = [t for t in transactions if t["id"].startswith("expenditure-")]
+    assert len(spending) == expected["expenditures"] > 0
 
 
 def test_vendor_contact_details_are_never_exported(demo_package):
@@ -280,10 +281,10 @@ def test_export_reads_a_fixed_number_of_queries_per_chunk(django_assert_num_quer
             ExpenditureFactory(agreement=agreement)
 
     build(2)
-    with django_assert_num_queries(12) as small:
+    with django_assert_num_queries(13) as small:
         small_count = len(list(iter_releases(chunk_size=50)))
     build(8)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):  # one more than before issue 13: the paid certificates' party parts
         assert len(list(iter_releases(chunk_size=50))) > small_count
     assert small
 

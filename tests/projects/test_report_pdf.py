@@ -45,9 +45,9 @@ def test_report_holds_the_project_each_milestone_and_the_status_counts(report_pr
         "Cancelled": "1",
         "Total": "11",
     }
-    # Ten live milestones of 50,000 each; the two achieved ones are paid.
+    # Ten live milestones of 50,000 each; achieved is not paid: only paid payment certificates count (none yet).
     assert "500,000.00" in pages[0]
-    assert "100,000.00" in pages[0]
+    assert "Paid by certificates (EUR)\n0.00" in pages[0]
 
 
 def test_report_lists_cost_shares_with_actual_spend(report_project):
@@ -142,8 +142,9 @@ def test_portfolio_compares_the_projects_then_gives_each_a_page(report_project):
 def test_portfolio_reads_a_fixed_number_of_queries_however_many_projects(report_project, django_assert_num_queries):
     projects = Project.objects.all()
     # projects, milestones, open deliverables of late milestones, cost shares, spend,
-    # risks past review, KPI measurements, KPIs with their latest values
-    with django_assert_num_queries(8):
+    # risks past review, KPI measurements, KPIs with their latest values,
+    # and from the payment chain: cost shares, certified and paid per party, paid per project
+    with django_assert_num_queries(12):
         portfolio_report_pdf(projects)
 
     for _ in range(3):
@@ -154,7 +155,7 @@ def test_portfolio_reads_a_fixed_number_of_queries_however_many_projects(report_
         for days_ago in (30, 0):
             KPIMeasurementFactory(kpi=kpi, date=timezone.localdate() - datetime.timedelta(days=days_ago))
 
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(12):
         pages = pdf_pages(portfolio_report_pdf(projects))
     assert len(pages) == 5
 

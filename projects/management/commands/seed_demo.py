@@ -194,6 +194,8 @@ class Command(BaseCommand):
         for project, _agreement, _parties in projects:
             self._seed_governance(project, officer, rng, today)
         self._seed_amendments(officer, second_officer, today)
+        self._step("payment certificates: certified, approved, paid, reconciled, a partial and a void one")
+        self._seed_payments(officer, second_officer)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created {Project.objects.count()} projects, {Milestone.objects.count()} milestones "
@@ -350,6 +352,46 @@ class Command(BaseCommand):
             by=officer,
             share_changes={None: authority_share - 10, **{v: p + 5 for v, p in shares.items() if v is not None}},
         )
+
+    def _seed_payments(self, officer, approver):
+        """A realistic certificate chain on achieved milestones, each step through the payment services."""
+        from payments import services as payment_services
+        from payments.factories import advance
+
+        achieved = list(
+            Milestone.objects.filter(
+                status=Milestone.Status.ACHIEVED,
+                payment_amount__gt=0,
+                responsible_vendor__status="active",
+                project__agreement__status=Agreement.Status.ACTIVE,
+            )
+            .select_related("project__agreement")
+            .order_by("achieved_date", "pk")[:7]
+        )
+        stages = ["reconciled", "reconciled", "paid", "approved", "certified", "partial", "void"]
+        for milestone, stage in zip(achieved, stages, strict=False):
+            if stage == "partial":
+                half = (milestone.payment_amount / 2).quantize(Decimal("0.01"))
+                certificate = payment_services.certificate_issue(
+                    milestone_id=milestone.pk, by=officer, gross_amount=half
+                )
+                advance(certificate, to="certified", certifier=officer, approver=approver)
+                continue
+            certificate = payment_services.certificate_issue(milestone_id=milestone.pk, by=officer)
+            if stage == "void":
+                payment_services.certificate_void(
+                    certificate_id=certificate.pk, by=officer, reason="Issued before the acceptance report was signed."
+                )
+                continue
+            advance(
+                certificate,
+                to=stage,
+                certifier=officer,
+                approver=approver,
+                payment_reference=f"TRX-{certificate.pk:06d}",
+            )
+            if stage == "reconciled" and certificate.retention_amount:
+                payment_services.retention_release_issue(certificate_id=certificate.pk, by=officer)
 
     def _print_logins(self):
         vendor_users = list(

@@ -1,0 +1,355 @@
+"""The finance officer's admin for the payment chain. Every write goes through payments.services."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from ppp.admin import (
+    ProjectScopedAdminMixin,
+    ReadOnlyHistoryAdmin,
+    ServiceAddFormMixin,
+    adopt_created,
+    run_form_action,
+    run_service_action,
+)
+
+from . import services
+from .models import Certificate, Deduction, PartyShare, VendorInvoice
+
+
+def money(amount, currency: str) -> str:
+    """``1,234,567.89 EUR``: how a finance officer reads an amount."""
+    return f"{amount:,.2f} {currency}"
+
+
+class ReadOnlyInline(admin.TabularInline):
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class DeductionInline(ProjectScopedAdminMixin, ReadOnlyInline):
+    project_path = "certificate__milestone__project"
+    model = Deduction
+    fields = ["kind", "description", "failure", "amount_display"]
+    readonly_fields = fields
+
+    @admin.display(description="Amount")
+    def amount_display(self, obj):
+        return money(obj.amount, obj.certificate.currency)
+
+
+class PartyShareInline(ProjectScopedAdminMixin, ReadOnlyInline):
+    project_path = "certificate__milestone__project"
+    model = PartyShare
+    fields = ["party", "percentage", "gross", "retention", "penalty", "net"]
+    readonly_fields = fields
+    verbose_name_plural = "Split between the parties (cost shares in force on the certificate date)"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("vendor", "certificate__agreement__authority")
+
+    @admin.display(description="Party")
+    def party(self, obj):
+        return obj.party_name
+
+    @admin.display(description="Gross")
+    def gross(self, obj):
+        return money(obj.gross_amount, obj.certificate.currency)
+
+    @admin.display(description="Retention")
+    def retention(self, obj):
+        return money(obj.retention_amount, obj.certificate.currency)
+
+    @admin.display(description="Penalties")
+    def penalty(self, obj):
+        return money(obj.penalty_amount, obj.certificate.currency)
+
+    @admin.display(description="Net")
+    def net(self, obj):
+        return money(obj.net_amount, obj.certificate.currency)
+
+
+class InvoiceInline(ProjectScopedAdminMixin, ReadOnlyInline):
+    project_path = "certificate__milestone__project"
+    model = VendorInvoice
+    fields = ["reference", "vendor", "invoice_date", "amount", "status", "rejection_reason"]
+    readonly_fields = fields
+
+
+class CertificateIssueForm(forms.ModelForm):
+    """What an officer gives to draft a certificate; the service works out every amount."""
+
+    gross_amount = forms.DecimalField(
+        required=False,
+        max_digits=16,
+        decimal_places=2,
+        help_text="Leave empty to certify all that is left of the milestone's payment; less makes a partial one.",
+    )
+    certificate_date = forms.DateField(
+        required=False, help_text="Leave empty for today. The split uses the cost shares in force on this day."
+    )
+
+    class Meta:
+        model = Certificate
+        fields = ["milestone"]
+
+
+class PaymentForm(forms.Form):
+    paid_on = forms.DateField(label="Payment date", initial=timezone.localdate)
+    reference = forms.CharField(label="Payment reference", max_length=64, help_text="From the bank or treasury.")
+
+
+@admin.register(Certificate)
+class CertificateAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHistoryAdmin):
+    project_path = "milestone__project"
+    list_display = [
+        "__str__",
+        "agreement",
+        "milestone",
+        "kind",
+        "payee",
+        "certificate_date",
+        "status",
+        "gross",
+        "deducted",
+        "net",
+        "paid_on",
+    ]
+    list_filter = ["status", "kind", "agreement__authority", "payee", "certificate_date"]
+    list_select_related = ["agreement", "milestone", "payee"]
+    search_fields = ["agreement__reference", "milestone__title", "payee__legal_name", "payment_reference"]
+    date_hierarchy = "certificate_date"
+    autocomplete_fields = ["milestone"]
+    inlines = [DeductionInline, PartyShareInline, InvoiceInline]
+    actions = [
+        "certify_selected",
+        "approve_selected",
+        "pay_selected",
+        "reconcile_selected",
+        "release_retention_selected",
+        "void_selected",
+    ]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = CertificateIssueForm
+        return super().get_form(request, obj, change=change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["milestone", "certificate_date", "gross_amount"]
+        return [field.name for field in Certificate._meta.fields if field.name != "id"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # A certificate changes only through the actions; its page is the record.
+        return [] if obj is None else self.get_fields(request, obj)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def has_change_permission(self, request, obj=None):
+        # The actions need the change permission; a certificate's own page is a read-only record.
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # void it instead: the record and the reason stay
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return
+        certificate = services.certificate_issue(
+            milestone_id=form.cleaned_data["milestone"].pk,
+            by=request.user,
+            certificate_date=form.cleaned_data.get("certificate_date"),
+            gross_amount=form.cleaned_data.get("gross_amount"),
+        )
+        adopt_created(obj, certificate)
+
+    def save_related(self, request, form, formsets, change):
+        pass  # the service wrote the deductions and the split
+
+    @admin.display(description="Gross", ordering="gross_amount")
+    def gross(self, obj):
+        return money(obj.gross_amount, obj.currency)
+
+    @admin.display(description="Retention + penalties")
+    def deducted(self, obj):
+        return money(obj.retention_amount + obj.penalty_amount, obj.currency)
+
+    @admin.display(description="Net", ordering="net_amount")
+    def net(self, obj):
+        return money(obj.net_amount, obj.currency)
+
+    def _run(self, request, queryset, service, verb):
+        run_service_action(self, request, queryset, lambda c: service(certificate_id=c.pk, by=request.user), verb)
+
+    @admin.action(description="Certify selected certificates", permissions=["change"])
+    def certify_selected(self, request, queryset):
+        self._run(request, queryset, services.certificate_certify, "certified")
+
+    @admin.action(description="Approve selected certificates (a second officer)", permissions=["change"])
+    def approve_selected(self, request, queryset):
+        self._run(request, queryset, services.certificate_approve, "approved")
+
+    @admin.action(description="Reconcile selected paid certificates", permissions=["change"])
+    def reconcile_selected(self, request, queryset):
+        self._run(request, queryset, services.certificate_reconcile, "reconciled")
+
+    @admin.action(description="Draft the retention release of selected paid certificates", permissions=["change"])
+    def release_retention_selected(self, request, queryset):
+        run_service_action(
+            self,
+            request,
+            queryset,
+            lambda c: services.retention_release_issue(certificate_id=c.pk, by=request.user),
+            "drafted the retention release of",
+        )
+
+    @admin.action(description="Void selected certificates (asks for a reason)", permissions=["change"])
+    def void_selected(self, request, queryset):
+        return run_form_action(
+            self,
+            request,
+            queryset,
+            action="void_selected",
+            title="Void payment certificates",
+            intro="These certificates will not be paid; their amounts may be certified again.",
+            submit="Void with this reason",
+            service=lambda c, reason: services.certificate_void(certificate_id=c.pk, by=request.user, reason=reason),
+            verb="voided",
+            label="Reason",
+            field_name="reason",
+        )
+
+    @admin.action(description="Record payment of selected certificates (asks for date and reference)")
+    def pay_selected(self, request, queryset):
+        applying = "apply" in request.POST
+        form = PaymentForm(request.POST if applying else None)
+        if applying and form.is_valid():
+            data = form.cleaned_data
+            run_service_action(
+                self,
+                request,
+                queryset,
+                lambda c: services.certificate_pay(
+                    certificate_id=c.pk, by=request.user, paid_on=data["paid_on"], reference=data["reference"]
+                ),
+                "recorded the payment of",
+            )
+            return None
+        if applying:
+            self.message_user(request, "Give the payment date and reference.", messages.ERROR)
+        return TemplateResponse(
+            request,
+            "admin/ppp/action_form.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Record payment",
+                "intro": "The approved net amounts of these certificates were paid:",
+                "submit": "Record payment",
+                "opts": self.model._meta,
+                "objects": [
+                    (c.pk, f"{c} – {money(c.net_amount, c.currency)} to {c.payee or 'the authority'}") for c in queryset
+                ],
+                "form": form,
+                "action": "pay_selected",
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+            },
+        )
+
+    pay_selected.allowed_permissions = ["change"]
+
+
+@admin.register(VendorInvoice)
+class VendorInvoiceAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
+    project_path = "certificate__milestone__project"
+    list_display = ["reference", "vendor", "certificate", "invoice_date", "amount_display", "certified", "status"]
+    list_filter = ["status", "vendor"]
+    list_select_related = ["vendor", "certificate"]
+    search_fields = ["reference", "vendor__legal_name"]
+    date_hierarchy = "invoice_date"
+    actions = ["match_selected", "reject_selected"]
+    readonly_fields = ["document"]
+
+    def get_fields(self, request, obj=None):
+        return [f.name for f in VendorInvoice._meta.fields if f.name not in ("id", "file")] + ["document"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
+
+    def has_add_permission(self, request):
+        return False  # vendors submit invoices through the partner API
+
+    def has_change_permission(self, request, obj=None):
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Amount", ordering="amount")
+    def amount_display(self, obj):
+        return money(obj.amount, obj.certificate.currency)
+
+    @admin.display(description="Certified net")
+    def certified(self, obj):
+        return money(obj.certificate.net_amount, obj.certificate.currency)
+
+    @admin.display(description="Document")
+    def document(self, obj):
+        if not obj.file:
+            return "–"
+        url = reverse("admin:payments_vendorinvoice_file", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.file.name.rsplit("/", 1)[-1])
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:invoice_id>/file/",
+                self.admin_site.admin_view(self.file_view),
+                name="payments_vendorinvoice_file",
+            ),
+            *super().get_urls(),
+        ]
+
+    def file_view(self, request, invoice_id):
+        """The invoice document, for those who may view the invoice (never from MEDIA_URL)."""
+        if not self.has_view_permission(request):
+            raise Http404
+        invoice = get_object_or_404(self.get_queryset(request), pk=invoice_id)
+        if not invoice.file:
+            raise Http404
+        return FileResponse(invoice.file.open("rb"), as_attachment=True, filename=invoice.file.name.rsplit("/", 1)[-1])
+
+    @admin.action(description="Match selected invoices to their certificates", permissions=["change"])
+    def match_selected(self, request, queryset):
+        run_service_action(
+            self, request, queryset, lambda i: services.invoice_match(invoice_id=i.pk, by=request.user), "matched"
+        )
+
+    @admin.action(description="Reject selected invoices (asks for a reason)", permissions=["change"])
+    def reject_selected(self, request, queryset):
+        return run_form_action(
+            self,
+            request,
+            queryset,
+            action="reject_selected",
+            title="Reject invoices",
+            intro="These invoices are turned down; the vendor sees the reason in the partner API.",
+            submit="Reject with this reason",
+            service=lambda i, reason: services.invoice_reject(invoice_id=i.pk, by=request.user, reason=reason),
+            verb="rejected",
+            label="Reason",
+            field_name="reason",
+        )
