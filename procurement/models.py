@@ -44,7 +44,7 @@ class ContractingAuthority(models.Model):
 
 
 class Vendor(models.Model):
-    """A private partner. Only active vendors may join new agreements."""
+    """A private partner. Only active vendors may join agreements or take part in an active one."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -83,7 +83,12 @@ class Vendor(models.Model):
 
     @property
     def may_join_agreements(self) -> bool:
-        return self.status != self.Status.DEBARRED
+        """Suspension and debarment both bar a vendor from new or larger shares and from (re)activation."""
+        return self.status == self.Status.ACTIVE
+
+    def standing_refusal(self) -> str:
+        """Why this vendor may not join, for messages: "Acme Ltd is suspended"."""
+        return f"{self.legal_name} is {self.get_status_display().lower()}"
 
 
 class VendorContact(models.Model):
@@ -200,11 +205,13 @@ class Agreement(models.Model):
         total = self.share_total()
         if total != HUNDRED:
             return f"cost shares sum to {total.normalize():f} %, not 100 %"
-        debarred = [
-            s.vendor.legal_name for s in self.cost_shares.all() if s.vendor and not s.vendor.may_join_agreements
+        barred = [
+            share.vendor.standing_refusal()
+            for share in self.cost_shares.all()
+            if share.vendor_id and not share.vendor.may_join_agreements
         ]
-        if debarred:
-            return f"debarred vendor(s) among the parties: {', '.join(debarred)}"
+        if barred:
+            return f"{'; '.join(barred)}; only active vendors may be parties to an active agreement"
         return None
 
     @property
@@ -257,7 +264,7 @@ class CostShare(models.Model):
                 f"Cost shares of a {agreement.get_status_display().lower()} agreement change only through an amendment."
             )
         if self.vendor_id and not self.vendor.may_join_agreements:
-            raise ValidationError({"vendor": f"{self.vendor} is debarred and cannot join an agreement."})
+            raise ValidationError({"vendor": f"{self.vendor.standing_refusal()} and cannot join an agreement."})
 
     @property
     def is_authority(self) -> bool:

@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Prefetch, Sum
 from django.utils import timezone
 
 from ppp.errors import RuleViolation, TransitionError, full_clean_or_raise
@@ -23,11 +23,18 @@ from .models import (
 
 @transaction.atomic
 def agreement_transition(*, agreement_id: int, target: str, by=None) -> Agreement:
-    """Move an agreement to ``target`` if the lifecycle allows it (and, to activate, if its shares are whole)."""
+    """Move an agreement to ``target`` if the lifecycle allows it.
+
+    Activating a draft and resuming a suspended agreement both need whole shares (100 %) and every vendor party
+    active: a suspended or debarred party keeps the agreement from running until it is reinstated or amended out.
+    """
     agreement = Agreement.objects.select_for_update().get(pk=agreement_id)
     if not agreement.can_move_to(target):
         raise TransitionError(agreement, agreement.status, target)
-    if target == Agreement.Status.ACTIVE and agreement.status == Agreement.Status.DRAFT:
+    if target == Agreement.Status.ACTIVE:
+        agreement = Agreement.objects.prefetch_related(
+            Prefetch("cost_shares", queryset=CostShare.objects.select_related("vendor"))
+        ).get(pk=agreement.pk)
         blocker = agreement.activation_blocker()
         if blocker:
             raise TransitionError(agreement, agreement.status, target, blocker)
@@ -138,7 +145,10 @@ def amendment_check(
     shares = _current_shares(agreement)
     for vendor, percentage in share_changes.items():
         if vendor is not None and percentage > 0 and not vendor.may_join_agreements:
-            raise RuleViolation(f"{vendor} is debarred and cannot hold a share.", field="share_changes")
+            raise RuleViolation(
+                f"{vendor.standing_refusal()} and cannot hold a share; only 0 % (leaving) is allowed.",
+                field="share_changes",
+            )
         shares[vendor.pk if vendor else None] = Decimal(percentage)
     total = sum(shares.values(), Decimal("0"))
     if total != HUNDRED:

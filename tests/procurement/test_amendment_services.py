@@ -21,6 +21,12 @@ def vendor():
 
 
 @pytest.fixture
+def second_officer(db):
+    """Amendments are approved by an officer other than the one who proposed them (four eyes)."""
+    return OfficerFactory()
+
+
+@pytest.fixture
 def agreement(vendor):
     # 40 % authority, 60 % vendor, 1,000,000.00 EUR.
     return AgreementFactory(active=True, vendors=[vendor])
@@ -136,7 +142,42 @@ def test_approval_is_refused_when_the_agreement_changed_since_the_proposal(agree
     assert agreement.total_value == Decimal("1100000")
 
 
-def test_a_vendor_debarred_before_approval_blocks_it(agreement, officer):
+@pytest.mark.parametrize("standing", ["suspended", "debarred"])
+def test_a_vendor_not_in_good_standing_cannot_be_given_a_share(agreement, officer, standing):
+    newcomer = VendorFactory(legal_name="Shady Partners Ltd", status=standing)
+
+    with pytest.raises(RuleViolation) as excinfo:
+        services.amendment_propose(
+            agreement_id=agreement.pk,
+            reason="New partner",
+            by=officer,
+            share_changes={None: Decimal("30"), newcomer: Decimal("10")},
+        )
+
+    assert excinfo.value.field == "share_changes"
+    assert excinfo.value.message.startswith(f"Shady Partners Ltd is {standing} and cannot hold a share")
+    assert not Amendment.objects.exists()
+
+
+def test_a_suspended_party_can_be_amended_out_of_the_agreement(officer, second_officer):
+    leaving, staying = VendorFactory(), VendorFactory()
+    agreement = AgreementFactory(active=True, vendors=[leaving, staying])  # 40 / 30 / 30
+    leaving.status = "suspended"
+    leaving.save()
+
+    amendment = services.amendment_propose(
+        agreement_id=agreement.pk,
+        reason="Partner suspended; the other partner takes over its share.",
+        by=officer,
+        share_changes={leaving: Decimal("0"), staying: Decimal("60")},
+    )
+    services.amendment_approve(amendment_id=amendment.pk, approver=second_officer)
+
+    assert _shares(agreement) == {None: Decimal("40.00"), staying.pk: Decimal("60.00")}
+
+
+@pytest.mark.parametrize("standing", ["suspended", "debarred"])
+def test_a_vendor_suspended_or_debarred_before_approval_blocks_it(agreement, officer, second_officer, standing):
     newcomer = VendorFactory()
     amendment = services.amendment_propose(
         agreement_id=agreement.pk,
@@ -144,11 +185,11 @@ def test_a_vendor_debarred_before_approval_blocks_it(agreement, officer):
         by=officer,
         share_changes={None: Decimal("30"), newcomer: Decimal("10")},
     )
-    newcomer.status = "debarred"
+    newcomer.status = standing
     newcomer.save()
 
-    with pytest.raises(RuleViolation, match="debarred"):
-        services.amendment_approve(amendment_id=amendment.pk, approver=officer)
+    with pytest.raises(RuleViolation, match=f"is {standing} and cannot hold a share"):
+        services.amendment_approve(amendment_id=amendment.pk, approver=second_officer)
 
     assert not agreement.cost_shares.filter(vendor=newcomer).exists()
 
