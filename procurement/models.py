@@ -389,6 +389,11 @@ class Amendment(models.Model):
                 | (~Q(status="proposed") & Q(decided_by__isnull=False) & Q(decided_at__isnull=False)),
                 name="amendment_decision_recorded",
             ),
+            # Four eyes: whoever proposed a change to a signed contract cannot also approve it.
+            models.CheckConstraint(
+                condition=~Q(status="approved") | ~Q(decided_by=models.F("proposed_by")),
+                name="amendment_approver_not_proposer",
+            ),
         ]
         indexes = [models.Index(fields=["agreement", "status"])]
 

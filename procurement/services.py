@@ -280,8 +280,17 @@ def _locked_proposal(amendment_id: int, target: str) -> Amendment:
 
 @transaction.atomic
 def amendment_approve(*, amendment_id: int, approver, note: str = "") -> Amendment:
-    """Apply a proposed amendment to its agreement: all its changes, or (on any refusal) none of them."""
+    """Apply a proposed amendment to its agreement: all its changes, or (on any refusal) none of them.
+
+    Four eyes: the approver must be another officer than the proposer (the database refuses it too).
+    """
     amendment = _locked_proposal(amendment_id, Amendment.Status.APPROVED)
+    if approver is not None and approver.pk == amendment.proposed_by_id:
+        raise RuleViolation(
+            f"You proposed {amendment}; another officer must approve it (four-eyes rule). "
+            "You may still reject your own proposal.",
+            field="approver",
+        )
     # Amendment first, then agreement: the same order everywhere, so two approvers cannot deadlock.
     agreement = Agreement.objects.select_for_update().get(pk=amendment.agreement_id)
     lines = list(amendment.share_changes.select_related("vendor"))
