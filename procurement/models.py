@@ -306,21 +306,60 @@ class Expenditure(models.Model):
         ordering = ["-date", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="expenditure_amount_positive"),
+            # A milestone payment is booked once per paying party (Expenditure.clean names the first booking).
+            models.UniqueConstraint(
+                fields=["milestone", "vendor"],
+                condition=Q(milestone__isnull=False) & Q(vendor__isnull=False),
+                name="expenditure_once_per_milestone_vendor",
+                violation_error_message="This party's share of the milestone payment is already booked.",
+            ),
+            models.UniqueConstraint(
+                fields=["milestone"],
+                condition=Q(milestone__isnull=False) & Q(vendor__isnull=True),
+                name="expenditure_once_per_milestone_authority",
+                violation_error_message="The authority's share of the milestone payment is already booked.",
+            ),
         ]
         indexes = [models.Index(fields=["agreement", "vendor"])]
 
     def __str__(self):
         return f"{self.amount} {self.agreement.currency} on {self.date}"
 
+    # Nothing is spent under a contract not yet signed, nor after it was ended for cause.
+    CLOSED_TO_SPENDING = (Agreement.Status.DRAFT, Agreement.Status.TERMINATED)
+
+    @property
+    def payer_name(self) -> str:
+        return self.vendor.legal_name if self.vendor_id else self.agreement.authority.name
+
     def clean(self):
         if not self.agreement_id:
             return
-        if self.agreement.status == Agreement.Status.DRAFT:
-            raise ValidationError({"agreement": "Spending cannot be recorded against a draft agreement."})
+        if self.agreement.status in self.CLOSED_TO_SPENDING:
+            raise ValidationError(
+                {
+                    "agreement": f"Spending cannot be recorded against a {self.agreement.get_status_display().lower()} "
+                    f"agreement ({self.agreement.reference})."
+                }
+            )
         if self.vendor_id and not self.agreement.cost_shares.filter(vendor_id=self.vendor_id).exists():
             raise ValidationError({"vendor": f"{self.vendor} is not a party to agreement {self.agreement.reference}."})
         if self.milestone_id and self.milestone.project.agreement_id != self.agreement_id:
             raise ValidationError({"milestone": "This milestone belongs to another agreement."})
+        if self.milestone_id:
+            booked = (
+                Expenditure.objects.filter(milestone_id=self.milestone_id, vendor_id=self.vendor_id)
+                .exclude(pk=self.pk)
+                .first()
+            )
+            if booked is not None:
+                raise ValidationError(
+                    {
+                        "milestone": f"{self.payer_name}'s share of the payment for milestone '{self.milestone}' is "
+                        f"already booked ({booked.amount} {self.agreement.currency} on {booked.date}); "
+                        "a milestone payment is booked once per party."
+                    }
+                )
 
 
 class AmendmentQuerySet(models.QuerySet):

@@ -90,8 +90,14 @@ def expenditure_record(
     description: str = "",
     by=None,
 ) -> Expenditure:
-    """Record money actually spent by one party (``vendor=None``: the authority)."""
-    agreement = Agreement.objects.get(pk=agreement_id)
+    """Record money actually spent by one party (``vendor=None``: the authority).
+
+    Refused on a draft or terminated agreement, for a party outside the agreement, a second time for the same
+    milestone payment and party, and when the party's spending would pass its commitment (its cost share of the
+    agreement's total value). The agreement row stays locked until commit, so two bookings at once are checked
+    one after the other and cannot together pass the commitment.
+    """
+    agreement = Agreement.objects.select_for_update().get(pk=agreement_id)
     expenditure = Expenditure(
         agreement=agreement,
         vendor=vendor,
@@ -102,9 +108,32 @@ def expenditure_record(
         recorded_by=by,
     )
     full_clean_or_raise(expenditure)
+    _check_commitment(agreement, expenditure)
     expenditure._history_user = by
     expenditure.save()
     return expenditure
+
+
+def _check_commitment(agreement: Agreement, expenditure: Expenditure) -> None:
+    """Refuse spending that takes the party past its committed amount; call with the agreement row locked."""
+    share = agreement.cost_shares.filter(vendor=expenditure.vendor).first()
+    committed = share.committed_amount if share else Decimal("0.00")
+    spent = agreement.expenditures.filter(vendor=expenditure.vendor).aggregate(total=Sum("amount"))["total"]
+    spent = spent or Decimal("0.00")
+    if spent + expenditure.amount <= committed:
+        return
+    currency = agreement.currency
+    terms = (
+        f"{share.percentage.normalize():f} % of {agreement.total_value:,.2f} {currency}"
+        if share
+        else "it has no cost share"
+    )
+    raise RuleViolation(
+        f"{expenditure.payer_name} would spend {spent + expenditure.amount:,.2f} {currency} under "
+        f"{agreement.reference}, more than its commitment of {committed:,.2f} {currency} ({terms}); "
+        f"{max(committed - spent, Decimal('0')):,.2f} {currency} remain(s).",
+        field="amount",
+    )
 
 
 # --- Amendments ------------------------------------------------------------------------------

@@ -87,3 +87,21 @@ def test_an_amendment_can_be_rejected_by_its_proposer():
     amendment.status, amendment.decided_by, amendment.decided_at = "rejected", amendment.proposed_by, timezone.now()
 
     amendment.save()
+
+
+def test_a_milestone_payment_is_stored_once_per_vendor_and_once_for_the_authority():
+    from projects.factories import MilestoneFactory
+
+    milestone = MilestoneFactory()
+    agreement = milestone.project.agreement
+    vendor = milestone.responsible_vendor
+    for payer in (vendor, None):
+        Expenditure.objects.create(
+            agreement=agreement, milestone=milestone, vendor=payer, amount=1, date=timezone.localdate()
+        )
+
+        _refused(
+            lambda payer=payer: Expenditure.objects.create(
+                agreement=agreement, milestone=milestone, vendor=payer, amount=1, date=timezone.localdate()
+            )
+        )

@@ -14,7 +14,6 @@ from procurement import services as procurement_services
 from procurement.factories import (
     AgreementFactory,
     ContractingAuthorityFactory,
-    ExpenditureFactory,
     VendorContactFactory,
     VendorFactory,
     VendorUserFactory,
@@ -181,14 +180,15 @@ class Command(BaseCommand):
             for milestone in project.milestones.filter(status=Milestone.Status.ACHIEVED)[:6]:
                 for share, amount in milestone.payment_split():
                     if amount:
-                        ExpenditureFactory(
-                            agreement=agreement,
+                        # Through the service, so the demo obeys the rules (commitment, once per payment).
+                        procurement_services.expenditure_record(
+                            agreement_id=agreement.pk,
                             vendor=share.vendor,
                             milestone=milestone,
                             amount=amount,
                             date=milestone.achieved_date,
                             description=f"Payment for '{milestone.title}'",
-                            recorded_by=officer,
+                            by=officer,
                         )
         self._step("governance: KPIs, risk registers, gate decisions, penalties, amendments")
         for project, _agreement, _parties in projects:
