@@ -95,10 +95,23 @@ class DeliverableFactory(DjangoModelFactory):
         model = Deliverable
 
     class Params:
+        # Evidence is required to submit, so anything submitted or reviewed carries a link to it.
+        with_evidence = factory.Trait(
+            evidence_url=factory.LazyAttribute(
+                lambda d: (
+                    f"https://evidence.example.com/{d.responsible_vendor.registration_number.lower()}/"
+                    f"{d.title.lower().replace(' ', '-')}.pdf"
+                )
+            )
+        )
         submitted = factory.Trait(
-            status=Deliverable.Status.SUBMITTED, progress=100, submitted_at=factory.LazyFunction(timezone.now)
+            with_evidence=True,
+            status=Deliverable.Status.SUBMITTED,
+            progress=100,
+            submitted_at=factory.LazyFunction(timezone.now),
         )
         accepted = factory.Trait(
+            with_evidence=True,
             status=Deliverable.Status.ACCEPTED,
             progress=100,
             submitted_at=factory.LazyFunction(timezone.now),

@@ -326,6 +326,11 @@ class Deliverable(models.Model):
     def can_move_to(self, target: str) -> bool:
         return target in self.TRANSITIONS[self.Status(self.status)]
 
+    @property
+    def has_evidence(self) -> bool:
+        """A file or a link to it: what the reviewer judges the work by."""
+        return bool(self.evidence_file) or bool(self.evidence_url)
+
     def clean(self):
         if (
             self.milestone_id

@@ -128,8 +128,13 @@ def deliverable_start(*, deliverable_id: int, by=None, expected_version: int | N
 
 @transaction.atomic
 def deliverable_submit(*, deliverable_id: int, by=None, expected_version: int | None = None) -> Deliverable:
-    """Hand a deliverable in for review."""
+    """Hand a deliverable in for review; refused without evidence (a file or a URL) to review it by."""
     deliverable = _lock_deliverable(deliverable_id, expected_version)
+    if deliverable.can_move_to(Deliverable.Status.SUBMITTED) and not deliverable.has_evidence:
+        raise RuleViolation(
+            f"Deliverable '{deliverable}' has no evidence: upload a file or give an evidence URL, then submit.",
+            field="evidence",
+        )
     deliverable.submitted_at = timezone.now()
     return _deliverable_move(deliverable, Deliverable.Status.SUBMITTED, by, ["submitted_at"])
 

@@ -104,17 +104,38 @@ def test_a_submitted_deliverable_is_frozen_until_reviewed(client_a, vendor_a):
     assert Deliverable.objects.get(pk=vendor_a.submitted.pk).progress == 100
 
 
-def test_start_then_submit(client_a, vendor_a):
+def test_start_attach_evidence_then_submit(client_a, vendor_a):
     fresh = vendor_a.deliverable
     Deliverable.objects.filter(pk=fresh.pk).update(status=Deliverable.Status.NOT_STARTED)
 
     started = client_a.post(_url(fresh, "start"))
+    client_a.patch(_url(fresh), {"evidence_url": "https://files.alpha.example.com/pilot-report.pdf"})
     submitted = client_a.post(_url(fresh, "submit"))
 
     assert (started.status_code, started.json()["status"]) == (200, "in_progress")
     assert (submitted.status_code, submitted.json()["status"]) == (200, "submitted")
     assert Milestone.objects.get(pk=vendor_a.milestone.pk).status == Milestone.Status.IN_PROGRESS
     assert Deliverable.history.filter(id=fresh.pk).first().history_user == vendor_a.user
+
+
+def test_submitting_without_evidence_is_a_400_naming_the_evidence(client_a, vendor_a):
+    response = client_a.post(_url(vendor_a.deliverable, "submit"))
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    (message,) = body["fields"]["evidence"]
+    assert "has no evidence: upload a file or give an evidence URL, then submit" in message
+    assert Deliverable.objects.get(pk=vendor_a.deliverable.pk).status == Deliverable.Status.IN_PROGRESS
+
+
+def test_an_uploaded_file_is_evidence_enough_to_submit(client_a, vendor_a):
+    upload = _upload("report.pdf", b"%PDF-1.7\n...")
+    client_a.post(_url(vendor_a.deliverable, "evidence"), {"file": upload}, format="multipart")
+
+    response = client_a.post(_url(vendor_a.deliverable, "submit"))
+
+    assert (response.status_code, response.json()["status"]) == (200, "submitted")
 
 
 def test_an_illegal_transition_is_a_409_naming_the_current_state(client_a, vendor_a):
