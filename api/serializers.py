@@ -150,6 +150,14 @@ class DeliverableSerializer(serializers.ModelSerializer):
     project = serializers.IntegerField(source="milestone.project_id", read_only=True)
     progress = serializers.IntegerField(min_value=0, max_value=100, required=False, help_text="Percent complete.")
     evidence_file = serializers.FileField(read_only=True, use_url=True)
+    first_approved_at = serializers.DateTimeField(
+        read_only=True,
+        help_text="Four eyes: when a first officer approved it. Deliverables of milestones paying the four-eyes "
+        "threshold or more are accepted only when a second officer approves too; null otherwise.",
+    )
+    awaiting_second_approval = serializers.SerializerMethodField(
+        help_text="Submitted, approved by one officer and waiting for a second officer to accept it."
+    )
 
     class Meta:
         model = Deliverable
@@ -165,6 +173,8 @@ class DeliverableSerializer(serializers.ModelSerializer):
             "evidence_url",
             "evidence_file",
             "submitted_at",
+            "first_approved_at",
+            "awaiting_second_approval",
             "reviewed_at",
             "review_comment",
             "version",
@@ -172,6 +182,15 @@ class DeliverableSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = [name for name in fields if name not in DELIVERABLE_WRITABLE]
         extra_kwargs = {"review_comment": {"help_text": "The reviewer's reasons, for the vendor."}}
+
+    # The list endpoint reads rows with .values() (api/listing.py): what awaiting_second_approval comes from.
+    row_columns = {"awaiting_second_approval": ("status", "first_approved_by")}
+
+    def get_awaiting_second_approval(self, deliverable) -> bool:
+        return deliverable.awaiting_second_approval
+
+    def awaiting_second_approval_from_row(self, row: dict) -> bool:
+        return row["status"] == Deliverable.Status.SUBMITTED and row["first_approved_by"] is not None
 
     def validate(self, attrs):
         not_writable = sorted(set(self.initial_data) - set(DELIVERABLE_WRITABLE))

@@ -234,6 +234,12 @@ class Milestone(models.Model):
     def can_move_to(self, target: str) -> bool:
         return target in self.TRANSITIONS[self.Status(self.status)]
 
+    @property
+    def needs_two_approvals(self) -> bool:
+        """Four eyes: deliverables of a milestone paying PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD or more need two
+        officers to accept them."""
+        return self.payment_amount >= settings.PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD
+
     def payment_split(self) -> list[tuple[CostShare, Decimal]]:
         """The payment divided by the agreement's cost shares; rounding remainder goes to the last party."""
         shares = list(self.project.agreement.cost_shares.all())
@@ -290,6 +296,12 @@ class Deliverable(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     review_comment = models.TextField(blank=True)
+    # Four eyes (see Milestone.needs_two_approvals): the first officer's acceptance, awaiting a second officer.
+    # Written only by deliverable_accept / deliverable_reject, never by a form.
+    first_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    first_approved_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Bumped by every write; the partner API turns it into an ETag for optimistic concurrency.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -317,6 +329,24 @@ class Deliverable(models.Model):
                 condition=~Q(status__in=["accepted", "rejected"]) | Q(reviewed_at__isnull=False),
                 name="deliverable_reviewed_has_time",
             ),
+            # A first approval names who and when, and exists only under review or once accepted
+            # (a rejection clears it).
+            models.CheckConstraint(
+                condition=(Q(first_approved_by__isnull=True) & Q(first_approved_at__isnull=True))
+                | (
+                    Q(first_approved_by__isnull=False)
+                    & Q(first_approved_at__isnull=False)
+                    & Q(status__in=["submitted", "accepted"])
+                ),
+                name="deliverable_first_approval_recorded",
+            ),
+            # Four eyes: the officer who accepts is not the one who gave the first approval.
+            models.CheckConstraint(
+                condition=~Q(status="accepted")
+                | Q(first_approved_by__isnull=True)
+                | ~Q(first_approved_by=models.F("reviewer")),
+                name="deliverable_two_distinct_approvers",
+            ),
         ]
         indexes = [models.Index(fields=["responsible_vendor", "status"])]
 
@@ -325,6 +355,10 @@ class Deliverable(models.Model):
 
     def can_move_to(self, target: str) -> bool:
         return target in self.TRANSITIONS[self.Status(self.status)]
+
+    @property
+    def awaiting_second_approval(self) -> bool:
+        return self.status == self.Status.SUBMITTED and self.first_approved_by_id is not None
 
     @property
     def has_evidence(self) -> bool:

@@ -9,6 +9,7 @@ locked first, always, so two reviewers cannot deadlock.
 import datetime
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
@@ -143,19 +144,44 @@ def deliverable_submit(*, deliverable_id: int, by=None, expected_version: int | 
 def deliverable_accept(
     *, deliverable_id: int, reviewer, comment: str = "", expected_version: int | None = None
 ) -> Deliverable:
-    """Accept a submitted deliverable; accepting the milestone's last open one achieves the milestone."""
+    """Accept a submitted deliverable; accepting the milestone's last open one achieves the milestone.
+
+    Four eyes: when the milestone pays PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD or more, the first officer's
+    acceptance is recorded as a first approval and the deliverable stays submitted (``awaiting_second_approval``);
+    a second, different officer then accepts it. The same officer twice is refused.
+    """
     deliverable = _lock_deliverable(deliverable_id, expected_version)
+    if not deliverable.can_move_to(Deliverable.Status.ACCEPTED):
+        raise TransitionError(deliverable, deliverable.status, Deliverable.Status.ACCEPTED)
+    milestone = Milestone.objects.select_for_update().get(pk=deliverable.milestone_id)
+    if deliverable.first_approved_by_id is None and milestone.needs_two_approvals:
+        return _record_first_approval(deliverable, reviewer, comment)
+    if deliverable.first_approved_by_id is not None and deliverable.first_approved_by_id == reviewer.pk:
+        raise RuleViolation(
+            f"You gave the first approval of deliverable '{deliverable}' on "
+            f"{timezone.localtime(deliverable.first_approved_at):%Y-%m-%d %H:%M}; a second officer must accept it "
+            f"(four-eyes rule for milestone payments of {settings.PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD:,} or more).",
+            field="reviewer",
+        )
     deliverable.reviewed_at = timezone.now()
     deliverable.reviewer = reviewer
-    deliverable.review_comment = comment
+    deliverable.review_comment = comment or deliverable.review_comment
     deliverable.progress = 100
     _deliverable_move(
         deliverable, Deliverable.Status.ACCEPTED, reviewer, ["reviewed_at", "reviewer", "review_comment", "progress"]
     )
-    milestone = Milestone.objects.select_for_update().get(pk=deliverable.milestone_id)
     if milestone.can_move_to(Milestone.Status.ACHIEVED) and not milestone.deliverables.open().exists():
         _milestone_move(milestone, Milestone.Status.ACHIEVED, reviewer)
     return deliverable
+
+
+def _record_first_approval(deliverable: Deliverable, officer, comment: str) -> Deliverable:
+    """The first of two acceptances: who and when; the deliverable stays submitted. Call with the row locked."""
+    deliverable.first_approved_by = officer
+    deliverable.first_approved_at = timezone.now()
+    deliverable.review_comment = comment
+    deliverable.version += 1
+    return _save(deliverable, officer, ["first_approved_by", "first_approved_at", "review_comment", "version"])
 
 
 @transaction.atomic
@@ -169,8 +195,14 @@ def deliverable_reject(
     deliverable.reviewed_at = timezone.now()
     deliverable.reviewer = reviewer
     deliverable.review_comment = comment.strip()
+    # A first approval was for the work as submitted; the reworked submission needs two approvals again.
+    deliverable.first_approved_by = None
+    deliverable.first_approved_at = None
     return _deliverable_move(
-        deliverable, Deliverable.Status.REJECTED, reviewer, ["reviewed_at", "reviewer", "review_comment"]
+        deliverable,
+        Deliverable.Status.REJECTED,
+        reviewer,
+        ["reviewed_at", "reviewer", "review_comment", "first_approved_by", "first_approved_at"],
     )
 
 

@@ -2,9 +2,13 @@
 write goes through projects/services.py and lands in the change history under the caller's name."""
 
 import io
+from decimal import Decimal
 
 import pytest
+from rest_framework.test import APIClient
 
+from ppp.factories import OfficerFactory
+from projects import services
 from projects.models import Deliverable, Milestone
 
 pytestmark = pytest.mark.django_db
@@ -256,3 +260,43 @@ def test_an_empty_patch_changes_nothing(client_a, vendor_a):
     assert response.status_code == 200
     assert response["ETag"] == '"v1"'
     assert vendor_a.deliverable.history.count() == 1
+
+
+def test_four_eyes_acceptance_through_the_api(api_officer_client, officer, vendor_a, settings):
+    # Given a deliverable of a milestone paying the four-eyes threshold,
+    settings.PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD = Decimal("100000")
+    Milestone.objects.filter(pk=vendor_a.milestone.pk).update(payment_amount=Decimal("100000.00"))
+    Deliverable.objects.filter(pk=vendor_a.deliverable.pk).delete()
+    url = _url(vendor_a.submitted, "accept")
+
+    # when the first officer accepts, then the answer is 202: approved once, still submitted,
+    first = api_officer_client.post(url, {"comment": "Meets the spec."})
+    assert first.status_code == 202
+    body = first.json()
+    assert (body["status"], body["awaiting_second_approval"]) == ("submitted", True)
+    assert body["first_approved_at"] is not None and first["ETag"] == '"v2"'
+
+    # the same officer again is refused, naming the rule,
+    again = api_officer_client.post(url, {})
+    assert again.status_code == 400
+    assert "a second officer must accept it" in again.json()["fields"]["reviewer"][0]
+
+    # and a second officer's acceptance is final.
+    second_client = APIClient()
+    second_client.force_login(OfficerFactory())
+    final = second_client.post(url, {})
+    assert final.status_code == 200
+    assert (final.json()["status"], final.json()["awaiting_second_approval"]) == ("accepted", False)
+    assert Milestone.objects.get(pk=vendor_a.milestone.pk).status == Milestone.Status.ACHIEVED
+
+
+def test_the_vendor_sees_that_a_second_approval_is_awaited(client_a, vendor_a, officer):
+    Milestone.objects.filter(pk=vendor_a.milestone.pk).update(payment_amount=Decimal("500000.00"))
+    services.deliverable_accept(deliverable_id=vendor_a.submitted.pk, reviewer=officer)
+
+    detail = client_a.get(_url(vendor_a.submitted)).json()
+    listed = {row["id"]: row for row in client_a.get("/api/v1/deliverables/").json()["results"]}
+
+    assert detail["awaiting_second_approval"] is True
+    assert listed[vendor_a.submitted.pk]["awaiting_second_approval"] is True
+    assert listed[vendor_a.deliverable.pk]["awaiting_second_approval"] is False
