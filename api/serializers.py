@@ -104,6 +104,10 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 class MilestoneSerializer(serializers.ModelSerializer):
     days_overdue = serializers.SerializerMethodField(help_text="Whole days past due while open; 0 otherwise.")
+    days_late = serializers.SerializerMethodField(
+        help_text="Whole days past due that count against the vendor: to `delivered_on` once achieved (the "
+        "agency's review time does not count), to today while open or missed; 0 when cancelled."
+    )
 
     class Meta:
         model = Milestone
@@ -117,20 +121,34 @@ class MilestoneSerializer(serializers.ModelSerializer):
             "status",
             "baseline_due_date",
             "due_date",
+            "delivered_on",
             "achieved_date",
             "days_overdue",
+            "days_late",
             "payment_amount",
             "responsible_vendor",
         ]
+        extra_kwargs = {
+            "delivered_on": {"help_text": "When the vendor delivered: the day its last deliverable was submitted."},
+            "achieved_date": {"help_text": "When an officer accepted the delivery."},
+        }
 
-    # The list endpoint reads rows with .values() (api/listing.py): what days_overdue is worked out from.
-    row_columns = {"days_overdue": ("status", "due_date")}
+    # The list endpoint reads rows with .values() (api/listing.py): what the computed fields are worked out from.
+    row_columns = {"days_overdue": ("status", "due_date"), "days_late": ("status", "due_date", "delivered_on")}
 
     def get_days_overdue(self, milestone) -> int:
         return milestone.days_overdue(self._today())
 
     def days_overdue_from_row(self, row: dict) -> int:
         return Milestone.days_overdue_of(status=row["status"], due_date=row["due_date"], on=self._today())
+
+    def get_days_late(self, milestone) -> int:
+        return milestone.days_late(self._today())
+
+    def days_late_from_row(self, row: dict) -> int:
+        return Milestone.days_late_of(
+            status=row["status"], due_date=row["due_date"], delivered_on=row["delivered_on"], on=self._today()
+        )
 
     def _today(self):
         if "today" not in self.context:

@@ -300,12 +300,12 @@ class MilestoneAdmin(ProjectScopedAdminMixin, SimpleHistoryAdmin):
     search_fields = ["title", "project__code", "project__name"]
     date_hierarchy = "due_date"
     autocomplete_fields = ["project", "iteration", "responsible_vendor"]
-    readonly_fields = ["status", "achieved_date", "slip"]
+    readonly_fields = ["status", "delivered_on", "achieved_date", "slip"]
     inlines = [DeliverableInline, AlertInline]
     actions = ["achieve_selected", "miss_selected", "cancel_selected"]
     fieldsets = [
         (None, {"fields": ["project", "iteration", "title", "description", "type", "responsible_vendor"]}),
-        ("Schedule", {"fields": ["baseline_due_date", "due_date", "slip", "status", "achieved_date"]}),
+        ("Schedule", {"fields": ["baseline_due_date", "due_date", "slip", "status", "delivered_on", "achieved_date"]}),
         ("Payment", {"fields": ["payment_amount"]}),
     ]
 

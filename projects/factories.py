@@ -86,6 +86,8 @@ class MilestoneFactory(DjangoModelFactory):
     )
     baseline_due_date = factory.LazyAttribute(lambda m: m.due_date)
     status = Milestone.Status.PLANNED
+    # An achieved milestone was delivered, by default on the day it was accepted (pass delivered_on to differ).
+    delivered_on = factory.LazyAttribute(lambda m: m.achieved_date)
     payment_amount = Decimal("50000.00")
     responsible_vendor = factory.LazyAttribute(lambda m: _first_vendor(m.project.agreement))
 

@@ -154,7 +154,16 @@ class Milestone(models.Model):
     )
     due_date = models.DateField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED)
-    achieved_date = models.DateField(null=True, blank=True)
+    achieved_date = models.DateField(
+        null=True, blank=True, help_text="The day an officer accepted the delivery (or marked the milestone achieved)."
+    )
+    delivered_on = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The vendor's delivery: the day the last deliverable was submitted. Lateness is judged by this "
+        "date, so the agency's review time does not count against the vendor.",
+    )
     payment_amount = models.DecimalField(
         max_digits=16,
         decimal_places=2,
@@ -188,6 +197,16 @@ class Milestone(models.Model):
                 condition=(Q(status="achieved") & Q(achieved_date__isnull=False))
                 | (~Q(status="achieved") & Q(achieved_date__isnull=True)),
                 name="milestone_achieved_date_iff_achieved",
+            ),
+            # An achieved milestone says when the vendor delivered, and that was no later than its acceptance.
+            models.CheckConstraint(
+                condition=(Q(status="achieved") & Q(delivered_on__isnull=False))
+                | (~Q(status="achieved") & Q(delivered_on__isnull=True)),
+                name="milestone_delivered_on_iff_achieved",
+            ),
+            models.CheckConstraint(
+                condition=Q(delivered_on__isnull=True) | Q(delivered_on__lte=models.F("achieved_date")),
+                name="milestone_delivered_by_acceptance",
             ),
         ]
         indexes = [
@@ -226,6 +245,27 @@ class Milestone(models.Model):
             return 0
         on = on or timezone.localdate()
         return max((on - due_date).days, 0)
+
+    def days_late(self, on: datetime.date | None = None) -> int:
+        """Days past the due date that count against the vendor: to the delivery (the last submission) for an
+        achieved milestone, so review time does not count; to ``on`` (today) while open or missed; 0 when
+        cancelled."""
+        return self.days_late_of(status=self.status, due_date=self.due_date, delivered_on=self.delivered_on, on=on)
+
+    @classmethod
+    def days_late_of(
+        cls,
+        *,
+        status: str,
+        due_date: datetime.date,
+        delivered_on: datetime.date | None,
+        on: datetime.date | None = None,
+    ) -> int:
+        """``days_late`` from the three columns it reads (for rows read with ``.values()``)."""
+        if status == cls.Status.CANCELLED:
+            return 0
+        end = delivered_on if status == cls.Status.ACHIEVED else (on or timezone.localdate())
+        return max((end - due_date).days, 0)
 
     @property
     def slip_days(self) -> int:
@@ -684,7 +724,8 @@ class PerformanceFailure(models.Model):
             milestone = self.milestone
             missed = milestone.status == Milestone.Status.MISSED
             overdue = milestone.days_overdue() > 0
-            achieved_late = milestone.achieved_date is not None and milestone.achieved_date > milestone.due_date
+            # Judged by the vendor's delivery, not by the day the agency got round to accepting it.
+            achieved_late = milestone.status == Milestone.Status.ACHIEVED and milestone.days_late() > 0
             if not (missed or overdue or achieved_late):
                 errors["milestone"] = "Only a missed or late milestone can record a performance failure."
             if self.vendor_id and not _is_party(milestone.project.agreement_id, self.vendor_id):

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
 from ppp.errors import RuleViolation, StaleVersion, StateConflict, TransitionError
@@ -30,16 +30,29 @@ def _save(instance, by, fields):
 # --- Milestones ------------------------------------------------------------------------------
 
 
-def _milestone_move(milestone: Milestone, target: str, by, *, reason: str = "") -> Milestone:
-    """Move an already locked milestone; the caller holds the row lock."""
+def _milestone_move(
+    milestone: Milestone, target: str, by, *, reason: str = "", delivered_on: datetime.date | None = None
+) -> Milestone:
+    """Move an already locked milestone; the caller holds the row lock.
+
+    Achieving it records today as the acceptance day (``achieved_date``) and ``delivered_on`` (default: today)
+    as the vendor's delivery, by which lateness is judged.
+    """
     if not milestone.can_move_to(target):
         raise TransitionError(milestone, milestone.status, target, reason)
     milestone.status = target
     fields = ["status"]
     if target == Milestone.Status.ACHIEVED:
         milestone.achieved_date = timezone.localdate()
-        fields.append("achieved_date")
+        milestone.delivered_on = min(delivered_on or milestone.achieved_date, milestone.achieved_date)
+        fields += ["achieved_date", "delivered_on"]
     return _save(milestone, by, fields)
+
+
+def _last_submission_day(milestone: Milestone) -> datetime.date | None:
+    """The day (agency time) the milestone's last deliverable was submitted: when the vendor delivered."""
+    last = milestone.deliverables.aggregate(last=Max("submitted_at"))["last"]
+    return timezone.localdate(last) if last else None
 
 
 @transaction.atomic
@@ -49,8 +62,12 @@ def milestone_start(*, milestone_id: int, by=None) -> Milestone:
 
 
 @transaction.atomic
-def milestone_achieve(*, milestone_id: int, by=None) -> Milestone:
-    """Mark a milestone achieved by hand; refused while any of its deliverables is not accepted."""
+def milestone_achieve(*, milestone_id: int, by=None, delivered_on: datetime.date | None = None) -> Milestone:
+    """Mark a milestone achieved by hand; refused while any of its deliverables is not accepted.
+
+    ``delivered_on`` is the day the vendor delivered (by which lateness is judged); without it, the day its last
+    deliverable was submitted, or today when it has none.
+    """
     milestone = Milestone.objects.select_for_update().get(pk=milestone_id)
     open_count = milestone.deliverables.open().count()
     if open_count:
@@ -60,7 +77,14 @@ def milestone_achieve(*, milestone_id: int, by=None) -> Milestone:
             Milestone.Status.ACHIEVED,
             f"{open_count} deliverable(s) not yet accepted",
         )
-    return _milestone_move(milestone, Milestone.Status.ACHIEVED, by)
+    today = timezone.localdate()
+    if delivered_on is not None and delivered_on > today:
+        raise RuleViolation(
+            f"The delivery date {delivered_on} is in the future; a milestone is achieved once delivered.",
+            field="delivered_on",
+        )
+    delivered_on = delivered_on or _last_submission_day(milestone) or today
+    return _milestone_move(milestone, Milestone.Status.ACHIEVED, by, delivered_on=delivered_on)
 
 
 @transaction.atomic
@@ -171,7 +195,8 @@ def deliverable_accept(
         deliverable, Deliverable.Status.ACCEPTED, reviewer, ["reviewed_at", "reviewer", "review_comment", "progress"]
     )
     if milestone.can_move_to(Milestone.Status.ACHIEVED) and not milestone.deliverables.open().exists():
-        _milestone_move(milestone, Milestone.Status.ACHIEVED, reviewer)
+        # Delivered when the last deliverable was handed in, not today: review time is not vendor lateness.
+        _milestone_move(milestone, Milestone.Status.ACHIEVED, reviewer, delivered_on=_last_submission_day(milestone))
     return deliverable
 
 

@@ -96,6 +96,10 @@ MILESTONE_TITLES = [
 ]
 
 
+def _noon(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
+
+
 class Command(BaseCommand):
     help = "Create demo authorities, vendors, agreements, projects and milestones (idempotent)."
 
@@ -250,12 +254,21 @@ class Command(BaseCommand):
                 baseline_due_date=min(baseline, due),
                 status=status,
                 achieved_date=achieved,
+                # Delivered a few days before acceptance (review time), derived without drawing on rng, so the
+                # rest of the demo stays as it was.
+                delivered_on=achieved - datetime.timedelta(days=number % 4) if achieved else None,
                 responsible_vendor=vendor,
                 payment_amount=Decimal(rng.randrange(0, 400_000, 5_000)),
             )
             for _ in range(rng.randint(1, 3)):
                 if status == Milestone.Status.ACHIEVED:
-                    DeliverableFactory(milestone=milestone, responsible_vendor=vendor, accepted=True)
+                    DeliverableFactory(
+                        milestone=milestone,
+                        responsible_vendor=vendor,
+                        accepted=True,
+                        submitted_at=_noon(milestone.delivered_on),
+                        reviewed_at=_noon(milestone.achieved_date),
+                    )
                 elif status == Milestone.Status.IN_PROGRESS:
                     kind = rng.choice(["not_started", "in_progress", "submitted", "accepted"])
                     if kind == "submitted":
