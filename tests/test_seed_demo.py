@@ -50,5 +50,11 @@ def test_seed_demo_builds_a_realistic_set_and_running_again_adds_nothing(capsys)
     assert GateDecision.objects.filter(to_phase="rollout").count() == Project.objects.exclude(phase="pilot").count()
     assert sorted(Amendment.objects.values_list("status", flat=True)) == ["approved", "proposed"]
     assert Milestone.objects.filter(due_date__gt=F("baseline_due_date")).exists()
+    # The rules hold in the demo: evidence behind every submission, a delivery date on every achievement, one
+    # deliverable awaiting its second (four-eyes) approval.
+    assert not Deliverable.objects.exclude(status__in=["not_started", "in_progress"]).filter(evidence_url="").exists()
+    assert not Milestone.objects.filter(status="achieved", delivered_on__isnull=True).exists()
+    assert Milestone.objects.filter(delivered_on__lt=F("achieved_date")).exists()
+    assert Deliverable.objects.filter(status="submitted", first_approved_by__username="officer").count() == 1
     for login in ("officer", "board", "vendor1", "vendor2", "ppp-demo-pass"):
         assert login in output

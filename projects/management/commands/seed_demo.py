@@ -5,6 +5,7 @@ import random
 from decimal import Decimal
 
 import factory.random
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -19,6 +20,7 @@ from procurement.factories import (
     VendorUserFactory,
 )
 from procurement.models import Agreement, ContractingAuthority, VendorUser
+from projects import services as project_services
 from projects.factories import (
     DeliverableFactory,
     GateDecisionFactory,
@@ -198,6 +200,7 @@ class Command(BaseCommand):
         for project, _agreement, _parties in projects:
             self._seed_governance(project, officer, rng, today)
         self._seed_amendments(officer, second_officer, today)
+        self._seed_first_approval(officer)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created {Project.objects.count()} projects, {Milestone.objects.count()} milestones "
@@ -363,6 +366,19 @@ class Command(BaseCommand):
             by=officer,
             share_changes={None: authority_share - 10, **{v: p + 5 for v, p in shares.items() if v is not None}},
         )
+
+    def _seed_first_approval(self, officer):
+        # One large payment's deliverable approved once by "officer": "officer2" sees it await the second approval.
+        waiting = (
+            Deliverable.objects.filter(
+                status=Deliverable.Status.SUBMITTED,
+                milestone__payment_amount__gte=settings.PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD,
+            )
+            .order_by("id")
+            .first()
+        )
+        if waiting is not None:
+            project_services.deliverable_accept(deliverable_id=waiting.pk, reviewer=officer)
 
     def _print_logins(self):
         vendor_users = list(
