@@ -113,6 +113,10 @@ class ProjectSerializer(serializers.ModelSerializer):
 
 class MilestoneSerializer(serializers.ModelSerializer):
     days_overdue = serializers.SerializerMethodField(help_text="Whole days past due while open; 0 otherwise.")
+    days_late = serializers.SerializerMethodField(
+        help_text="Whole days past due that count against the vendor: to `delivered_on` once achieved (the "
+        "agency's review time does not count), to today while open or missed; 0 when cancelled."
+    )
 
     class Meta:
         model = Milestone
@@ -126,20 +130,34 @@ class MilestoneSerializer(serializers.ModelSerializer):
             "status",
             "baseline_due_date",
             "due_date",
+            "delivered_on",
             "achieved_date",
             "days_overdue",
+            "days_late",
             "payment_amount",
             "responsible_vendor",
         ]
+        extra_kwargs = {
+            "delivered_on": {"help_text": "When the vendor delivered: the day its last deliverable was submitted."},
+            "achieved_date": {"help_text": "When an officer accepted the delivery."},
+        }
 
-    # The list endpoint reads rows with .values() (api/listing.py): what days_overdue is worked out from.
-    row_columns = {"days_overdue": ("status", "due_date")}
+    # The list endpoint reads rows with .values() (api/listing.py): what the computed fields are worked out from.
+    row_columns = {"days_overdue": ("status", "due_date"), "days_late": ("status", "due_date", "delivered_on")}
 
     def get_days_overdue(self, milestone) -> int:
         return milestone.days_overdue(self._today())
 
     def days_overdue_from_row(self, row: dict) -> int:
         return Milestone.days_overdue_of(status=row["status"], due_date=row["due_date"], on=self._today())
+
+    def get_days_late(self, milestone) -> int:
+        return milestone.days_late(self._today())
+
+    def days_late_from_row(self, row: dict) -> int:
+        return Milestone.days_late_of(
+            status=row["status"], due_date=row["due_date"], delivered_on=row["delivered_on"], on=self._today()
+        )
 
     def _today(self):
         if "today" not in self.context:
@@ -159,6 +177,14 @@ class DeliverableSerializer(serializers.ModelSerializer):
     project = serializers.IntegerField(source="milestone.project_id", read_only=True)
     progress = serializers.IntegerField(min_value=0, max_value=100, required=False, help_text="Percent complete.")
     evidence_file = serializers.FileField(read_only=True, use_url=True)
+    first_approved_at = serializers.DateTimeField(
+        read_only=True,
+        help_text="Four eyes: when a first officer approved it. Deliverables of milestones paying the four-eyes "
+        "threshold or more are accepted only when a second officer approves too; null otherwise.",
+    )
+    awaiting_second_approval = serializers.SerializerMethodField(
+        help_text="Submitted, approved by one officer and waiting for a second officer to accept it."
+    )
 
     class Meta:
         model = Deliverable
@@ -174,6 +200,8 @@ class DeliverableSerializer(serializers.ModelSerializer):
             "evidence_url",
             "evidence_file",
             "submitted_at",
+            "first_approved_at",
+            "awaiting_second_approval",
             "reviewed_at",
             "review_comment",
             "version",
@@ -181,6 +209,15 @@ class DeliverableSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = [name for name in fields if name not in DELIVERABLE_WRITABLE]
         extra_kwargs = {"review_comment": {"help_text": "The reviewer's reasons, for the vendor."}}
+
+    # The list endpoint reads rows with .values() (api/listing.py): what awaiting_second_approval comes from.
+    row_columns = {"awaiting_second_approval": ("status", "first_approved_by")}
+
+    def get_awaiting_second_approval(self, deliverable) -> bool:
+        return deliverable.awaiting_second_approval
+
+    def awaiting_second_approval_from_row(self, row: dict) -> bool:
+        return row["status"] == Deliverable.Status.SUBMITTED and row["first_approved_by"] is not None
 
     def validate(self, attrs):
         not_writable = sorted(set(self.initial_data) - set(DELIVERABLE_WRITABLE))

@@ -7,7 +7,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.db.models import Q
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from knox.models import AuthToken
 from knox.settings import knox_settings
 from rest_framework import mixins, status, viewsets
@@ -288,10 +288,29 @@ class DeliverableViewSet(ValuesListModelMixin, mixins.RetrieveModelMixin, mixins
     def submit(self, request, pk=None):
         return self._transition(services.deliverable_submit, by=request.user)
 
-    @_transition_schema("Accept a submitted deliverable (officers)", request=serializers.ReviewSerializer)
+    @extend_schema(
+        request=serializers.ReviewSerializer,
+        responses={
+            200: OpenApiResponse(serializers.DeliverableSerializer, description="Accepted."),
+            202: OpenApiResponse(
+                serializers.DeliverableSerializer,
+                description="First approval recorded; needs a second officer. The milestone pays the four-eyes "
+                "threshold (PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD) or more, so the deliverable stays submitted, with "
+                "`awaiting_second_approval` true, until another officer accepts it. The same officer accepting "
+                "again is a 400 (field `reviewer`).",
+            ),
+        },
+        parameters=[IF_MATCH, ETAG_HEADER],
+        summary="Accept a submitted deliverable (officers; two officers above the four-eyes threshold)",
+    )
     @action(detail=True, methods=["post"])
     def accept(self, request, pk=None):
-        return self._transition(services.deliverable_accept, body=serializers.ReviewSerializer, reviewer=request.user)
+        response = self._transition(
+            services.deliverable_accept, body=serializers.ReviewSerializer, reviewer=request.user
+        )
+        if response.data["awaiting_second_approval"]:
+            response.status_code = status.HTTP_202_ACCEPTED
+        return response
 
     @_transition_schema("Reject a submitted deliverable, saying why (officers)", request=serializers.RejectSerializer)
     @action(detail=True, methods=["post"])

@@ -22,8 +22,10 @@ from projects.models import Milestone
 from projects.selectors import deliverable_list, milestone_list
 
 # The API's fields (read as columns; the API's computed ones are worked out below).
-MILESTONE_FIELDS = [name for name in MilestoneSerializer.Meta.fields if name != "days_overdue"]
-DELIVERABLE_FIELDS = [name for name in DeliverableSerializer.Meta.fields if name != "project"]
+MILESTONE_FIELDS = [name for name in MilestoneSerializer.Meta.fields if name not in ("days_overdue", "days_late")]
+DELIVERABLE_FIELDS = [
+    name for name in DeliverableSerializer.Meta.fields if name not in ("project", "awaiting_second_approval")
+]
 
 
 def _vendor_of(request) -> Vendor | None:
@@ -59,6 +61,9 @@ def milestones(request):
     rows = list(milestone_list(vendor=vendor).order_by("due_date", "id").values(*MILESTONE_FIELDS)[_page(request)])
     for row in rows:
         row["days_overdue"] = Milestone.days_overdue_of(status=row["status"], due_date=row["due_date"], on=today)
+        row["days_late"] = Milestone.days_late_of(
+            status=row["status"], due_date=row["due_date"], delivered_on=row["delivered_on"], on=today
+        )
     return JsonResponse({"results": rows})
 
 
@@ -69,9 +74,10 @@ def deliverables(request):
     rows = list(
         deliverable_list(vendor=vendor)
         .order_by("milestone__due_date", "id")
-        .values(*DELIVERABLE_FIELDS, project=F("milestone__project_id"))[_page(request)]
+        .values(*DELIVERABLE_FIELDS, "first_approved_by", project=F("milestone__project_id"))[_page(request)]
     )
     for row in rows:
+        row["awaiting_second_approval"] = row["status"] == "submitted" and row.pop("first_approved_by") is not None
         name = row["evidence_file"]
         row["evidence_file"] = request.build_absolute_uri(default_storage.url(name)) if name else None
     return JsonResponse({"results": rows})

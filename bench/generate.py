@@ -191,7 +191,8 @@ def generate(scale: float = 1.0, seed: int = 2026) -> dict:
             deliverables = []
             with cursor.cursor.copy(
                 "COPY projects_milestone (id, project_id, title, description, type, baseline_due_date, due_date, "
-                "status, achieved_date, payment_amount, responsible_vendor_id, created_at, updated_at) FROM STDIN"
+                "status, achieved_date, delivered_on, payment_amount, responsible_vendor_id, created_at, updated_at) "
+                "FROM STDIN"
             ) as copy:
                 for index, (project_id, agreement_id) in enumerate(chunk):
                     is_bench = start + index < bench_projects_needed
@@ -212,6 +213,7 @@ def generate(scale: float = 1.0, seed: int = 2026) -> dict:
                                 due,
                                 "achieved" if achieved else "in_progress",
                                 due if achieved else None,
+                                due if achieved else None,  # delivered on the day it was accepted
                                 Decimal(rng.randrange(0, 500_000, 1_000)),
                                 vendor_id,
                                 now,

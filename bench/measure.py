@@ -146,6 +146,7 @@ def _big_project(code: str, milestones: int, template: Project) -> Project:
                     due_date=due,
                     status="achieved" if achieved else "in_progress",
                     achieved_date=due if achieved else None,
+                    delivered_on=due if achieved else None,
                     payment_amount=Decimal("1000.00"),
                     responsible_vendor_id=vendor_id,
                 )

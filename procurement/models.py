@@ -46,7 +46,7 @@ class ContractingAuthority(models.Model):
 
 
 class Vendor(models.Model):
-    """A private partner. Only active vendors may join new agreements."""
+    """A private partner. Only active vendors may join agreements or take part in an active one."""
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -86,7 +86,12 @@ class Vendor(models.Model):
 
     @property
     def may_join_agreements(self) -> bool:
-        return self.status != self.Status.DEBARRED
+        """Suspension and debarment both bar a vendor from new or larger shares and from (re)activation."""
+        return self.status == self.Status.ACTIVE
+
+    def standing_refusal(self) -> str:
+        """Why this vendor may not join, for messages: "Acme Ltd is suspended"."""
+        return f"{self.legal_name} is {self.get_status_display().lower()}"
 
 
 class VendorContact(models.Model):
@@ -203,11 +208,13 @@ class Agreement(models.Model):
         total = self.share_total()
         if total != HUNDRED:
             return f"cost shares sum to {total.normalize():f} %, not 100 %"
-        debarred = [
-            s.vendor.legal_name for s in self.cost_shares.all() if s.vendor and not s.vendor.may_join_agreements
+        barred = [
+            share.vendor.standing_refusal()
+            for share in self.cost_shares.all()
+            if share.vendor_id and not share.vendor.may_join_agreements
         ]
-        if debarred:
-            return f"debarred vendor(s) among the parties: {', '.join(debarred)}"
+        if barred:
+            return f"{'; '.join(barred)}; only active vendors may be parties to an active agreement"
         return None
 
     # The signed terms: once the agreement leaves draft they are the contract (and the reference is its public
@@ -282,7 +289,7 @@ class CostShare(models.Model):
                 f"Cost shares of a {agreement.get_status_display().lower()} agreement change only through an amendment."
             )
         if self.vendor_id and not self.vendor.may_join_agreements:
-            raise ValidationError({"vendor": f"{self.vendor} is debarred and cannot join an agreement."})
+            raise ValidationError({"vendor": f"{self.vendor.standing_refusal()} and cannot join an agreement."})
 
     def locked_fields(self) -> dict[str, str]:
         locked = dict.fromkeys(("agreement", "vendor"), "a share stays with its party; remove it and add another")
@@ -418,21 +425,60 @@ class Expenditure(models.Model):
         ordering = ["-date", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="expenditure_amount_positive"),
+            # A milestone payment is booked once per paying party (Expenditure.clean names the first booking).
+            models.UniqueConstraint(
+                fields=["milestone", "vendor"],
+                condition=Q(milestone__isnull=False) & Q(vendor__isnull=False),
+                name="expenditure_once_per_milestone_vendor",
+                violation_error_message="This party's share of the milestone payment is already booked.",
+            ),
+            models.UniqueConstraint(
+                fields=["milestone"],
+                condition=Q(milestone__isnull=False) & Q(vendor__isnull=True),
+                name="expenditure_once_per_milestone_authority",
+                violation_error_message="The authority's share of the milestone payment is already booked.",
+            ),
         ]
         indexes = [models.Index(fields=["agreement", "vendor"])]
 
     def __str__(self):
         return f"{self.amount} {self.agreement.currency} on {self.date}"
 
+    # Nothing is spent under a contract not yet signed, nor after it was ended for cause.
+    CLOSED_TO_SPENDING = (Agreement.Status.DRAFT, Agreement.Status.TERMINATED)
+
+    @property
+    def payer_name(self) -> str:
+        return self.vendor.legal_name if self.vendor_id else self.agreement.authority.name
+
     def clean(self):
         if not self.agreement_id:
             return
-        if self.agreement.status == Agreement.Status.DRAFT:
-            raise ValidationError({"agreement": "Spending cannot be recorded against a draft agreement."})
+        if self.agreement.status in self.CLOSED_TO_SPENDING:
+            raise ValidationError(
+                {
+                    "agreement": f"Spending cannot be recorded against a {self.agreement.get_status_display().lower()} "
+                    f"agreement ({self.agreement.reference})."
+                }
+            )
         if self.vendor_id and not self.agreement.cost_shares.filter(vendor_id=self.vendor_id).exists():
             raise ValidationError({"vendor": f"{self.vendor} is not a party to agreement {self.agreement.reference}."})
         if self.milestone_id and self.milestone.project.agreement_id != self.agreement_id:
             raise ValidationError({"milestone": "This milestone belongs to another agreement."})
+        if self.milestone_id:
+            booked = (
+                Expenditure.objects.filter(milestone_id=self.milestone_id, vendor_id=self.vendor_id)
+                .exclude(pk=self.pk)
+                .first()
+            )
+            if booked is not None:
+                raise ValidationError(
+                    {
+                        "milestone": f"{self.payer_name}'s share of the payment for milestone '{self.milestone}' is "
+                        f"already booked ({booked.amount} {self.agreement.currency} on {booked.date}); "
+                        "a milestone payment is booked once per party."
+                    }
+                )
 
     def locked_fields(self) -> dict[str, str]:
         # Money recorded as spent is evidence: a wrong entry is deleted (the history keeps it) and recorded again,
@@ -514,6 +560,11 @@ class Amendment(models.Model):
                 name="amendment_decision_recorded",
             ),
             *limits.text_length_checks("amendment", reason=limits.NOTE, decision_note=limits.NOTE),
+            # Four eyes: whoever proposed a change to a signed contract cannot also approve it.
+            models.CheckConstraint(
+                condition=~Q(status="approved") | ~Q(decided_by=models.F("proposed_by")),
+                name="amendment_approver_not_proposer",
+            ),
         ]
         indexes = [models.Index(fields=["agreement", "status"])]
 

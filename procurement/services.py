@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Prefetch, Sum
 from django.utils import timezone
 
 from ppp import limits
@@ -29,11 +29,18 @@ from .models import (
 
 @transaction.atomic
 def agreement_transition(*, agreement_id: int, target: str, by=None) -> Agreement:
-    """Move an agreement to ``target`` if the lifecycle allows it (and, to activate, if its shares are whole)."""
+    """Move an agreement to ``target`` if the lifecycle allows it.
+
+    Activating a draft and resuming a suspended agreement both need whole shares (100 %) and every vendor party
+    active: a suspended or debarred party keeps the agreement from running until it is reinstated or amended out.
+    """
     agreement = Agreement.objects.select_for_update().get(pk=agreement_id)
     if not agreement.can_move_to(target):
         raise TransitionError(agreement, agreement.status, target)
-    if target == Agreement.Status.ACTIVE and agreement.status == Agreement.Status.DRAFT:
+    if target == Agreement.Status.ACTIVE:
+        agreement = Agreement.objects.prefetch_related(
+            Prefetch("cost_shares", queryset=CostShare.objects.select_related("vendor"))
+        ).get(pk=agreement.pk)
         blocker = agreement.activation_blocker()
         if blocker:
             raise TransitionError(agreement, agreement.status, target, blocker)
@@ -141,8 +148,14 @@ def expenditure_record(
     description: str = "",
     by=None,
 ) -> Expenditure:
-    """Record money actually spent by one party (``vendor=None``: the authority)."""
-    agreement = Agreement.objects.get(pk=agreement_id)
+    """Record money actually spent by one party (``vendor=None``: the authority).
+
+    Refused on a draft or terminated agreement, for a party outside the agreement, a second time for the same
+    milestone payment and party, and when the party's spending would pass its commitment (its cost share of the
+    agreement's total value). The agreement row stays locked until commit, so two bookings at once are checked
+    one after the other and cannot together pass the commitment.
+    """
+    agreement = Agreement.objects.select_for_update().get(pk=agreement_id)
     expenditure = Expenditure(
         agreement=agreement,
         vendor=vendor,
@@ -153,9 +166,32 @@ def expenditure_record(
         recorded_by=by,
     )
     full_clean_or_raise(expenditure)
+    _check_commitment(agreement, expenditure)
     expenditure._history_user = by
     expenditure.save()
     return expenditure
+
+
+def _check_commitment(agreement: Agreement, expenditure: Expenditure) -> None:
+    """Refuse spending that takes the party past its committed amount; call with the agreement row locked."""
+    share = agreement.cost_shares.filter(vendor=expenditure.vendor).first()
+    committed = share.committed_amount if share else Decimal("0.00")
+    spent = agreement.expenditures.filter(vendor=expenditure.vendor).aggregate(total=Sum("amount"))["total"]
+    spent = spent or Decimal("0.00")
+    if spent + expenditure.amount <= committed:
+        return
+    currency = agreement.currency
+    terms = (
+        f"{share.percentage.normalize():f} % of {agreement.total_value:,.2f} {currency}"
+        if share
+        else "it has no cost share"
+    )
+    raise RuleViolation(
+        f"{expenditure.payer_name} would spend {spent + expenditure.amount:,.2f} {currency} under "
+        f"{agreement.reference}, more than its commitment of {committed:,.2f} {currency} ({terms}); "
+        f"{max(committed - spent, Decimal('0')):,.2f} {currency} remain(s).",
+        field="amount",
+    )
 
 
 # --- Amendments ------------------------------------------------------------------------------
@@ -196,7 +232,10 @@ def amendment_check(
     shares = _current_shares(agreement)
     for vendor, percentage in share_changes.items():
         if vendor is not None and percentage > 0 and not vendor.may_join_agreements:
-            raise RuleViolation(f"{vendor} is debarred and cannot hold a share.", field="share_changes")
+            raise RuleViolation(
+                f"{vendor.standing_refusal()} and cannot hold a share; only 0 % (leaving) is allowed.",
+                field="share_changes",
+            )
         shares[vendor.pk if vendor else None] = Decimal(percentage)
     total = sum(shares.values(), Decimal("0"))
     if total != HUNDRED:
@@ -350,8 +389,17 @@ def _locked_proposal(amendment_id: int, target: str) -> Amendment:
 
 @transaction.atomic
 def amendment_approve(*, amendment_id: int, approver, note: str = "") -> Amendment:
-    """Apply a proposed amendment to its agreement: all its changes, or (on any refusal) none of them."""
+    """Apply a proposed amendment to its agreement: all its changes, or (on any refusal) none of them.
+
+    Four eyes: the approver must be another officer than the proposer (the database refuses it too).
+    """
     amendment = _locked_proposal(amendment_id, Amendment.Status.APPROVED)
+    if approver is not None and approver.pk == amendment.proposed_by_id:
+        raise RuleViolation(
+            f"You proposed {amendment}; another officer must approve it (four-eyes rule). "
+            "You may still reject your own proposal.",
+            field="approver",
+        )
     # Amendment first, then agreement: the same order everywhere, so two approvers cannot deadlock.
     agreement = Agreement.objects.select_for_update().get(pk=amendment.agreement_id)
     lines = list(amendment.share_changes.select_related("vendor"))

@@ -18,6 +18,7 @@ from ppp.admin import (
     run_form_action,
     run_service_action,
 )
+from ppp.errors import DomainError
 
 from . import alerts, services
 from .models import (
@@ -307,12 +308,12 @@ class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     search_fields = ["title", "project__code", "project__name"]
     date_hierarchy = "due_date"
     autocomplete_fields = ["project", "iteration", "responsible_vendor"]
-    readonly_fields = ["status", "achieved_date", "slip"]
+    readonly_fields = ["status", "delivered_on", "achieved_date", "slip"]
     inlines = [DeliverableInline, AlertInline]
     actions = ["achieve_selected", "miss_selected", "cancel_selected"]
     fieldsets = [
         (None, {"fields": ["project", "iteration", "title", "description", "type", "responsible_vendor"]}),
-        ("Schedule", {"fields": ["baseline_due_date", "due_date", "slip", "status", "achieved_date"]}),
+        ("Schedule", {"fields": ["baseline_due_date", "due_date", "slip", "status", "delivered_on", "achieved_date"]}),
         ("Payment", {"fields": ["payment_amount"]}),
     ]
 
@@ -478,7 +479,16 @@ class DeliverableAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHisto
     search_fields = ["title", "milestone__title", "milestone__project__code"]
     date_hierarchy = "submitted_at"
     autocomplete_fields = ["milestone", "responsible_vendor"]
-    readonly_fields = ["status", "submitted_at", "reviewed_at", "reviewer", "review_comment", "version"]
+    readonly_fields = [
+        "status",
+        "submitted_at",
+        "first_approved_by",
+        "first_approved_at",
+        "reviewed_at",
+        "reviewer",
+        "review_comment",
+        "version",
+    ]
     actions = ["accept_selected", "reject_selected"]
 
     @admin.display(description="Project", ordering="milestone__project__code")
@@ -502,13 +512,28 @@ class DeliverableAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHisto
 
     @admin.action(description="Accept selected deliverables", permissions=["change"])
     def accept_selected(self, request, queryset):
-        run_service_action(
-            self,
-            request,
-            queryset,
-            lambda d: services.deliverable_accept(deliverable_id=d.pk, reviewer=request.user),
-            "accepted",
-        )
+        # As run_service_action, but a first approval under the four-eyes rule is told apart from an acceptance.
+        accepted, first_approvals, refused = 0, [], []
+        for deliverable in queryset:
+            try:
+                reviewed = services.deliverable_accept(deliverable_id=deliverable.pk, reviewer=request.user)
+            except DomainError as exc:
+                refused.append(exc.message)
+            else:
+                if reviewed.awaiting_second_approval:
+                    first_approvals.append(reviewed)
+                else:
+                    accepted += 1
+        if accepted:
+            self.message_user(request, f"Accepted {accepted} item(s).", messages.SUCCESS)
+        for reviewed in first_approvals:
+            self.message_user(
+                request,
+                f"'{reviewed}': first approval recorded; needs a second officer to accept it (four-eyes rule).",
+                messages.WARNING,
+            )
+        for reason in refused:
+            self.message_user(request, reason, messages.ERROR)
 
     @admin.action(description="Reject selected deliverables (asks for a comment)", permissions=["change"])
     def reject_selected(self, request, queryset):

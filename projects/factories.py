@@ -86,6 +86,8 @@ class MilestoneFactory(DjangoModelFactory):
     )
     baseline_due_date = factory.LazyAttribute(lambda m: m.due_date)
     status = Milestone.Status.PLANNED
+    # An achieved milestone was delivered, by default on the day it was accepted (pass delivered_on to differ).
+    delivered_on = factory.LazyAttribute(lambda m: m.achieved_date)
     payment_amount = Decimal("50000.00")
     responsible_vendor = factory.LazyAttribute(lambda m: _first_vendor(m.project.agreement))
 
@@ -95,10 +97,23 @@ class DeliverableFactory(DjangoModelFactory):
         model = Deliverable
 
     class Params:
+        # Evidence is required to submit, so anything submitted or reviewed carries a link to it.
+        with_evidence = factory.Trait(
+            evidence_url=factory.LazyAttribute(
+                lambda d: (
+                    f"https://evidence.example.com/{d.responsible_vendor.registration_number.lower()}/"
+                    f"{d.title.lower().replace(' ', '-')}.pdf"
+                )
+            )
+        )
         submitted = factory.Trait(
-            status=Deliverable.Status.SUBMITTED, progress=100, submitted_at=factory.LazyFunction(timezone.now)
+            with_evidence=True,
+            status=Deliverable.Status.SUBMITTED,
+            progress=100,
+            submitted_at=factory.LazyFunction(timezone.now),
         )
         accepted = factory.Trait(
+            with_evidence=True,
             status=Deliverable.Status.ACCEPTED,
             progress=100,
             submitted_at=factory.LazyFunction(timezone.now),

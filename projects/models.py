@@ -170,7 +170,16 @@ class Milestone(models.Model):
     )
     due_date = models.DateField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED)
-    achieved_date = models.DateField(null=True, blank=True)
+    achieved_date = models.DateField(
+        null=True, blank=True, help_text="The day an officer accepted the delivery (or marked the milestone achieved)."
+    )
+    delivered_on = models.DateField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The vendor's delivery: the day the last deliverable was submitted. Lateness is judged by this "
+        "date, so the agency's review time does not count against the vendor.",
+    )
     payment_amount = models.DecimalField(
         max_digits=16,
         decimal_places=2,
@@ -206,6 +215,16 @@ class Milestone(models.Model):
                 name="milestone_achieved_date_iff_achieved",
             ),
             *limits.text_length_checks("milestone", description=limits.DESCRIPTION),
+            # An achieved milestone says when the vendor delivered, and that was no later than its acceptance.
+            models.CheckConstraint(
+                condition=(Q(status="achieved") & Q(delivered_on__isnull=False))
+                | (~Q(status="achieved") & Q(delivered_on__isnull=True)),
+                name="milestone_delivered_on_iff_achieved",
+            ),
+            models.CheckConstraint(
+                condition=Q(delivered_on__isnull=True) | Q(delivered_on__lte=models.F("achieved_date")),
+                name="milestone_delivered_by_acceptance",
+            ),
         ]
         indexes = [
             # Backs Milestone.objects.overdue() / due_within(): status filter, then a due-date range.
@@ -268,12 +287,39 @@ class Milestone(models.Model):
         on = on or timezone.localdate()
         return max((on - due_date).days, 0)
 
+    def days_late(self, on: datetime.date | None = None) -> int:
+        """Days past the due date that count against the vendor: to the delivery (the last submission) for an
+        achieved milestone, so review time does not count; to ``on`` (today) while open or missed; 0 when
+        cancelled."""
+        return self.days_late_of(status=self.status, due_date=self.due_date, delivered_on=self.delivered_on, on=on)
+
+    @classmethod
+    def days_late_of(
+        cls,
+        *,
+        status: str,
+        due_date: datetime.date,
+        delivered_on: datetime.date | None,
+        on: datetime.date | None = None,
+    ) -> int:
+        """``days_late`` from the three columns it reads (for rows read with ``.values()``)."""
+        if status == cls.Status.CANCELLED:
+            return 0
+        end = delivered_on if status == cls.Status.ACHIEVED else (on or timezone.localdate())
+        return max((end - due_date).days, 0)
+
     @property
     def slip_days(self) -> int:
         return (self.due_date - self.baseline_due_date).days
 
     def can_move_to(self, target: str) -> bool:
         return target in self.TRANSITIONS[self.Status(self.status)]
+
+    @property
+    def needs_two_approvals(self) -> bool:
+        """Four eyes: deliverables of a milestone paying PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD or more need two
+        officers to accept them."""
+        return self.payment_amount >= settings.PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD
 
     def payment_split(self) -> list[tuple[CostShare, Decimal]]:
         """The payment divided by the agreement's cost shares; rounding remainder goes to the last party."""
@@ -331,6 +377,12 @@ class Deliverable(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     review_comment = limits.bounded_text(limits.NOTE, blank=True)
+    # Four eyes (see Milestone.needs_two_approvals): the first officer's acceptance, awaiting a second officer.
+    # Written only by deliverable_accept / deliverable_reject, never by a form.
+    first_approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+    )
+    first_approved_at = models.DateTimeField(null=True, blank=True, editable=False)
     # Bumped by every write; the partner API turns it into an ETag for optimistic concurrency.
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -359,6 +411,24 @@ class Deliverable(models.Model):
                 name="deliverable_reviewed_has_time",
             ),
             *limits.text_length_checks("deliverable", description=limits.DESCRIPTION, review_comment=limits.NOTE),
+            # A first approval names who and when, and exists only under review or once accepted
+            # (a rejection clears it).
+            models.CheckConstraint(
+                condition=(Q(first_approved_by__isnull=True) & Q(first_approved_at__isnull=True))
+                | (
+                    Q(first_approved_by__isnull=False)
+                    & Q(first_approved_at__isnull=False)
+                    & Q(status__in=["submitted", "accepted"])
+                ),
+                name="deliverable_first_approval_recorded",
+            ),
+            # Four eyes: the officer who accepts is not the one who gave the first approval.
+            models.CheckConstraint(
+                condition=~Q(status="accepted")
+                | Q(first_approved_by__isnull=True)
+                | ~Q(first_approved_by=models.F("reviewer")),
+                name="deliverable_two_distinct_approvers",
+            ),
         ]
         indexes = [models.Index(fields=["responsible_vendor", "status"])]
 
@@ -385,6 +455,15 @@ class Deliverable(models.Model):
 
     def can_move_to(self, target: str) -> bool:
         return target in self.TRANSITIONS[self.Status(self.status)]
+
+    @property
+    def awaiting_second_approval(self) -> bool:
+        return self.status == self.Status.SUBMITTED and self.first_approved_by_id is not None
+
+    @property
+    def has_evidence(self) -> bool:
+        """A file or a link to it: what the reviewer judges the work by."""
+        return bool(self.evidence_file) or bool(self.evidence_url)
 
     def clean(self):
         if (
@@ -762,7 +841,8 @@ class PerformanceFailure(models.Model):
             milestone = self.milestone
             missed = milestone.status == Milestone.Status.MISSED
             overdue = milestone.days_overdue() > 0
-            achieved_late = milestone.achieved_date is not None and milestone.achieved_date > milestone.due_date
+            # Judged by the vendor's delivery, not by the day the agency got round to accepting it.
+            achieved_late = milestone.status == Milestone.Status.ACHIEVED and milestone.days_late() > 0
             if not (missed or overdue or achieved_late):
                 errors["milestone"] = "Only a missed or late milestone can record a performance failure."
             if self.vendor_id and not _is_party(milestone.project.agreement_id, self.vendor_id):

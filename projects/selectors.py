@@ -162,11 +162,9 @@ def milestone_rag(milestone: Milestone, on: datetime.date) -> str:
 
 
 def milestone_days_late(milestone: Milestone, on: datetime.date) -> int:
-    """Days past the due date: until achievement for achieved ones, until ``on`` for open or missed ones."""
-    if milestone.status == Milestone.Status.CANCELLED:
-        return 0
-    end = milestone.achieved_date if milestone.status == Milestone.Status.ACHIEVED else on
-    return max((end - milestone.due_date).days, 0)
+    """Days past the due date: until delivery (the last submission) for achieved ones, so the agency's review
+    time does not count against the vendor; until ``on`` for open or missed ones."""
+    return milestone.days_late(on)
 
 
 @dataclass

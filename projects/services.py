@@ -9,9 +9,10 @@ locked first, always, so two reviewers cannot deadlock.
 import datetime
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
 from ppp import limits
@@ -42,16 +43,29 @@ def _save(instance, by, fields):
 # --- Milestones ------------------------------------------------------------------------------
 
 
-def _milestone_move(milestone: Milestone, target: str, by, *, reason: str = "") -> Milestone:
-    """Move an already locked milestone; the caller holds the row lock."""
+def _milestone_move(
+    milestone: Milestone, target: str, by, *, reason: str = "", delivered_on: datetime.date | None = None
+) -> Milestone:
+    """Move an already locked milestone; the caller holds the row lock.
+
+    Achieving it records today as the acceptance day (``achieved_date``) and ``delivered_on`` (default: today)
+    as the vendor's delivery, by which lateness is judged.
+    """
     if not milestone.can_move_to(target):
         raise TransitionError(milestone, milestone.status, target, reason)
     milestone.status = target
     fields = ["status"]
     if target == Milestone.Status.ACHIEVED:
         milestone.achieved_date = timezone.localdate()
-        fields.append("achieved_date")
+        milestone.delivered_on = min(delivered_on or milestone.achieved_date, milestone.achieved_date)
+        fields += ["achieved_date", "delivered_on"]
     return _save(milestone, by, fields)
+
+
+def _last_submission_day(milestone: Milestone) -> datetime.date | None:
+    """The day (agency time) the milestone's last deliverable was submitted: when the vendor delivered."""
+    last = milestone.deliverables.aggregate(last=Max("submitted_at"))["last"]
+    return timezone.localdate(last) if last else None
 
 
 @transaction.atomic
@@ -61,8 +75,12 @@ def milestone_start(*, milestone_id: int, by=None) -> Milestone:
 
 
 @transaction.atomic
-def milestone_achieve(*, milestone_id: int, by=None) -> Milestone:
-    """Mark a milestone achieved by hand; refused while any of its deliverables is not accepted."""
+def milestone_achieve(*, milestone_id: int, by=None, delivered_on: datetime.date | None = None) -> Milestone:
+    """Mark a milestone achieved by hand; refused while any of its deliverables is not accepted.
+
+    ``delivered_on`` is the day the vendor delivered (by which lateness is judged); without it, the day its last
+    deliverable was submitted, or today when it has none.
+    """
     milestone = Milestone.objects.select_for_update().get(pk=milestone_id)
     open_count = milestone.deliverables.open().count()
     if open_count:
@@ -72,7 +90,14 @@ def milestone_achieve(*, milestone_id: int, by=None) -> Milestone:
             Milestone.Status.ACHIEVED,
             f"{open_count} deliverable(s) not yet accepted",
         )
-    return _milestone_move(milestone, Milestone.Status.ACHIEVED, by)
+    today = timezone.localdate()
+    if delivered_on is not None and delivered_on > today:
+        raise RuleViolation(
+            f"The delivery date {delivered_on} is in the future; a milestone is achieved once delivered.",
+            field="delivered_on",
+        )
+    delivered_on = delivered_on or _last_submission_day(milestone) or today
+    return _milestone_move(milestone, Milestone.Status.ACHIEVED, by, delivered_on=delivered_on)
 
 
 @transaction.atomic
@@ -141,8 +166,13 @@ def deliverable_start(*, deliverable_id: int, by=None, expected_version: int | N
 
 @transaction.atomic
 def deliverable_submit(*, deliverable_id: int, by=None, expected_version: int | None = None) -> Deliverable:
-    """Hand a deliverable in for review."""
+    """Hand a deliverable in for review; refused without evidence (a file or a URL) to review it by."""
     deliverable = _lock_deliverable(deliverable_id, expected_version)
+    if deliverable.can_move_to(Deliverable.Status.SUBMITTED) and not deliverable.has_evidence:
+        raise RuleViolation(
+            f"Deliverable '{deliverable}' has no evidence: upload a file or give an evidence URL, then submit.",
+            field="evidence",
+        )
     deliverable.submitted_at = timezone.now()
     return _deliverable_move(deliverable, Deliverable.Status.SUBMITTED, by, ["submitted_at"])
 
@@ -151,20 +181,46 @@ def deliverable_submit(*, deliverable_id: int, by=None, expected_version: int | 
 def deliverable_accept(
     *, deliverable_id: int, reviewer, comment: str = "", expected_version: int | None = None
 ) -> Deliverable:
-    """Accept a submitted deliverable; accepting the milestone's last open one achieves the milestone."""
+    """Accept a submitted deliverable; accepting the milestone's last open one achieves the milestone.
+
+    Four eyes: when the milestone pays PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD or more, the first officer's
+    acceptance is recorded as a first approval and the deliverable stays submitted (``awaiting_second_approval``);
+    a second, different officer then accepts it. The same officer twice is refused.
+    """
     limits.check_text_length(comment, limits.NOTE, field="comment")
     deliverable = _lock_deliverable(deliverable_id, expected_version)
+    if not deliverable.can_move_to(Deliverable.Status.ACCEPTED):
+        raise TransitionError(deliverable, deliverable.status, Deliverable.Status.ACCEPTED)
+    milestone = Milestone.objects.select_for_update().get(pk=deliverable.milestone_id)
+    if deliverable.first_approved_by_id is None and milestone.needs_two_approvals:
+        return _record_first_approval(deliverable, reviewer, comment)
+    if deliverable.first_approved_by_id is not None and deliverable.first_approved_by_id == reviewer.pk:
+        raise RuleViolation(
+            f"You gave the first approval of deliverable '{deliverable}' on "
+            f"{timezone.localtime(deliverable.first_approved_at):%Y-%m-%d %H:%M}; a second officer must accept it "
+            f"(four-eyes rule for milestone payments of {settings.PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD:,} or more).",
+            field="reviewer",
+        )
     deliverable.reviewed_at = timezone.now()
     deliverable.reviewer = reviewer
-    deliverable.review_comment = comment
+    deliverable.review_comment = comment or deliverable.review_comment
     deliverable.progress = 100
     _deliverable_move(
         deliverable, Deliverable.Status.ACCEPTED, reviewer, ["reviewed_at", "reviewer", "review_comment", "progress"]
     )
-    milestone = Milestone.objects.select_for_update().get(pk=deliverable.milestone_id)
     if milestone.can_move_to(Milestone.Status.ACHIEVED) and not milestone.deliverables.open().exists():
-        _milestone_move(milestone, Milestone.Status.ACHIEVED, reviewer)
+        # Delivered when the last deliverable was handed in, not today: review time is not vendor lateness.
+        _milestone_move(milestone, Milestone.Status.ACHIEVED, reviewer, delivered_on=_last_submission_day(milestone))
     return deliverable
+
+
+def _record_first_approval(deliverable: Deliverable, officer, comment: str) -> Deliverable:
+    """The first of two acceptances: who and when; the deliverable stays submitted. Call with the row locked."""
+    deliverable.first_approved_by = officer
+    deliverable.first_approved_at = timezone.now()
+    deliverable.review_comment = comment
+    deliverable.version += 1
+    return _save(deliverable, officer, ["first_approved_by", "first_approved_at", "review_comment", "version"])
 
 
 @transaction.atomic
@@ -179,8 +235,14 @@ def deliverable_reject(
     deliverable.reviewed_at = timezone.now()
     deliverable.reviewer = reviewer
     deliverable.review_comment = comment.strip()
+    # A first approval was for the work as submitted; the reworked submission needs two approvals again.
+    deliverable.first_approved_by = None
+    deliverable.first_approved_at = None
     return _deliverable_move(
-        deliverable, Deliverable.Status.REJECTED, reviewer, ["reviewed_at", "reviewer", "review_comment"]
+        deliverable,
+        Deliverable.Status.REJECTED,
+        reviewer,
+        ["reviewed_at", "reviewer", "review_comment", "first_approved_by", "first_approved_at"],
     )
 
 

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from ppp.errors import TransitionError
+from ppp.factories import OfficerFactory
 from procurement.factories import AgreementFactory, VendorFactory
 from procurement.models import Amendment
 from procurement.services import amendment_propose
@@ -86,7 +87,10 @@ def test_the_admin_form_refuses_shares_that_do_not_sum_to_100(officer_client, ag
 
 
 def test_approve_and_reject_actions_call_the_services(officer_client, officer, agreement):
-    to_approve = amendment_propose(agreement_id=agreement.pk, reason="Indexation", by=officer, new_total_value=1100000)
+    colleague = OfficerFactory()  # four eyes: the approver is not the proposer
+    to_approve = amendment_propose(
+        agreement_id=agreement.pk, reason="Indexation", by=colleague, new_total_value=1100000
+    )
     to_reject = amendment_propose(
         agreement_id=agreement.pk, reason="Extension", by=officer, new_end_date=agreement.end_date.replace(year=2099)
     )
@@ -102,6 +106,17 @@ def test_approve_and_reject_actions_call_the_services(officer_client, officer, a
     to_reject.refresh_from_db()
     assert agreement.total_value == Decimal("1100000") and agreement.end_date.year != 2099
     assert (to_reject.status, to_reject.decision_note) == ("rejected", "Not affordable")
+
+
+def test_the_proposer_cannot_approve_their_own_amendment_in_the_admin(officer_client, officer, agreement):
+    own = amendment_propose(agreement_id=agreement.pk, reason="Indexation", by=officer, new_total_value=1100000)
+
+    response = _action(officer_client, "admin:procurement_amendment_changelist", "approve_selected", [own.pk])
+
+    assert any("another officer must approve it (four-eyes rule)" in message for message in _messages(response))
+    own.refresh_from_db()
+    agreement.refresh_from_db()
+    assert own.status == "proposed" and agreement.total_value == Decimal("1000000.00")
 
 
 def test_a_decided_amendment_is_read_only(officer_client, officer, agreement):

@@ -61,5 +61,11 @@ def test_seed_demo_builds_a_realistic_set_and_running_again_adds_nothing(capsys)
         VendorInvoice.objects.filter(status="matched").count()
         == Certificate.objects.filter(status="reconciled").count()
     )
+    # The rules hold in the demo: evidence behind every submission, a delivery date on every achievement, one
+    # deliverable awaiting its second (four-eyes) approval.
+    assert not Deliverable.objects.exclude(status__in=["not_started", "in_progress"]).filter(evidence_url="").exists()
+    assert not Milestone.objects.filter(status="achieved", delivered_on__isnull=True).exists()
+    assert Milestone.objects.filter(delivered_on__lt=F("achieved_date")).exists()
+    assert Deliverable.objects.filter(status="submitted", first_approved_by__username="officer").count() == 1
     for login in ("officer", "board", "vendor1", "vendor2", "ppp-demo-pass"):
         assert login in output

@@ -6,6 +6,7 @@ file-system Celery broker, both under the git-ignored ``var/`` folder. Productio
 """
 
 import datetime
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import environ
@@ -182,6 +183,16 @@ if CELERY_BROKER_URL.startswith(("redis://", "rediss://")):
     # longest retry countdown (ALERT_RETRY_BACKOFF_MAX) and ETA, or Redis would hand the same task
     # to a second worker while the first still waits for it.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=3600)}
+
+# --- Review rules ----------------------------------------------------------------------------
+# Four eyes: a deliverable whose milestone pays at least this much (in the agreement's currency) is accepted
+# only by two different officers; the first acceptance is recorded as a first approval.
+try:
+    PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD = Decimal(env.str("PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD", default="100000"))
+except InvalidOperation as exc:
+    raise ImproperlyConfigured("PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD must be an amount, e.g. 100000.") from exc
+if not PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD.is_finite() or PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD < 0:
+    raise ImproperlyConfigured("PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD must be an amount of 0 or more.")
 
 # --- Overdue-milestone alerts ----------------------------------------------------------------
 # Escalation ladder: a milestone reaches a level on the day it is ``days_overdue`` late, and each

@@ -479,7 +479,7 @@ def _milestone_table(report: ProjectReport) -> list:
         "Responsible",
         "Baseline",
         "Due",
-        "Achieved",
+        "Delivered",
         "Status",
         "Days late",
         "Deliverables accepted",
@@ -498,7 +498,7 @@ def _milestone_table(report: ProjectReport) -> list:
                 milestone.responsible_vendor.legal_name if milestone.responsible_vendor else "–",
                 _date(milestone.baseline_due_date),
                 _date(milestone.due_date),
-                _date(milestone.achieved_date),
+                _date(milestone.delivered_on),  # days late count to the delivery, not to the acceptance
                 row.rag_label,
                 str(row.days_late) if row.days_late else "–",
                 f"{row.deliverable_accepted} / {row.deliverable_total}",

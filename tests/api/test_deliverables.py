@@ -2,9 +2,13 @@
 write goes through projects/services.py and lands in the change history under the caller's name."""
 
 import io
+from decimal import Decimal
 
 import pytest
+from rest_framework.test import APIClient
 
+from ppp.factories import OfficerFactory
+from projects import services
 from projects.models import Deliverable, Milestone
 
 pytestmark = pytest.mark.django_db
@@ -104,17 +108,38 @@ def test_a_submitted_deliverable_is_frozen_until_reviewed(client_a, vendor_a):
     assert Deliverable.objects.get(pk=vendor_a.submitted.pk).progress == 100
 
 
-def test_start_then_submit(client_a, vendor_a):
+def test_start_attach_evidence_then_submit(client_a, vendor_a):
     fresh = vendor_a.deliverable
     Deliverable.objects.filter(pk=fresh.pk).update(status=Deliverable.Status.NOT_STARTED)
 
     started = client_a.post(_url(fresh, "start"))
+    client_a.patch(_url(fresh), {"evidence_url": "https://files.alpha.example.com/pilot-report.pdf"})
     submitted = client_a.post(_url(fresh, "submit"))
 
     assert (started.status_code, started.json()["status"]) == (200, "in_progress")
     assert (submitted.status_code, submitted.json()["status"]) == (200, "submitted")
     assert Milestone.objects.get(pk=vendor_a.milestone.pk).status == Milestone.Status.IN_PROGRESS
     assert Deliverable.history.filter(id=fresh.pk).first().history_user == vendor_a.user
+
+
+def test_submitting_without_evidence_is_a_400_naming_the_evidence(client_a, vendor_a):
+    response = client_a.post(_url(vendor_a.deliverable, "submit"))
+
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "invalid"
+    (message,) = body["fields"]["evidence"]
+    assert "has no evidence: upload a file or give an evidence URL, then submit" in message
+    assert Deliverable.objects.get(pk=vendor_a.deliverable.pk).status == Deliverable.Status.IN_PROGRESS
+
+
+def test_an_uploaded_file_is_evidence_enough_to_submit(client_a, vendor_a):
+    upload = _upload("report.pdf", b"%PDF-1.7\n...")
+    client_a.post(_url(vendor_a.deliverable, "evidence"), {"file": upload}, format="multipart")
+
+    response = client_a.post(_url(vendor_a.deliverable, "submit"))
+
+    assert (response.status_code, response.json()["status"]) == (200, "submitted")
 
 
 def test_an_illegal_transition_is_a_409_naming_the_current_state(client_a, vendor_a):
@@ -235,3 +260,43 @@ def test_an_empty_patch_changes_nothing(client_a, vendor_a):
     assert response.status_code == 200
     assert response["ETag"] == '"v1"'
     assert vendor_a.deliverable.history.count() == 1
+
+
+def test_four_eyes_acceptance_through_the_api(api_officer_client, officer, vendor_a, settings):
+    # Given a deliverable of a milestone paying the four-eyes threshold,
+    settings.PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD = Decimal("100000")
+    Milestone.objects.filter(pk=vendor_a.milestone.pk).update(payment_amount=Decimal("100000.00"))
+    Deliverable.objects.filter(pk=vendor_a.deliverable.pk).delete()
+    url = _url(vendor_a.submitted, "accept")
+
+    # when the first officer accepts, then the answer is 202: approved once, still submitted,
+    first = api_officer_client.post(url, {"comment": "Meets the spec."})
+    assert first.status_code == 202
+    body = first.json()
+    assert (body["status"], body["awaiting_second_approval"]) == ("submitted", True)
+    assert body["first_approved_at"] is not None and first["ETag"] == '"v2"'
+
+    # the same officer again is refused, naming the rule,
+    again = api_officer_client.post(url, {})
+    assert again.status_code == 400
+    assert "a second officer must accept it" in again.json()["fields"]["reviewer"][0]
+
+    # and a second officer's acceptance is final.
+    second_client = APIClient()
+    second_client.force_login(OfficerFactory())
+    final = second_client.post(url, {})
+    assert final.status_code == 200
+    assert (final.json()["status"], final.json()["awaiting_second_approval"]) == ("accepted", False)
+    assert Milestone.objects.get(pk=vendor_a.milestone.pk).status == Milestone.Status.ACHIEVED
+
+
+def test_the_vendor_sees_that_a_second_approval_is_awaited(client_a, vendor_a, officer):
+    Milestone.objects.filter(pk=vendor_a.milestone.pk).update(payment_amount=Decimal("500000.00"))
+    services.deliverable_accept(deliverable_id=vendor_a.submitted.pk, reviewer=officer)
+
+    detail = client_a.get(_url(vendor_a.submitted)).json()
+    listed = {row["id"]: row for row in client_a.get("/api/v1/deliverables/").json()["results"]}
+
+    assert detail["awaiting_second_approval"] is True
+    assert listed[vendor_a.submitted.pk]["awaiting_second_approval"] is True
+    assert listed[vendor_a.deliverable.pk]["awaiting_second_approval"] is False

@@ -37,3 +37,15 @@ def test_interactive_docs_are_served_from_our_own_static_files():
     html = response.content.decode()
     assert "drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
     assert "cdn." not in html and "unpkg" not in html
+
+
+def test_the_accept_operation_documents_the_four_eyes_first_approval():
+    schema = APIClient().get("/api/v1/schema/?format=json").json()
+
+    accept = schema["paths"]["/api/v1/deliverables/{id}/accept/"]["post"]
+    deliverable = schema["components"]["schemas"]["Deliverable"]["properties"]
+
+    assert accept["responses"]["202"]["description"].startswith("First approval recorded; needs a second officer.")
+    assert {"200", "400", "409", "412"} <= set(accept["responses"])
+    assert deliverable["awaiting_second_approval"]["readOnly"] is True
+    assert "four-eyes" in deliverable["first_approved_at"]["description"]

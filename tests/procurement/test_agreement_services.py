@@ -74,25 +74,61 @@ def test_shares_may_not_exceed_100_percent():
     assert agreement.cost_shares.count() == 2
 
 
-def test_debarred_vendor_cannot_join_an_agreement():
+@pytest.mark.parametrize("standing", ["suspended", "debarred"])
+def test_a_vendor_not_in_good_standing_cannot_join_an_agreement(standing):
     agreement = AgreementFactory(vendors=False)
-    debarred = VendorFactory(status="debarred")
+    vendor = VendorFactory(legal_name="Shady Partners Ltd", status=standing)
 
-    with pytest.raises(RuleViolation, match="debarred") as excinfo:
-        services.cost_share_set(agreement_id=agreement.pk, vendor=debarred, percentage=Decimal("50"))
+    with pytest.raises(RuleViolation) as excinfo:
+        services.cost_share_set(agreement_id=agreement.pk, vendor=vendor, percentage=Decimal("50"))
 
     assert excinfo.value.field == "vendor"
+    assert excinfo.value.message == f"Shady Partners Ltd is {standing} and cannot join an agreement."
     assert not agreement.cost_shares.exists()
 
 
-def test_vendor_debarred_after_joining_blocks_activation():
-    vendor = VendorFactory()
-    agreement = AgreementFactory(vendors=[vendor])
-    vendor.status = "debarred"
+@pytest.mark.parametrize("standing", ["suspended", "debarred"])
+def test_a_party_suspended_or_debarred_after_joining_blocks_activation_naming_it(standing):
+    vendor = VendorFactory(legal_name="Shady Partners Ltd")
+    agreement = AgreementFactory(vendors=[vendor, VendorFactory()])
+    vendor.status = standing
     vendor.save()
 
-    with pytest.raises(TransitionError, match="debarred"):
+    with pytest.raises(TransitionError) as excinfo:
         services.agreement_activate(agreement_id=agreement.pk)
+
+    assert f"Shady Partners Ltd is {standing}" in excinfo.value.message
+    assert "only active vendors may be parties to an active agreement" in excinfo.value.message
+    agreement.refresh_from_db()
+    assert agreement.status == S.DRAFT
+
+
+def test_a_suspended_agreement_resumes_only_once_its_parties_are_active_again(officer):
+    vendor = VendorFactory(legal_name="Shady Partners Ltd")
+    agreement = AgreementFactory(status=S.SUSPENDED, vendors=[vendor])
+    vendor.status = "suspended"
+    vendor.save()
+
+    with pytest.raises(TransitionError, match="Shady Partners Ltd is suspended"):
+        services.agreement_transition(agreement_id=agreement.pk, target=S.ACTIVE, by=officer)
+    agreement.refresh_from_db()
+    assert agreement.status == S.SUSPENDED
+
+    vendor.status = "active"
+    vendor.save()
+    services.agreement_transition(agreement_id=agreement.pk, target=S.ACTIVE, by=officer)
+    agreement.refresh_from_db()
+    assert agreement.status == S.ACTIVE
+
+
+def test_a_suspended_party_does_not_stop_an_active_agreement_being_suspended_or_terminated():
+    vendor = VendorFactory()
+    agreement = AgreementFactory(active=True, vendors=[vendor])
+    vendor.status = "suspended"
+    vendor.save()
+
+    assert services.agreement_suspend(agreement_id=agreement.pk).status == S.SUSPENDED
+    assert services.agreement_terminate(agreement_id=agreement.pk).status == S.TERMINATED
 
 
 def test_shares_of_an_active_agreement_are_frozen():

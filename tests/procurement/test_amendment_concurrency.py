@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_competing_approvals_apply_one_amendment_and_refuse_the_other():
-    officer = OfficerFactory()
+    officer, approver = OfficerFactory(), OfficerFactory()
     agreement = AgreementFactory(active=True)
     proposals = [
         services.amendment_propose(
@@ -28,7 +28,7 @@ def test_competing_approvals_apply_one_amendment_and_refuse_the_other():
     def approve(amendment):
         start.wait()
         try:
-            services.amendment_approve(amendment_id=amendment.pk, approver=officer)
+            services.amendment_approve(amendment_id=amendment.pk, approver=approver)
             outcomes.append("approved")
         except DomainError as exc:
             outcomes.append(exc.message)

@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 
+from ppp.factories import OfficerFactory
 from procurement import services
 from procurement.factories import AgreementFactory, AmendmentFactory, AmendmentShareChangeFactory, VendorFactory
 from procurement.selectors import amendments_for_vendor
@@ -29,7 +30,7 @@ def test_a_party_removed_by_an_amendment_still_sees_that_amendment(officer):
         by=officer,
         share_changes={leaving: Decimal("0"), staying: Decimal("60")},
     )
-    services.amendment_approve(amendment_id=exit_amendment.pk, approver=officer)
+    services.amendment_approve(amendment_id=exit_amendment.pk, approver=OfficerFactory())
     later = services.amendment_propose(
         agreement_id=agreement.pk, reason="Indexation", by=officer, new_total_value=Decimal("1100000")
     )

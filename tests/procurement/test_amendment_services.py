@@ -21,6 +21,12 @@ def vendor():
 
 
 @pytest.fixture
+def second_officer(db):
+    """Amendments are approved by an officer other than the one who proposed them (four eyes)."""
+    return OfficerFactory()
+
+
+@pytest.fixture
 def agreement(vendor):
     # 40 % authority, 60 % vendor, 1,000,000.00 EUR.
     return AgreementFactory(active=True, vendors=[vendor])
@@ -77,7 +83,7 @@ def test_approval_applies_value_end_date_and_shares_and_records_the_approver(agr
     assert agreement.history.last().total_value == Decimal("1000000.00")
 
 
-def test_a_new_party_can_join_and_an_old_one_leave(agreement, vendor, officer):
+def test_a_new_party_can_join_and_an_old_one_leave(agreement, vendor, officer, second_officer):
     newcomer = VendorFactory()
     amendment = services.amendment_propose(
         agreement_id=agreement.pk,
@@ -86,7 +92,7 @@ def test_a_new_party_can_join_and_an_old_one_leave(agreement, vendor, officer):
         share_changes={vendor: Decimal("0"), newcomer: Decimal("60")},
     )
 
-    services.amendment_approve(amendment_id=amendment.pk, approver=officer)
+    services.amendment_approve(amendment_id=amendment.pk, approver=second_officer)
 
     assert _shares(agreement) == {None: Decimal("40.00"), newcomer.pk: Decimal("60")}
 
@@ -105,14 +111,14 @@ def test_shares_must_still_sum_to_exactly_100(agreement, vendor, officer, author
     assert not Amendment.objects.exists()
 
 
-def test_approval_applies_all_or_nothing_when_a_share_change_fails(agreement, vendor, officer):
+def test_approval_applies_all_or_nothing_when_a_share_change_fails(agreement, vendor, officer, second_officer):
     # Given an amendment whose share lines (recorded outside the service) would leave 90 %.
     amendment = AmendmentFactory(agreement=agreement, new_end_date=agreement.end_date + datetime.timedelta(days=30))
     AmendmentShareChangeFactory(amendment=amendment, vendor=vendor, new_percentage=Decimal("50"))
     before = (agreement.total_value, agreement.end_date, _shares(agreement))
 
     with pytest.raises(RuleViolation, match="sum to 90 %"):
-        services.amendment_approve(amendment_id=amendment.pk, approver=officer)
+        services.amendment_approve(amendment_id=amendment.pk, approver=second_officer)
 
     agreement.refresh_from_db()
     amendment.refresh_from_db()
@@ -120,23 +126,58 @@ def test_approval_applies_all_or_nothing_when_a_share_change_fails(agreement, ve
     assert amendment.status == "proposed"
 
 
-def test_approval_is_refused_when_the_agreement_changed_since_the_proposal(agreement, vendor, officer):
+def test_approval_is_refused_when_the_agreement_changed_since_the_proposal(agreement, vendor, officer, second_officer):
     first = services.amendment_propose(
         agreement_id=agreement.pk, reason="Indexation", by=officer, new_total_value=Decimal("1100000")
     )
     second = services.amendment_propose(
         agreement_id=agreement.pk, reason="Extra scope", by=officer, new_total_value=Decimal("1300000")
     )
-    services.amendment_approve(amendment_id=first.pk, approver=officer)
+    services.amendment_approve(amendment_id=first.pk, approver=second_officer)
 
     with pytest.raises(RuleViolation, match="total value changed after this amendment was proposed"):
-        services.amendment_approve(amendment_id=second.pk, approver=officer)
+        services.amendment_approve(amendment_id=second.pk, approver=second_officer)
 
     agreement.refresh_from_db()
     assert agreement.total_value == Decimal("1100000")
 
 
-def test_a_vendor_debarred_before_approval_blocks_it(agreement, officer):
+@pytest.mark.parametrize("standing", ["suspended", "debarred"])
+def test_a_vendor_not_in_good_standing_cannot_be_given_a_share(agreement, officer, standing):
+    newcomer = VendorFactory(legal_name="Shady Partners Ltd", status=standing)
+
+    with pytest.raises(RuleViolation) as excinfo:
+        services.amendment_propose(
+            agreement_id=agreement.pk,
+            reason="New partner",
+            by=officer,
+            share_changes={None: Decimal("30"), newcomer: Decimal("10")},
+        )
+
+    assert excinfo.value.field == "share_changes"
+    assert excinfo.value.message.startswith(f"Shady Partners Ltd is {standing} and cannot hold a share")
+    assert not Amendment.objects.exists()
+
+
+def test_a_suspended_party_can_be_amended_out_of_the_agreement(officer, second_officer):
+    leaving, staying = VendorFactory(), VendorFactory()
+    agreement = AgreementFactory(active=True, vendors=[leaving, staying])  # 40 / 30 / 30
+    leaving.status = "suspended"
+    leaving.save()
+
+    amendment = services.amendment_propose(
+        agreement_id=agreement.pk,
+        reason="Partner suspended; the other partner takes over its share.",
+        by=officer,
+        share_changes={leaving: Decimal("0"), staying: Decimal("60")},
+    )
+    services.amendment_approve(amendment_id=amendment.pk, approver=second_officer)
+
+    assert _shares(agreement) == {None: Decimal("40.00"), staying.pk: Decimal("60.00")}
+
+
+@pytest.mark.parametrize("standing", ["suspended", "debarred"])
+def test_a_vendor_suspended_or_debarred_before_approval_blocks_it(agreement, officer, second_officer, standing):
     newcomer = VendorFactory()
     amendment = services.amendment_propose(
         agreement_id=agreement.pk,
@@ -144,16 +185,16 @@ def test_a_vendor_debarred_before_approval_blocks_it(agreement, officer):
         by=officer,
         share_changes={None: Decimal("30"), newcomer: Decimal("10")},
     )
-    newcomer.status = "debarred"
+    newcomer.status = standing
     newcomer.save()
 
-    with pytest.raises(RuleViolation, match="debarred"):
-        services.amendment_approve(amendment_id=amendment.pk, approver=officer)
+    with pytest.raises(RuleViolation, match=f"is {standing} and cannot hold a share"):
+        services.amendment_approve(amendment_id=amendment.pk, approver=second_officer)
 
     assert not agreement.cost_shares.filter(vendor=newcomer).exists()
 
 
-def test_moving_the_end_date_can_rebaseline_open_milestones_keeping_the_first_plan(agreement, officer):
+def test_moving_the_end_date_can_rebaseline_open_milestones_keeping_the_first_plan(agreement, officer, second_officer):
     open_milestone = MilestoneFactory(project__agreement=agreement)
     achieved = MilestoneFactory(project=open_milestone.project, achieved=True)
     first_plan = open_milestone.due_date
@@ -165,7 +206,7 @@ def test_moving_the_end_date_can_rebaseline_open_milestones_keeping_the_first_pl
         rebaseline_milestones=True,
     )
 
-    services.amendment_approve(amendment_id=amendment.pk, approver=officer)
+    services.amendment_approve(amendment_id=amendment.pk, approver=second_officer)
 
     open_milestone.refresh_from_db()
     achieved.refresh_from_db()
@@ -174,7 +215,7 @@ def test_moving_the_end_date_can_rebaseline_open_milestones_keeping_the_first_pl
     assert achieved.slip_days == 0
 
 
-def test_without_rebaseline_the_milestones_stay(agreement, officer):
+def test_without_rebaseline_the_milestones_stay(agreement, officer, second_officer):
     milestone = MilestoneFactory(project__agreement=agreement)
     amendment = services.amendment_propose(
         agreement_id=agreement.pk,
@@ -183,10 +224,40 @@ def test_without_rebaseline_the_milestones_stay(agreement, officer):
         new_end_date=agreement.end_date + datetime.timedelta(days=30),
     )
 
-    services.amendment_approve(amendment_id=amendment.pk, approver=officer)
+    services.amendment_approve(amendment_id=amendment.pk, approver=second_officer)
 
     milestone.refresh_from_db()
     assert milestone.slip_days == 0
+
+
+def test_the_proposer_cannot_approve_their_own_amendment(agreement, officer, second_officer):
+    amendment = services.amendment_propose(
+        agreement_id=agreement.pk, reason="More money", by=officer, new_total_value=Decimal("2000000")
+    )
+
+    with pytest.raises(RuleViolation) as excinfo:
+        services.amendment_approve(amendment_id=amendment.pk, approver=officer)
+
+    assert excinfo.value.field == "approver"
+    assert "another officer must approve it (four-eyes rule)" in excinfo.value.message
+    amendment.refresh_from_db()
+    agreement.refresh_from_db()
+    assert amendment.status == "proposed" and agreement.total_value == Decimal("1000000.00")
+    # A second officer can.
+    services.amendment_approve(amendment_id=amendment.pk, approver=second_officer)
+    agreement.refresh_from_db()
+    assert agreement.total_value == Decimal("2000000")
+
+
+def test_the_proposer_may_withdraw_by_rejecting_their_own_amendment(agreement, officer):
+    amendment = services.amendment_propose(
+        agreement_id=agreement.pk, reason="More money", by=officer, new_total_value=Decimal("2000000")
+    )
+
+    services.amendment_reject(amendment_id=amendment.pk, by=officer, note="Proposed in error")
+
+    amendment.refresh_from_db()
+    assert amendment.status == "rejected" and amendment.decided_by == officer
 
 
 def test_rejection_needs_a_reason_and_leaves_the_agreement_alone(agreement, officer):
@@ -209,7 +280,7 @@ def test_rejection_needs_a_reason_and_leaves_the_agreement_alone(agreement, offi
 
 
 @pytest.mark.parametrize("decide", ["approve", "reject"])
-def test_a_decided_amendment_cannot_be_decided_again(agreement, officer, decide):
+def test_a_decided_amendment_cannot_be_decided_again(agreement, officer, decide, second_officer):
     amendment = services.amendment_propose(
         agreement_id=agreement.pk, reason="Indexation", by=officer, new_total_value=Decimal("1100000")
     )
@@ -217,7 +288,7 @@ def test_a_decided_amendment_cannot_be_decided_again(agreement, officer, decide)
 
     with pytest.raises(TransitionError, match="'rejected'"):
         if decide == "approve":
-            services.amendment_approve(amendment_id=amendment.pk, approver=officer)
+            services.amendment_approve(amendment_id=amendment.pk, approver=second_officer)
         else:
             services.amendment_reject(amendment_id=amendment.pk, by=officer, note="No again")
 

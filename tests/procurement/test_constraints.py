@@ -7,7 +7,13 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from procurement.factories import AgreementFactory, ContractingAuthorityFactory, CostShareFactory, VendorFactory
+from procurement.factories import (
+    AgreementFactory,
+    AmendmentFactory,
+    ContractingAuthorityFactory,
+    CostShareFactory,
+    VendorFactory,
+)
 from procurement.models import Agreement, ContractingAuthority, CostShare, Expenditure, Vendor
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +73,35 @@ def test_authority_code_and_vendor_registration_are_unique():
 def test_expenditure_amount_must_be_positive():
     agreement = AgreementFactory(active=True)
     _refused(lambda: Expenditure.objects.create(agreement=agreement, amount=Decimal("0"), date=timezone.localdate()))
+
+
+def test_an_amendment_cannot_be_approved_by_its_proposer():
+    amendment = AmendmentFactory()
+    amendment.status, amendment.decided_by, amendment.decided_at = "approved", amendment.proposed_by, timezone.now()
+
+    _refused(lambda: amendment.save())
+
+
+def test_an_amendment_can_be_rejected_by_its_proposer():
+    amendment = AmendmentFactory()
+    amendment.status, amendment.decided_by, amendment.decided_at = "rejected", amendment.proposed_by, timezone.now()
+
+    amendment.save()
+
+
+def test_a_milestone_payment_is_stored_once_per_vendor_and_once_for_the_authority():
+    from projects.factories import MilestoneFactory
+
+    milestone = MilestoneFactory()
+    agreement = milestone.project.agreement
+    vendor = milestone.responsible_vendor
+    for payer in (vendor, None):
+        Expenditure.objects.create(
+            agreement=agreement, milestone=milestone, vendor=payer, amount=1, date=timezone.localdate()
+        )
+
+        _refused(
+            lambda payer=payer: Expenditure.objects.create(
+                agreement=agreement, milestone=milestone, vendor=payer, amount=1, date=timezone.localdate()
+            )
+        )

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from ppp.factories import OfficerFactory
 from procurement import services
 from procurement.factories import AgreementFactory, ExpenditureFactory, VendorFactory
 from procurement.models import Agreement, Amendment, Expenditure, VendorContact
@@ -184,7 +185,7 @@ def test_approved_amendments_appear_with_the_new_terms(tmp_path, officer):
     approved = services.amendment_propose(
         agreement_id=agreement.pk, reason="Two more regions", by=officer, new_total_value=Decimal("1500.00")
     )
-    services.amendment_approve(amendment_id=approved.pk, approver=officer)
+    services.amendment_approve(amendment_id=approved.pk, approver=OfficerFactory())
     rejected = services.amendment_propose(
         agreement_id=agreement.pk, reason="Too costly", by=officer, new_total_value=Decimal("9000.00")
     )
@@ -275,7 +276,7 @@ def test_export_reads_a_fixed_number_of_queries_per_chunk(django_assert_num_quer
             amendment = services.amendment_propose(
                 agreement_id=agreement.pk, reason="More scope", by=officer, new_total_value=Decimal("2000000.00")
             )
-            services.amendment_approve(amendment_id=amendment.pk, approver=officer)
+            services.amendment_approve(amendment_id=amendment.pk, approver=OfficerFactory())
             milestone = MilestoneFactory(project=ProjectFactory(agreement=agreement))
             DeliverableFactory(milestone=milestone)
             ExpenditureFactory(agreement=agreement)

@@ -1,4 +1,5 @@
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
 from ppp.errors import RuleViolation, TransitionError
 from projects import services
@@ -25,6 +26,7 @@ TARGET = {"start": D.IN_PROGRESS, "submit": D.SUBMITTED, "accept": D.ACCEPTED, "
 
 
 def _in_state(status, **kwargs):
+    kwargs.setdefault("with_evidence", True)
     if status in (D.SUBMITTED, D.ACCEPTED, D.REJECTED):
         kwargs.setdefault("submitted", True)
     deliverable = DeliverableFactory(**kwargs)
@@ -105,9 +107,48 @@ def test_rejection_needs_a_comment_and_rework_reopens(officer):
 
 
 def test_submission_records_its_time():
-    deliverable = DeliverableFactory(status="in_progress")
+    deliverable = DeliverableFactory(status="in_progress", with_evidence=True)
 
     services.deliverable_submit(deliverable_id=deliverable.pk)
 
     deliverable.refresh_from_db()
     assert deliverable.submitted_at is not None
+
+
+def test_submission_without_evidence_is_refused_and_changes_nothing(officer):
+    deliverable = DeliverableFactory(status="in_progress", title="Pilot report")
+
+    with pytest.raises(RuleViolation) as excinfo:
+        services.deliverable_submit(deliverable_id=deliverable.pk, by=officer)
+
+    assert excinfo.value.field == "evidence"
+    assert excinfo.value.message == (
+        "Deliverable 'Pilot report' has no evidence: upload a file or give an evidence URL, then submit."
+    )
+    deliverable.refresh_from_db()
+    assert (deliverable.status, deliverable.submitted_at, deliverable.version) == (D.IN_PROGRESS, None, 1)
+
+
+@pytest.mark.parametrize(
+    "evidence",
+    [
+        {"evidence_url": "https://files.example.com/pilot-report.pdf"},
+        {"evidence_file": SimpleUploadedFile("pilot-report.pdf", b"%PDF-1.4 report")},
+    ],
+    ids=["url", "file"],
+)
+def test_a_file_or_a_url_is_enough_evidence_to_submit(evidence, officer):
+    deliverable = DeliverableFactory(status="in_progress")
+    services.deliverable_update(deliverable_id=deliverable.pk, by=officer, changes=evidence)
+
+    services.deliverable_submit(deliverable_id=deliverable.pk, by=officer)
+
+    deliverable.refresh_from_db()
+    assert deliverable.status == D.SUBMITTED
+
+
+def test_a_wrong_state_is_reported_before_missing_evidence(officer):
+    deliverable = DeliverableFactory(status="not_started")
+
+    with pytest.raises(TransitionError, match="from 'not_started' to 'submitted'"):
+        services.deliverable_submit(deliverable_id=deliverable.pk, by=officer)

@@ -1,5 +1,6 @@
 """Performance failures: penalties for missed or late milestones, per vendor."""
 
+import datetime
 from decimal import Decimal
 
 import pytest
@@ -53,6 +54,16 @@ def test_paid_equal_to_imposed_equal_to_contracted_is_fine():
         ({"overdue_days": 3}, True),  # open and overdue
         ({"status": "achieved", "overdue_days": 3, "achieved_date": timezone.localdate()}, True),  # late
         ({"achieved": True, "overdue_days": 3}, False),  # achieved on its due date
+        # Delivered on the due date, accepted three days later: the review time is not the vendor's lateness.
+        (
+            {
+                "status": "achieved",
+                "overdue_days": 3,
+                "delivered_on": timezone.localdate() - datetime.timedelta(days=3),
+                "achieved_date": timezone.localdate(),
+            },
+            False,
+        ),
         ({}, False),  # due in 30 days
     ],
 )

@@ -5,6 +5,7 @@ import random
 from decimal import Decimal
 
 import factory.random
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
@@ -14,12 +15,12 @@ from procurement import services as procurement_services
 from procurement.factories import (
     AgreementFactory,
     ContractingAuthorityFactory,
-    ExpenditureFactory,
     VendorContactFactory,
     VendorFactory,
     VendorUserFactory,
 )
 from procurement.models import Agreement, ContractingAuthority, VendorUser
+from projects import services as project_services
 from projects.factories import (
     DeliverableFactory,
     GateDecisionFactory,
@@ -95,6 +96,10 @@ MILESTONE_TITLES = [
     "Annual financial report",
     "Go-live readiness review",
 ]
+
+
+def _noon(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(12)))
 
 
 class Command(BaseCommand):
@@ -181,14 +186,15 @@ class Command(BaseCommand):
             for milestone in project.milestones.filter(status=Milestone.Status.ACHIEVED)[:6]:
                 for share, amount in milestone.payment_split():
                     if amount:
-                        ExpenditureFactory(
-                            agreement=agreement,
+                        # Through the service, so the demo obeys the rules (commitment, once per payment).
+                        procurement_services.expenditure_record(
+                            agreement_id=agreement.pk,
                             vendor=share.vendor,
                             milestone=milestone,
                             amount=amount,
                             date=milestone.achieved_date,
                             description=f"Payment for '{milestone.title}'",
-                            recorded_by=officer,
+                            by=officer,
                         )
         self._step("governance: KPIs, risk registers, gate decisions, penalties, amendments")
         for project, _agreement, _parties in projects:
@@ -196,6 +202,7 @@ class Command(BaseCommand):
         self._seed_amendments(officer, second_officer, today)
         self._step("payment certificates: certified, approved, paid, reconciled, a partial and a void one")
         self._seed_payments(officer, second_officer)
+        self._seed_first_approval(officer)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created {Project.objects.count()} projects, {Milestone.objects.count()} milestones "
@@ -252,12 +259,21 @@ class Command(BaseCommand):
                 baseline_due_date=min(baseline, due),
                 status=status,
                 achieved_date=achieved,
+                # Delivered a few days before acceptance (review time), derived without drawing on rng, so the
+                # rest of the demo stays as it was.
+                delivered_on=achieved - datetime.timedelta(days=number % 4) if achieved else None,
                 responsible_vendor=vendor,
                 payment_amount=Decimal(rng.randrange(0, 400_000, 5_000)),
             )
             for _ in range(rng.randint(1, 3)):
                 if status == Milestone.Status.ACHIEVED:
-                    DeliverableFactory(milestone=milestone, responsible_vendor=vendor, accepted=True)
+                    DeliverableFactory(
+                        milestone=milestone,
+                        responsible_vendor=vendor,
+                        accepted=True,
+                        submitted_at=_noon(milestone.delivered_on),
+                        reviewed_at=_noon(milestone.achieved_date),
+                    )
                 elif status == Milestone.Status.IN_PROGRESS:
                     kind = rng.choice(["not_started", "in_progress", "submitted", "accepted"])
                     if kind == "submitted":
@@ -392,6 +408,19 @@ class Command(BaseCommand):
             )
             if stage == "reconciled" and certificate.retention_amount:
                 payment_services.retention_release_issue(certificate_id=certificate.pk, by=officer)
+
+    def _seed_first_approval(self, officer):
+        # One large payment's deliverable approved once by "officer": "officer2" sees it await the second approval.
+        waiting = (
+            Deliverable.objects.filter(
+                status=Deliverable.Status.SUBMITTED,
+                milestone__payment_amount__gte=settings.PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD,
+            )
+            .order_by("id")
+            .first()
+        )
+        if waiting is not None:
+            project_services.deliverable_accept(deliverable_id=waiting.pk, reviewer=officer)
 
     def _print_logins(self):
         vendor_users = list(
