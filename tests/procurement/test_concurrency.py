@@ -1,11 +1,9 @@
 """Two officers writing to the same agreement at once cannot together break its rules (PostgreSQL row locks)."""
 
 import datetime
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 from django.db.models import Sum
 
 from ppp.errors import RuleViolation
@@ -13,31 +11,10 @@ from procurement import services
 from procurement.factories import AgreementFactory, VendorFactory
 from procurement.models import Expenditure
 from projects.factories import MilestoneFactory, ProjectFactory
+from tests.concurrency import race
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 DAY = datetime.date(2026, 3, 1)
-
-
-def _race(*calls):
-    """Run the calls in parallel threads, started together; return what each returned or raised."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # noqa: BLE001 - the test inspects whatever happened
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=pair) for pair in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    return results
 
 
 def test_concurrent_shares_cannot_exceed_100_percent():
@@ -45,7 +22,7 @@ def test_concurrent_shares_cannot_exceed_100_percent():
     services.cost_share_set(agreement_id=agreement.pk, vendor=None, percentage=Decimal("40"))
     first, second = VendorFactory(), VendorFactory()
 
-    results = _race(
+    results = race(
         lambda: services.cost_share_set(agreement_id=agreement.pk, vendor=first, percentage=Decimal("60")),
         lambda: services.cost_share_set(agreement_id=agreement.pk, vendor=second, percentage=Decimal("60")),
     )
@@ -58,7 +35,7 @@ def test_concurrent_shares_cannot_exceed_100_percent():
 def test_concurrent_activations_activate_once():
     agreement = AgreementFactory()
 
-    results = _race(
+    results = race(
         lambda: services.agreement_activate(agreement_id=agreement.pk),
         lambda: services.agreement_activate(agreement_id=agreement.pk),
     )
@@ -74,7 +51,7 @@ def test_concurrent_bookings_cannot_together_pass_a_partys_commitment():
     services.expenditure_record(agreement_id=agreement.pk, vendor=acme, amount=Decimal("100.00"), date=DAY)
 
     # when two officers book 300.00 each at the same moment (each fits alone; together 700.00 would not),
-    results = _race(
+    results = race(
         *[
             lambda: services.expenditure_record(
                 agreement_id=agreement.pk, vendor=acme, amount=Decimal("300.00"), date=DAY
@@ -94,7 +71,7 @@ def test_concurrent_bookings_of_the_same_milestone_payment_book_it_once():
     agreement = AgreementFactory(active=True, vendors=[acme])
     milestone = MilestoneFactory(project=ProjectFactory(agreement=agreement))
 
-    results = _race(
+    results = race(
         *[
             lambda: services.expenditure_record(
                 agreement_id=agreement.pk, vendor=acme, milestone=milestone, amount=Decimal("50.00"), date=DAY
