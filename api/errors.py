@@ -133,6 +133,8 @@ def exception_handler(exc, context):
     fields = None
     if isinstance(exc, StateConflict):
         extra["current_status"] = exc.current
+        if exc.field and exc.field != "status":
+            fields = {exc.field: [exc.message]}
         exc = Conflict(exc.message)
     elif isinstance(exc, StaleVersion):
         exc = PreconditionFailed(exc.message)

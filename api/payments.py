@@ -6,7 +6,7 @@ HTTP only: the querysets come from payments.selectors, the writes from payments.
 import django_filters
 from django.conf import settings
 from django.http import Http404
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.parsers import MultiPartParser
@@ -112,11 +112,16 @@ class InvoiceSerializer(serializers.ModelSerializer):
         return invoice.file.name.rsplit("/", 1)[-1] if invoice.file else ""
 
 
+@extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{1,14}(\.\d{1,2})?$"})
+class AmountField(serializers.DecimalField):
+    """A decimal amount sent as a form field: the schema says it has digits (drf-spectacular's pattern admits "")."""
+
+
 class InvoiceSubmitSerializer(serializers.Serializer):
     certificate = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="The certificate invoiced.")
     reference = serializers.CharField(max_length=64, help_text="Your invoice number (unique among yours).")
     invoice_date = serializers.DateField()
-    amount = serializers.DecimalField(
+    amount = AmountField(
         max_digits=16, decimal_places=2, min_value=0, help_text="Must equal the certificate's net amount."
     )
     file = serializers.FileField(
@@ -184,7 +189,8 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     ordering = ["-submitted_at", "-id"]
     parser_classes = [MultiPartParser]
     http_method_names = ["get", "post", "head", "options"]
-    action_error_codes = {"create": (409, 413)}
+    # 404: the certificate named in the body is not one of yours (or does not exist).
+    action_error_codes = {"create": (404, 409, 413)}
 
     def create(self, request, *args, **kwargs):
         caller = caller_of(request)

@@ -179,6 +179,7 @@ class DeliverableSerializer(serializers.ModelSerializer):
     evidence_file = serializers.FileField(read_only=True, use_url=True)
     first_approved_at = serializers.DateTimeField(
         read_only=True,
+        allow_null=True,
         help_text="Four eyes: when a first officer approved it. Deliverables of milestones paying the four-eyes "
         "threshold or more are accepted only when a second officer approves too; null otherwise.",
     )

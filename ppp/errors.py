@@ -17,8 +17,9 @@ class RuleViolation(DomainError):
 class StateConflict(DomainError):
     """The object's current state does not allow the change (e.g. editing a submitted deliverable): a 409."""
 
-    def __init__(self, message: str, *, current: str):
-        super().__init__(message, field="status")
+    def __init__(self, message: str, *, current: str, field: str = "status"):
+        # ``field`` names what must change on the object first when it is not its status (e.g. its evidence).
+        super().__init__(message, field=field)
         self.current = current
 
 

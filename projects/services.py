@@ -169,8 +169,11 @@ def deliverable_submit(*, deliverable_id: int, by=None, expected_version: int | 
     """Hand a deliverable in for review; refused without evidence (a file or a URL) to review it by."""
     deliverable = _lock_deliverable(deliverable_id, expected_version)
     if deliverable.can_move_to(Deliverable.Status.SUBMITTED) and not deliverable.has_evidence:
-        raise RuleViolation(
+        # A fact about the deliverable, not about the (empty) submit request: a state conflict (409), naming what
+        # to add first.
+        raise StateConflict(
             f"Deliverable '{deliverable}' has no evidence: upload a file or give an evidence URL, then submit.",
+            current=deliverable.status,
             field="evidence",
         )
     deliverable.submitted_at = timezone.now()

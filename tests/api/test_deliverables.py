@@ -122,12 +122,13 @@ def test_start_attach_evidence_then_submit(client_a, vendor_a):
     assert Deliverable.history.filter(id=fresh.pk).first().history_user == vendor_a.user
 
 
-def test_submitting_without_evidence_is_a_400_naming_the_evidence(client_a, vendor_a):
+def test_submitting_without_evidence_is_a_409_naming_the_evidence(client_a, vendor_a):
     response = client_a.post(_url(vendor_a.deliverable, "submit"))
 
-    assert response.status_code == 400
+    assert response.status_code == 409
     body = response.json()
-    assert body["code"] == "invalid"
+    assert body["code"] == "conflict"
+    assert body["current_status"] == "in_progress"
     (message,) = body["fields"]["evidence"]
     assert "has no evidence: upload a file or give an evidence URL, then submit" in message
     assert Deliverable.objects.get(pk=vendor_a.deliverable.pk).status == Deliverable.Status.IN_PROGRESS

@@ -1,7 +1,7 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from ppp.errors import RuleViolation, TransitionError
+from ppp.errors import RuleViolation, StateConflict, TransitionError
 from projects import services
 from projects.factories import DeliverableFactory, MilestoneFactory
 from projects.models import Deliverable, Milestone
@@ -118,7 +118,7 @@ def test_submission_records_its_time():
 def test_submission_without_evidence_is_refused_and_changes_nothing(officer):
     deliverable = DeliverableFactory(status="in_progress", title="Pilot report")
 
-    with pytest.raises(RuleViolation) as excinfo:
+    with pytest.raises(StateConflict) as excinfo:
         services.deliverable_submit(deliverable_id=deliverable.pk, by=officer)
 
     assert excinfo.value.field == "evidence"
