@@ -1,6 +1,7 @@
 """Build a realistic demo data set with the same factories the tests use. Safe to run again."""
 
 import datetime
+import os
 import random
 from decimal import Decimal
 
@@ -429,8 +430,10 @@ class Command(BaseCommand):
             .filter(user__username__in=["vendor1", "vendor2"])
         )
         self.stdout.write("")
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}), at http://127.0.0.1:8000/admin/")
+        address = f"http://{os.environ.get('PPP_HOST', '127.0.0.1')}:{os.environ.get('PPP_PORT', '8000')}/admin/"
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}), at {address}")
         self.stdout.write("  officer   – procurement officer (full rights)")
+        self.stdout.write("  officer2  – a second officer (four eyes: approves what officer proposed or certified)")
         self.stdout.write("  board     – project board member (read only)")
         self.stdout.write("  admin     – superuser")
         for membership in vendor_users:
