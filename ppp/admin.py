@@ -231,7 +231,26 @@ class ServiceAdminMixin:
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
         except DomainError as exc:
-            return self._refused(request, exc, request.get_full_path())
+            if request.method != "POST":
+                return self._refused(request, exc, request.get_full_path())
+            # Nothing was saved (the view's transaction rolled back). Show the same form again, with what the
+            # officer typed and the service's refusal on the field it names, instead of an empty form.
+            request._service_refusal = exc
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form_class = super().get_form(request, obj, change, **kwargs)
+        refusal = getattr(request, "_service_refusal", None)
+        if refusal is None:
+            return form_class
+
+        class RefusedForm(form_class):
+            def clean(self):
+                cleaned = super().clean()
+                self.add_error(refusal.field if refusal.field in self.fields else None, refusal.message)
+                return cleaned
+
+        return RefusedForm
 
     def delete_view(self, request, object_id, extra_context=None):
         try:

@@ -87,3 +87,18 @@ def test_the_expenditure_form_refuses_a_second_booking_of_a_milestone_payment(of
         response.content.decode()
     )
     assert Expenditure.objects.count() == 1
+
+
+def test_spending_past_a_commitment_is_refused_on_the_form_the_officer_filled_in(officer_client):
+    # Given an agreement whose authority share is committed to a fixed amount
+    agreement = AgreementFactory(active=True, vendors=[], total_value=Decimal("1000.00"))
+
+    # When an officer books more than that (a rule only the service knows, after the form was valid)
+    response = _add_expenditure(officer_client, agreement=agreement.pk, amount="5000.00", description="Big invoice")
+
+    # Then the same form comes back with what was typed and why, and nothing is recorded
+    assert response.status_code == 200
+    assert "more than its commitment" in response.content.decode()
+    form = response.context["adminform"].form
+    assert (form["amount"].value(), form["description"].value()) == ("5000.00", "Big invoice")
+    assert not Expenditure.objects.exists()
