@@ -163,11 +163,11 @@ class OCDSFeedView(APIView):
             if page > 1:
                 raise NotFound("No such page: past the last page of the feed.")
             return HttpResponse(status=204)
-        uri = request.build_absolute_uri()
+        params = {"since": since.isoformat()} if since else {}
+        uri = _page_url(request, page, params)  # one URI per page, however the query was written
         body = release_package_bytes([row[2] for row in rows], uri=uri, published_date=rows[-1][1])
         etag = f'"{hashlib.sha256(body).hexdigest()[:40]}"'
         links = []
-        params = {"since": since.isoformat()} if since else {}
         if has_next:
             links.append(f'<{_page_url(request, page + 1, params)}>; rel="next"')
         if page > 1:
