@@ -14,7 +14,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -53,6 +53,10 @@ class FeedQuery(serializers.Serializer):
 
 
 def _query(serializer_class, request) -> dict:
+    # DRF skips a blank optional query parameter; "?since=" is a mistake to report, not "no filter".
+    blank = {name: ["This parameter may not be blank."] for name, value in request.query_params.items() if not value}
+    if blank:
+        raise ValidationError(blank)
     query = serializer_class(data=request.query_params)
     query.is_valid(raise_exception=True)
     return query.validated_data

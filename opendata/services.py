@@ -70,11 +70,12 @@ def releases_record(*, agreements=None, by=None, chunk_size: int = 200, on_chunk
     when a release would not be valid OCDS for PPPs.
     """
     checked = recorded = 0
-    now = timezone.now()
     pending: list[tuple] = []
 
     def flush():
         nonlocal recorded
+        # Dated after its facts were read: an amendment approved meanwhile is never dated after its release.
+        now = timezone.now()
         ids = [agreement.pk for agreement, _ in pending]
         latest = {r.agreement_id: r for r in Release.objects.latest_per_agreement(ids).only(*LATEST_FIELDS)}
         new = []

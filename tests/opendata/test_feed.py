@@ -65,7 +65,12 @@ def test_since_starts_the_feed_at_a_day(client, five_published):
 
 @pytest.mark.parametrize(
     ("params", "status", "field"),
-    [({"page": "0"}, 400, "page"), ({"page": "two"}, 400, "page"), ({"since": "May"}, 400, "since")],
+    [
+        ({"page": "0"}, 400, "page"),
+        ({"page": "two"}, 400, "page"),
+        ({"since": "May"}, 400, "since"),
+        ({"since": ""}, 400, "since"),
+    ],
 )
 def test_bad_parameters_answer_in_the_api_error_shape(client, five_published, params, status, field):
     response = client.get(URL, params)
