@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "procurement",
     "projects",
     "payments",
+    "opendata",
     "api",
     # Failed-login records and lockouts (admin: Axes → Access attempts); see "Logins" below.
     "axes",
@@ -358,3 +359,22 @@ OCDS_PUBLICATION_POLICY = env.str("OCDS_PUBLICATION_POLICY", default="")
 OCDS_SCHEMA_CACHE_DIR = env.path("OCDS_SCHEMA_CACHE_DIR", default=VAR_DIR / "ocds-schema")
 # ...unless a directory holding release-package-schema.json and release-schema.json is named.
 OCDS_SCHEMA_DIR = env.str("OCDS_SCHEMA_DIR", default="") or None
+# The record package schema is OCDS core's (the profile publishes none): a folder holding OCDS 1.1.5's
+# record-package-schema.json, or fetched from its id and cached like the others.
+OCDS_CORE_SCHEMA_DIR = env.str("OCDS_CORE_SCHEMA_DIR", default="") or None
+# Parties' identifier.scheme: an org-id.guide list code per vendor country (the company register), e.g.
+# OCDS_VENDOR_IDENTIFIER_SCHEMES=GB=GB-COH,DE=DE-CR; vendors from other countries, and the authorities, use
+# the local schemes below (documented in the README: the registration number / authority code in this system).
+OCDS_VENDOR_IDENTIFIER_SCHEMES = env.dict("OCDS_VENDOR_IDENTIFIER_SCHEMES", default={"GB": "GB-COH"})
+OCDS_LOCAL_IDENTIFIER_SCHEME = env.str("OCDS_LOCAL_IDENTIFIER_SCHEME", default="XX-PPPTRK-VENDOR")
+OCDS_AUTHORITY_IDENTIFIER_SCHEME = env.str("OCDS_AUTHORITY_IDENTIFIER_SCHEME", default="XX-PPPTRK-AUTHORITY")
+# ISO 3166-1 alpha-2 country of the contracting authorities (their address.countryName); empty leaves it out.
+OCDS_AUTHORITY_COUNTRY = env.str("OCDS_AUTHORITY_COUNTRY", default="")
+# Releases of changed agreements are recorded this often (Celery beat) and before every export.
+OCDS_RECORD_EVERY_MINUTES = env.int("OCDS_RECORD_EVERY_MINUTES", default=15)
+CELERY_BEAT_SCHEDULE["record-ocds-releases"] = {
+    "task": "opendata.tasks.record_releases",
+    "schedule": OCDS_RECORD_EVERY_MINUTES * 60,
+}
+# Releases per page of the public feed (GET /api/v1/ocds/feed/).
+OCDS_FEED_PAGE_SIZE = env.int("OCDS_FEED_PAGE_SIZE", default=100)

@@ -25,4 +25,5 @@ LOGGING["root"]["level"] = "WARNING"  # noqa: F405
 # The official OCDS-for-PPPs schema copies beside the repository (shared/ocds/ppp): no network in tests.
 _shared_ocds = BASE_DIR.parent / "shared" / "ocds" / "ppp"  # noqa: F405
 OCDS_SCHEMA_DIR = str(_shared_ocds) if _shared_ocds.is_dir() else None
+OCDS_CORE_SCHEMA_DIR = str(_shared_ocds.parent / "1.1.5") if _shared_ocds.is_dir() else None
 OCDS_SCHEMA_CACHE_DIR = tempfile.mkdtemp(prefix="ppp-test-ocds-")

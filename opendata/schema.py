@@ -1,8 +1,12 @@
-"""The official OCDS-for-PPPs release-package schema and a validator for it.
+"""The official OCDS-for-PPPs schemas and validators for them.
 
 The schema files are published data, not part of this repository. They are read from
-``settings.OCDS_SCHEMA_DIR`` when it is set; otherwise they are fetched once from their official
-URLs (each schema's ``id``) and cached in ``settings.OCDS_SCHEMA_CACHE_DIR``.
+``settings.OCDS_SCHEMA_DIR`` (the profile's release and release-package schemas) and
+``settings.OCDS_CORE_SCHEMA_DIR`` (OCDS core's record-package schema) when set; otherwise they are
+fetched once from their official URLs (each schema's ``id``) and cached in ``settings.OCDS_SCHEMA_CACHE_DIR``.
+
+The schemas declare JSON Schema Draft 4, so they are checked with a Draft 4 validator *and* its format
+checker: a ``uri`` or ``date-time`` that is not one is an error, as the community's tools report it.
 """
 
 import json
@@ -19,6 +23,9 @@ from referencing.jsonschema import DRAFT4
 SCHEMA_BASE = "https://standard.open-contracting.org/profiles/ppp/schema/1__0__0__beta4/"
 PACKAGE_SCHEMA_URL = SCHEMA_BASE + "release-package-schema.json"
 RELEASE_SCHEMA_URL = SCHEMA_BASE + "release-schema.json"
+CORE_SCHEMA_BASE = "https://standard.open-contracting.org/schema/1__1__5/"
+RECORD_PACKAGE_SCHEMA_URL = CORE_SCHEMA_BASE + "record-package-schema.json"
+CORE_RELEASE_SCHEMA_URL = CORE_SCHEMA_BASE + "release-schema.json"
 FETCH_TIMEOUT_SECONDS = 30
 
 
@@ -43,13 +50,19 @@ class OCDSValidationError(Exception):
 
 def _read(url: str) -> dict:
     name = url.rsplit("/", 1)[1]
-    if settings.OCDS_SCHEMA_DIR:
-        path = Path(settings.OCDS_SCHEMA_DIR) / name
+    core = url.startswith(CORE_SCHEMA_BASE)
+    directory, setting = (
+        (settings.OCDS_CORE_SCHEMA_DIR, "OCDS_CORE_SCHEMA_DIR")
+        if core
+        else (settings.OCDS_SCHEMA_DIR, "OCDS_SCHEMA_DIR")
+    )
+    if directory:
+        path = Path(directory) / name
         try:
             return json.loads(path.read_text())
         except OSError as exc:
-            raise SchemaUnavailable(f"OCDS_SCHEMA_DIR has no readable {name}: {exc}") from exc
-    cached = Path(settings.OCDS_SCHEMA_CACHE_DIR) / name
+            raise SchemaUnavailable(f"{setting} has no readable {name}: {exc}") from exc
+    cached = Path(settings.OCDS_SCHEMA_CACHE_DIR) / (f"core-{name}" if core else name)
     if cached.exists():
         return json.loads(cached.read_text())
     try:
@@ -69,19 +82,37 @@ def _read(url: str) -> dict:
 
 
 @cache
+def release_schema() -> dict:
+    return _read(RELEASE_SCHEMA_URL)
+
+
+def _validator(schema: dict, registry: Registry) -> Draft4Validator:
+    # The schemas' declared draft, with its format checker (uri, date-time, email...).
+    return Draft4Validator(schema, registry=registry, format_checker=Draft4Validator.FORMAT_CHECKER)
+
+
+@cache
 def _validators() -> tuple[Draft4Validator, Draft4Validator]:
-    package_schema, release_schema = _read(PACKAGE_SCHEMA_URL), _read(RELEASE_SCHEMA_URL)
+    package_schema = _read(PACKAGE_SCHEMA_URL)
     registry = Registry().with_resource(
-        RELEASE_SCHEMA_URL, Resource.from_contents(release_schema, default_specification=DRAFT4)
+        RELEASE_SCHEMA_URL, Resource.from_contents(release_schema(), default_specification=DRAFT4)
     )
-    return (
-        Draft4Validator(package_schema, registry=registry),
-        Draft4Validator(release_schema, registry=registry),
-    )
+    return _validator(package_schema, registry), _validator(release_schema(), registry)
+
+
+@cache
+def _record_package_validator() -> Draft4Validator:
+    """OCDS core's record package schema, its releases and compiled release checked against the profile's
+    release schema (which extends core's)."""
+    profile = Resource.from_contents(release_schema(), default_specification=DRAFT4)
+    registry = Registry().with_resources([(CORE_RELEASE_SCHEMA_URL, profile), (RELEASE_SCHEMA_URL, profile)])
+    return _validator(_read(RECORD_PACKAGE_SCHEMA_URL), registry)
 
 
 def clear_cache():
+    release_schema.cache_clear()
     _validators.cache_clear()
+    _record_package_validator.cache_clear()
 
 
 def _errors(validator: Draft4Validator, instance, prefix: str) -> list[SchemaError]:
@@ -97,6 +128,10 @@ def release_errors(release: dict, index: int = 0) -> list[SchemaError]:
 def package_errors(package: dict) -> list[SchemaError]:
     """Schema errors of a whole package held in memory (small packages and tests)."""
     return _errors(_validators()[0], package, "$")
+
+
+def record_package_errors(package: dict) -> list[SchemaError]:
+    return _errors(_record_package_validator(), package, "$")
 
 
 def validate_package(package: dict) -> None:

@@ -1,0 +1,53 @@
+"""Reads of published releases: what the export, the officer endpoint and the public feed send."""
+
+import datetime
+import itertools
+from collections.abc import Iterator
+
+from django.db.models import Max
+from django.utils import timezone
+
+from .models import Release
+
+READ_CHUNK = 500  # stored release texts fetched per round trip when streaming
+
+
+def releases(*, agreement_reference: str | None = None, since: datetime.date | None = None):
+    """Published releases, oldest first; ``since``: dated on or after that day (in the site's time zone)."""
+    queryset = Release.objects.in_publication_order()
+    if agreement_reference:
+        queryset = queryset.filter(agreement__reference=agreement_reference)
+    if since:
+        start = timezone.make_aware(datetime.datetime.combine(since, datetime.time.min))
+        queryset = queryset.filter(date__gte=start)
+    return queryset
+
+
+def newest_date(queryset) -> datetime.datetime | None:
+    return queryset.aggregate(newest=Max("date"))["newest"]
+
+
+def bodies(queryset) -> Iterator[str]:
+    """The stored texts, streamed from the database a chunk at a time (memory does not grow with the count)."""
+    return queryset.values_list("body", flat=True).iterator(chunk_size=READ_CHUNK)
+
+
+def bodies_by_ocid(queryset) -> Iterator[tuple[str, list[str]]]:
+    """(ocid, its release texts oldest first), one ocid at a time, for every ocid in ``queryset``."""
+    ocids = queryset.order_by().values("ocid").distinct()
+    rows = (
+        Release.objects.filter(ocid__in=ocids)
+        .order_by("ocid", "date", "pk")
+        .values_list("ocid", "body")
+        .iterator(chunk_size=READ_CHUNK)
+    )
+    for ocid, group in itertools.groupby(rows, key=lambda row: row[0]):
+        yield ocid, [body for _, body in group]
+
+
+def feed_page(*, page: int, page_size: int, since: datetime.date | None = None) -> tuple[list, bool]:
+    """One page of the public feed: (release_id, date, body) rows, and whether a next page exists. Releases are
+    only ever appended with later dates, so a page, once full, never changes."""
+    start = (page - 1) * page_size
+    rows = list(releases(since=since).values_list("release_id", "date", "body")[start : start + page_size + 1])
+    return rows[:page_size], len(rows) > page_size
