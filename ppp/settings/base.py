@@ -57,6 +57,9 @@ MIDDLEWARE = [
     # Outermost: under /api/ every error, even one Django answers in HTML, comes out in the API's JSON shape.
     "api.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ from STATIC_ROOT (after `collectstatic`) in production, with far-future caching of the
+    # hashed names; with DEBUG on, runserver's own static view answers first-hand as before.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # CommonMiddleware without APPEND_SLASH redirects under /api/ (a redirected POST would lose its body).
     "api.middleware.ApiAwareCommonMiddleware",
@@ -136,6 +139,17 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=VAR_DIR / "static")
+# Production (DEBUG off) serves compressed files under content-hashed names, so browsers may cache them for
+# ever: run `manage.py collectstatic --noinput` on every release, before the web process starts (a template
+# naming a file that was not collected fails loudly). In debug, plain storage: no collectstatic needed.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
 
