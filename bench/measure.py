@@ -68,6 +68,7 @@ def explain_scan(on: datetime.date) -> str:
 def overdue_scan(on: datetime.date | None = None) -> dict:
     """Scan every open milestone and create its alerts, as the daily beat does (digests are not mailed)."""
     from projects import alerts
+    from projects.tasks import queue_alert_digest
 
     on = on or timezone.localdate()
 
@@ -75,7 +76,7 @@ def overdue_scan(on: datetime.date | None = None) -> dict:
         Alert.objects.all().delete()
 
     def scan():
-        return alerts.alerts_scan(on=on)
+        return alerts.alerts_scan(queue_digest=queue_alert_digest, on=on)
 
     reset()
     overdue = Milestone.objects.overdue(on=on).count()

@@ -1,7 +1,17 @@
-"""Writes with rules for agreements, cost shares and expenditures. Admin, API and tests call these."""
+"""Writes with rules for agreements, cost shares and expenditures. Admin, API and tests call these.
+
+Amendments and the work under an agreement: procurement knows agreements, parties and shares, not the projects
+and milestones built on them (``projects`` depends on ``procurement``, never the other way round). An app that
+hangs obligations on an agreement registers an ``AmendmentParticipant`` here (``projects`` does, from its
+``AppConfig.ready``): its ``check`` refuses changes its records forbid (a leaving party still responsible for
+open milestones) and its ``apply`` carries an approved amendment into them (re-baselining open milestones).
+The amendment rules stay in ``amendment_check`` / ``amendment_approve``; the milestone rules stay in
+``projects.services``; both run in the approval's transaction, so an amendment applies everywhere or nowhere.
+"""
 
 import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from django.db import transaction
 from django.db.models import Prefetch, Sum
@@ -200,6 +210,25 @@ AMENDABLE = (Agreement.Status.ACTIVE, Agreement.Status.SUSPENDED)
 ShareChanges = dict[Vendor | None, Decimal]
 
 
+class AmendmentParticipant(Protocol):
+    """An app with records under agreements: it may refuse an amendment and applies an approved one."""
+
+    def check(self, agreement: Agreement, *, leaving_vendors: list[Vendor]) -> None:
+        """Raise a RuleViolation (naming the amendment field) if the change may not be made."""
+
+    def apply(self, amendment: Amendment, agreement: Agreement, *, by) -> None:
+        """Carry an approved amendment into the app's records; called with the agreement row locked."""
+
+
+_amendment_participants: list[AmendmentParticipant] = []
+
+
+def register_amendment_participant(participant: AmendmentParticipant) -> None:
+    """Called from an ``AppConfig.ready``; registering the same participant twice keeps one."""
+    if participant not in _amendment_participants:
+        _amendment_participants.append(participant)
+
+
 def _current_shares(agreement: Agreement) -> dict[int | None, Decimal]:
     """Percentages by vendor id (None = the authority); uses the prefetch cache when present."""
     return {share.vendor_id: share.percentage for share in agreement.cost_shares.all()}
@@ -244,16 +273,8 @@ def amendment_check(
             field="share_changes",
         )
     leaving = [vendor for vendor, percentage in share_changes.items() if vendor is not None and percentage == 0]
-    from projects.models import Milestone  # projects depends on procurement, not the other way round
-
-    if (
-        leaving
-        and Milestone.objects.open().filter(project__agreement=agreement, responsible_vendor__in=leaving).exists()
-    ):
-        raise RuleViolation(
-            "A party that leaves the agreement is still responsible for open milestones; reassign them first.",
-            field="share_changes",
-        )
+    for participant in _amendment_participants:
+        participant.check(agreement, leaving_vendors=leaving)
 
 
 def amendment_prepare(
@@ -433,8 +454,8 @@ def amendment_approve(*, amendment_id: int, approver, note: str = "") -> Amendme
     total = agreement.cost_shares.aggregate(total=Sum("percentage"))["total"] or Decimal("0")
     if total != HUNDRED:  # the check above makes this unreachable; the rollback keeps it harmless if not
         raise RuleViolation(f"Cost shares would sum to {total} %, not 100 %.", field="share_changes")
-    if amendment.rebaseline_milestones and amendment.new_end_date:
-        _shift_open_milestones(agreement, amendment.end_date_shift, approver)
+    for participant in _amendment_participants:
+        participant.apply(amendment, agreement, by=approver)
     return _record_decision(amendment, Amendment.Status.APPROVED, approver, note.strip())
 
 
@@ -466,16 +487,6 @@ def _apply_share_lines(agreement: Agreement, lines, by) -> None:
             share = CostShare(agreement=agreement, vendor=line.vendor, percentage=line.new_percentage)
             share._history_user = by
             share.save()
-
-
-def _shift_open_milestones(agreement: Agreement, shift: datetime.timedelta, by) -> None:
-    from projects.models import Milestone
-
-    for milestone in Milestone.objects.open().select_for_update().filter(project__agreement=agreement):
-        # The baseline (first plan) stays, so the slip against it shows in the admin and the board report.
-        milestone.due_date += shift
-        milestone._history_user = by
-        milestone.save(update_fields=["due_date", "updated_at"])
 
 
 @transaction.atomic

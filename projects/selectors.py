@@ -3,10 +3,14 @@ governance (the risk register and KPIs) and for the partner API (what each calle
 
 The board pages, the CSV export and the PDF reports all read through ``project_report`` so the three
 agree on every status, count and amount (and, for the page and the PDF, on the overdue risks and the KPIs).
+
+Apps downstream of projects add their own figures to the report without projects importing them: ``payments``
+registers a report section (``register_report_section``, from its ``AppConfig.ready``) that fills in each
+party's certified and paid money. Projects depends on procurement only; payments depends on both.
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -194,10 +198,11 @@ class ProjectReport:
     budget: list[PartyBudget]
     overdue_risks: list[Risk] = field(default_factory=list)  # each with ``days_past_review``
     kpis: list[KpiRow] = field(default_factory=list)
-    # The agreement's money per party from its payment certificates (payments.selectors.PartyPayments): the whole
-    # agreement's, shown once per agreement, never summed across its projects.
+    # Filled in by the payments app's report section (payments.selectors.add_payments_to_reports):
+    # the agreement's money per party from its payment certificates (PartyPayments), the whole agreement's,
+    # shown once per agreement and never summed across its projects ...
     payments: list = field(default_factory=list)
-    paid_payments: Decimal = Decimal("0")  # net paid by certificates for this project's milestones
+    paid_payments: Decimal = Decimal("0")  # ... and the net paid by certificates for this project's milestones
 
     @property
     def currency(self) -> str:
@@ -237,6 +242,16 @@ class ProjectReport:
         if not counted:
             return 0
         return round(100 * sum(row.rag == Rag.ACHIEVED for row in counted) / len(counted))
+
+
+# Functions that add a downstream app's figures to a batch of reports, in place, in a fixed number of queries.
+_report_sections: list[Callable[[list[ProjectReport]], None]] = []
+
+
+def register_report_section(add: Callable[[list[ProjectReport]], None]) -> None:
+    """Called from an ``AppConfig.ready``; registering the same function twice keeps one."""
+    if add not in _report_sections:
+        _report_sections.append(add)
 
 
 def project_reports(
@@ -287,11 +302,6 @@ def project_reports(
                 row.open_deliverables.append(deliverable)
     agreements = {project.agreement for project in projects}
     budgets = agreements_budget_vs_actual(agreements)
-    # The board report reads the payment chain (payments depends on projects; only this read goes the other way).
-    from payments.selectors import paid_by_project, payments_by_party
-
-    payments = payments_by_party(agreements)
-    paid = paid_by_project(project_ids)
     reports = [
         ProjectReport(
             project=project,
@@ -299,11 +309,11 @@ def project_reports(
             generated_at=generated_at,
             rows=rows_by_project[project.pk],
             budget=budgets[project.agreement_id],
-            payments=payments[project.agreement_id],
-            paid_payments=paid.get(project.pk, Decimal("0")),
         )
         for project in projects
     ]
+    for add_section in _report_sections:
+        add_section(reports)
     if governance:
         _add_governance(reports, on)
     return reports

@@ -40,6 +40,47 @@ def _save(instance, by, fields):
     return instance
 
 
+# --- Amendments of the agreement (procurement calls these through its AmendmentParticipant hook) ----------
+
+
+class MilestonesUnderAmendment:
+    """What an agreement amendment means for its projects' milestones (registered in ``ProjectsConfig.ready``)."""
+
+    def check(self, agreement, *, leaving_vendors) -> None:
+        if (
+            leaving_vendors
+            and Milestone.objects.open()
+            .filter(project__agreement=agreement, responsible_vendor__in=leaving_vendors)
+            .exists()
+        ):
+            raise RuleViolation(
+                "A party that leaves the agreement is still responsible for open milestones; reassign them first.",
+                field="share_changes",
+            )
+
+    def apply(self, amendment, agreement, *, by) -> None:
+        if amendment.rebaseline_milestones and amendment.new_end_date:
+            milestones_rebaseline(agreement_id=agreement.pk, shift=amendment.end_date_shift, by=by)
+
+
+milestones_under_amendment = MilestonesUnderAmendment()
+
+
+@transaction.atomic
+def milestones_rebaseline(*, agreement_id: int, shift: datetime.timedelta, by) -> int:
+    """Move every open milestone of the agreement's projects by ``shift``; returns how many moved.
+
+    The baseline (first plan) stays, so the slip against it shows in the admin and the board report.
+    """
+    milestones = Milestone.objects.open().select_for_update().filter(project__agreement_id=agreement_id)
+    moved = 0
+    for milestone in milestones:
+        milestone.due_date += shift
+        _save(milestone, by, ["due_date"])
+        moved += 1
+    return moved
+
+
 # --- Milestones ------------------------------------------------------------------------------
 
 
