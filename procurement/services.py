@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from ppp import limits
 from ppp.errors import RuleViolation, TransitionError, full_clean_or_raise
-from ppp.services import record_create, record_delete, record_update
+from ppp.services import delete_with_author, record_create, record_delete, record_update, save_with_author
 
 from .models import (
     HUNDRED,
@@ -38,7 +38,7 @@ from .models import (
 
 
 @transaction.atomic
-def agreement_transition(*, agreement_id: int, target: str, by=None) -> Agreement:
+def agreement_transition(*, agreement_id: int, target: str, by) -> Agreement:
     """Move an agreement to ``target`` if the lifecycle allows it.
 
     Activating a draft and resuming a suspended agreement both need whole shares (100 %) and every vendor party
@@ -55,8 +55,7 @@ def agreement_transition(*, agreement_id: int, target: str, by=None) -> Agreemen
         if blocker:
             raise TransitionError(agreement, agreement.status, target, blocker)
     agreement.status = target
-    agreement._history_user = by
-    agreement.save(update_fields=["status", "updated_at"])
+    save_with_author(agreement, by, ["status", "updated_at"])
     if target == Agreement.Status.ACTIVE and not agreement.share_terms.exists():
         cost_share_terms_open(agreement=agreement, by=by)
     return agreement
@@ -78,8 +77,7 @@ def cost_share_terms_open(*, agreement: Agreement, by) -> list[CostShareTerm]:
         for share in agreement.cost_shares.all()
     ]
     for term in terms:
-        term._history_user = by
-        term.save()
+        save_with_author(term, by)
     return terms
 
 
@@ -98,8 +96,7 @@ def cost_share_terms_roll(*, agreement: Agreement, amendment: Amendment, effecti
         )
     for term in current:
         term.effective_to = effective_from - datetime.timedelta(days=1)
-        term._history_user = by
-        term.save(update_fields=["effective_to"])
+        save_with_author(term, by, ["effective_to"])
     for share in agreement.cost_shares.all():
         term = CostShareTerm(
             agreement=agreement,
@@ -108,28 +105,27 @@ def cost_share_terms_roll(*, agreement: Agreement, amendment: Amendment, effecti
             effective_from=effective_from,
             amendment=amendment,
         )
-        term._history_user = by
-        term.save()
+        save_with_author(term, by)
 
 
-def agreement_activate(*, agreement_id: int, by=None) -> Agreement:
+def agreement_activate(*, agreement_id: int, by) -> Agreement:
     return agreement_transition(agreement_id=agreement_id, target=Agreement.Status.ACTIVE, by=by)
 
 
-def agreement_suspend(*, agreement_id: int, by=None) -> Agreement:
+def agreement_suspend(*, agreement_id: int, by) -> Agreement:
     return agreement_transition(agreement_id=agreement_id, target=Agreement.Status.SUSPENDED, by=by)
 
 
-def agreement_complete(*, agreement_id: int, by=None) -> Agreement:
+def agreement_complete(*, agreement_id: int, by) -> Agreement:
     return agreement_transition(agreement_id=agreement_id, target=Agreement.Status.COMPLETED, by=by)
 
 
-def agreement_terminate(*, agreement_id: int, by=None) -> Agreement:
+def agreement_terminate(*, agreement_id: int, by) -> Agreement:
     return agreement_transition(agreement_id=agreement_id, target=Agreement.Status.TERMINATED, by=by)
 
 
 @transaction.atomic
-def cost_share_set(*, agreement_id: int, vendor: Vendor | None, percentage: Decimal, by=None) -> CostShare:
+def cost_share_set(*, agreement_id: int, vendor: Vendor | None, percentage: Decimal, by) -> CostShare:
     """Add or change one party's share of a draft agreement (``vendor=None`` is the authority)."""
     # Lock the agreement so two officers editing shares cannot together exceed 100 %.
     agreement = Agreement.objects.select_for_update().get(pk=agreement_id)
@@ -142,8 +138,7 @@ def cost_share_set(*, agreement_id: int, vendor: Vendor | None, percentage: Deci
     error = share_total_error((others or Decimal("0")) + share.percentage)
     if error:
         raise RuleViolation(error, field="percentage")
-    share._history_user = by
-    share.save()
+    save_with_author(share, by)
     return share
 
 
@@ -156,7 +151,7 @@ def expenditure_record(
     vendor: Vendor | None = None,
     milestone=None,
     description: str = "",
-    by=None,
+    by,
 ) -> Expenditure:
     """Record money actually spent by one party (``vendor=None``: the authority).
 
@@ -177,8 +172,7 @@ def expenditure_record(
     )
     full_clean_or_raise(expenditure)
     _check_commitment(agreement, expenditure)
-    expenditure._history_user = by
-    expenditure.save()
+    save_with_author(expenditure, by)
     return expenditure
 
 
@@ -363,8 +357,7 @@ def amendment_propose(
         effective_date=effective_date,
         proposed_by=by,
     )
-    amendment._history_user = by
-    amendment.save()
+    save_with_author(amendment, by)
     AmendmentShareChange.objects.bulk_create(
         AmendmentShareChange(
             amendment=amendment,
@@ -396,8 +389,7 @@ def _record_decision(amendment: Amendment, status: str, by, note: str) -> Amendm
     amendment.decided_by = by
     amendment.decided_at = timezone.now()
     amendment.decision_note = note
-    amendment._history_user = by
-    amendment.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    save_with_author(amendment, by, ["status", "decided_by", "decided_at", "decision_note"])
     return amendment
 
 
@@ -415,7 +407,7 @@ def amendment_approve(*, amendment_id: int, approver, note: str = "") -> Amendme
     Four eyes: the approver must be another officer than the proposer (the database refuses it too).
     """
     amendment = _locked_proposal(amendment_id, Amendment.Status.APPROVED)
-    if approver is not None and approver.pk == amendment.proposed_by_id:
+    if approver.pk == amendment.proposed_by_id:
         raise RuleViolation(
             f"You proposed {amendment}; another officer must approve it (four-eyes rule). "
             "You may still reject your own proposal.",
@@ -446,8 +438,7 @@ def amendment_approve(*, amendment_id: int, approver, note: str = "") -> Amendme
         agreement.end_date = amendment.new_end_date
         changed.append("end_date")
     if changed:
-        agreement._history_user = approver
-        agreement.save(update_fields=[*changed, "updated_at"])
+        save_with_author(agreement, approver, [*changed, "updated_at"])
     _apply_share_lines(agreement, lines, approver)
     if lines:  # effective-dated share versions (issue 13): a separate step, kept out of the approval rules above
         _version_amended_shares(amendment, agreement, approver)
@@ -476,17 +467,14 @@ def _apply_share_lines(agreement: Agreement, lines, by) -> None:
     existing = {share.vendor_id: share for share in agreement.cost_shares.all()}
     for line in lines:
         share = existing.get(line.vendor_id)
-        if share is not None:
-            share._history_user = by
         if share is not None and line.new_percentage == 0:
-            share.delete()
+            delete_with_author(share, by)
         elif share is not None:
             share.percentage = line.new_percentage
-            share.save(update_fields=["percentage"])
+            save_with_author(share, by, ["percentage"])
         elif line.new_percentage > 0:
             share = CostShare(agreement=agreement, vendor=line.vendor, percentage=line.new_percentage)
-            share._history_user = by
-            share.save()
+            save_with_author(share, by)
 
 
 @transaction.atomic

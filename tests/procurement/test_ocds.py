@@ -215,11 +215,11 @@ def test_risk_register_appears_in_risk_allocation(tmp_path):
     assert "Shared" in risk["notes"]
 
 
-def test_since_leaves_out_older_releases(tmp_path, time_machine):
+def test_since_leaves_out_older_releases(officer, tmp_path, time_machine):
     time_machine.move_to(datetime.datetime(2026, 1, 10, 12, tzinfo=datetime.UTC))
     agreement = AgreementFactory(reference="PPP-OLD")
     time_machine.move_to(datetime.datetime(2026, 3, 10, 12, tzinfo=datetime.UTC))
-    services.agreement_activate(agreement_id=agreement.pk)
+    services.agreement_activate(by=officer, agreement_id=agreement.pk)
 
     releases = _export(tmp_path, "--since", "2026-02-01")["releases"]
 

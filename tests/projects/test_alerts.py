@@ -106,7 +106,9 @@ def test_scanning_twice_sends_nothing_more(world, scan):
     assert Alert.objects.count() == 2
 
 
-def test_a_milestone_closed_before_its_alert_is_sent_gets_no_alert(world, scan, django_capture_on_commit_callbacks):
+def test_a_milestone_closed_before_its_alert_is_sent_gets_no_alert(
+    officer, world, scan, django_capture_on_commit_callbacks
+):
     achieved_soon = due(world, days(-2))
     cancelled = due(world, days(-2))
     with django_capture_on_commit_callbacks() as queued_sends:
@@ -114,8 +116,8 @@ def test_a_milestone_closed_before_its_alert_is_sent_gets_no_alert(world, scan, 
     assert Alert.objects.filter(status="pending").count() == 2
 
     DeliverableFactory(milestone=achieved_soon, accepted=True)
-    services.milestone_achieve(milestone_id=achieved_soon.pk)
-    services.milestone_cancel(milestone_id=cancelled.pk)
+    services.milestone_achieve(by=officer, milestone_id=achieved_soon.pk)
+    services.milestone_cancel(by=officer, milestone_id=cancelled.pk)
     for send in queued_sends:
         send()
 
