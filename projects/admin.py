@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.http import HttpResponse
@@ -792,9 +793,9 @@ def dashboard_rows(request) -> list[DashboardRow]:
         ),
         DashboardRow(
             key="due_soon_count",
-            label="Open milestones due within 7 days",
+            label=f"Open milestones due within {settings.DUE_SOON_DAYS} days",
             url=f"{milestones}?overdue=no&status__in=planned,in_progress",
-            count=count(Milestone.objects.due_within(7, on=today)),
+            count=count(Milestone.objects.due_soon(on=today)),
             order=20,
         ),
         DashboardRow(

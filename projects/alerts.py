@@ -139,7 +139,7 @@ def scan_page_query(on: datetime.date, status: str, size: int, after: tuple[date
     Each row carries only what deciding and addressing an alert needs (named tuples, no model instances):
     its level on ``on``, the highest level it already has up to that one, and the owner's and authority's addresses.
     """
-    horizon = on + datetime.timedelta(days=settings.ALERT_DUE_SOON_DAYS)
+    horizon = on + datetime.timedelta(days=settings.DUE_SOON_DAYS)
     page = Milestone.objects.filter(status=status, due_date__lte=horizon)
     if after is not None:
         last_due, last_id = after
@@ -177,7 +177,7 @@ def scan_page_query(on: datetime.date, status: str, size: int, after: tuple[date
 
 
 def milestones_to_scan_count(on: datetime.date) -> int:
-    horizon = on + datetime.timedelta(days=settings.ALERT_DUE_SOON_DAYS)
+    horizon = on + datetime.timedelta(days=settings.DUE_SOON_DAYS)
     return Milestone.objects.open().filter(due_date__lte=horizon).count()
 
 

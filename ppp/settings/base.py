@@ -219,8 +219,11 @@ ALERT_ESCALATION_LEVELS = [
     {"level": number, "days_overdue": days, "adds": _ALERT_ADDS[min(number, len(_ALERT_ADDS)) - 1]}
     for number, days in enumerate(_ALERT_DAYS, start=1)
 ]
-# "Due soon" reminder (level 0) to the vendor's contacts this many days before the due date.
-ALERT_DUE_SOON_DAYS = env.int("PPP_ALERT_DUE_SOON_DAYS", default=7)
+# "Due soon": an open milestone due within this many days (today included). One definition for the board's
+# amber, the admin index and the reminder (alert level 0) to the vendor's contacts. PPP_ALERT_DUE_SOON_DAYS is
+# the deprecated name of the same setting, read only when PPP_DUE_SOON_DAYS is not set.
+DUE_SOON_DAYS = env.int("PPP_DUE_SOON_DAYS", default=env.int("PPP_ALERT_DUE_SOON_DAYS", default=14))
+ALERT_DUE_SOON_DAYS = DUE_SOON_DAYS  # deprecated alias, for code written against the old name
 # When the daily scan runs (HH:MM in TIME_ZONE), how many milestones it reads per query.
 ALERT_SCAN_TIME = env.str("PPP_ALERT_SCAN_TIME", default="07:00")
 ALERT_SCAN_CHUNK_SIZE = env.int("PPP_ALERT_SCAN_CHUNK_SIZE", default=2000)

@@ -30,7 +30,8 @@ def recipients_of_outbox():
     return sorted(address for message in mail.outbox for address in message.to)
 
 
-def test_each_level_reaches_its_audience_on_its_day_and_not_before(world, scan):
+def test_each_level_reaches_its_audience_on_its_day_and_not_before(world, scan, settings):
+    settings.DUE_SOON_DAYS = 7  # the reminder's day follows the one "due soon" setting (default 14)
     due(world, DUE)
 
     heard = {}
