@@ -68,6 +68,7 @@ def explain_scan(on: datetime.date) -> str:
 def overdue_scan(on: datetime.date | None = None) -> dict:
     """Scan every open milestone and create its alerts, as the daily beat does (digests are not mailed)."""
     from projects import alerts
+    from projects.tasks import queue_alert_digest
 
     on = on or timezone.localdate()
 
@@ -75,7 +76,7 @@ def overdue_scan(on: datetime.date | None = None) -> dict:
         Alert.objects.all().delete()
 
     def scan():
-        return alerts.alerts_scan(on=on)
+        return alerts.alerts_scan(queue_digest=queue_alert_digest, on=on)
 
     reset()
     overdue = Milestone.objects.overdue(on=on).count()
@@ -222,15 +223,15 @@ def reports(sizes=(1_000, 10_000, 20_000), portfolio_projects: int = 50, repeat:
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE projects_milestone, projects_deliverable")
     for size, project in projects.items():
-        milestone_report_pdf(project)  # warm-up: fonts, templates, query plans
-        result = measure(lambda project=project: milestone_report_pdf(project), repeat=repeat)
+        milestone_report_pdf(project, pause_gc=True)  # warm-up: fonts, templates, query plans
+        result = measure(lambda project=project: milestone_report_pdf(project, pause_gc=True), repeat=repeat)
         result["bytes"] = len(result.pop("value"))
         results[f"project with {size:,} milestones"] = result
 
     board_member, _ = get_user_model().objects.get_or_create(username="bench-board")
     board = _board(board_member, portfolio_projects)
-    portfolio_report_pdf(board)
-    result = measure(lambda: portfolio_report_pdf(board), repeat=repeat)
+    portfolio_report_pdf(board, pause_gc=True)
+    result = measure(lambda: portfolio_report_pdf(board, pause_gc=True), repeat=repeat)
     result["bytes"] = len(result.pop("value"))
     result["milestones"] = Milestone.objects.filter(project__in=board).count()
     results[f"portfolio of {board.count()} projects"] = result

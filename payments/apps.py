@@ -5,3 +5,11 @@ class PaymentsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "payments"
     verbose_name = "Payments"
+
+    def ready(self):
+        from projects.selectors import register_report_section
+
+        from .selectors import add_payments_to_reports
+
+        # The board pages, CSV and PDF reports show each party's payments: projects asks, payments answers.
+        register_report_section(add_payments_to_reports)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from ppp import limits
 from ppp.errors import RuleViolation, StateConflict, TransitionError
+from ppp.services import save_with_author
 from procurement.models import CENTS, HUNDRED, Agreement, Vendor
 from procurement.selectors import shares_in_force
 from projects.models import Milestone, PerformanceFailure
@@ -128,13 +129,11 @@ def _write_split(certificate: Certificate, shares: list[tuple[int | None, Decima
             penalty_amount=penalty[index],
             net_amount=gross[index] - retention[index] - penalty[index],
         )
-        line._history_user = by
-        line.save()
+        save_with_author(line, by)
 
 
 def _save_new(instance, by):
-    instance._history_user = by
-    instance.save()
+    save_with_author(instance, by)
     return instance
 
 
@@ -314,8 +313,7 @@ def _locked(certificate_id: int, target: str) -> Certificate:
 
 
 def _save(certificate: Certificate, by, fields: list[str]) -> Certificate:
-    certificate._history_user = by
-    certificate.save(update_fields=["status", *fields])
+    save_with_author(certificate, by, ["status", *fields])
     return certificate
 
 
@@ -478,8 +476,7 @@ def invoice_match(*, invoice_id: int, by) -> VendorInvoice:
     invoice.status = VendorInvoice.Status.MATCHED
     invoice.decided_by = by
     invoice.decided_at = timezone.now()
-    invoice._history_user = by
-    invoice.save(update_fields=["status", "decided_by", "decided_at"])
+    save_with_author(invoice, by, ["status", "decided_by", "decided_at"])
     return invoice
 
 
@@ -495,6 +492,5 @@ def invoice_reject(*, invoice_id: int, by, reason: str) -> VendorInvoice:
     invoice.decided_by = by
     invoice.decided_at = timezone.now()
     invoice.rejection_reason = reason
-    invoice._history_user = by
-    invoice.save(update_fields=["status", "decided_by", "decided_at", "rejection_reason"])
+    save_with_author(invoice, by, ["status", "decided_by", "decided_at", "rejection_reason"])
     return invoice

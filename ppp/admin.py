@@ -1,16 +1,60 @@
-"""The officers' admin site, plus helpers the app admins share."""
+"""The officers' admin site, plus helpers the app admins share.
+
+Generic on purpose: ``ppp`` imports no domain app. The apps plug in what is theirs from their admin modules:
+the lines of the index's "At a glance" box (``site.register_dashboard``) and, from ``projects``, the rule for
+who sees which project's rows (``project_scope.install``), which every ``ProjectScopedAdminMixin`` applies.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, get_fields_from_path, unquote
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.http import Http404, HttpResponseNotAllowed, HttpResponseRedirect
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
-from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from ppp.errors import DomainError
 from ppp.services import locked_fields
+
+
+@dataclass(frozen=True)
+class DashboardRow:
+    """One line of the admin index's "At a glance" box; ``key`` also names its count in the template context."""
+
+    key: str
+    label: str
+    url: str
+    count: int | None = None
+    alarming: bool = False  # a non-zero count is shown in red
+    order: int = 100
+
+
+class ProjectScope:
+    """Who sees which project's rows. ``ppp`` knows no domain app: the app that owns projects installs the
+    rule (``install``, from its admin module). Until then it fails closed: nothing is shown by mistake."""
+
+    def __init__(self):
+        self.sees_all: Callable[[object], bool] = self._not_installed
+        self._scoped: Callable[[QuerySet, object, str], QuerySet] = self._not_installed
+
+    @staticmethod
+    def _not_installed(*args):
+        raise ImproperlyConfigured("No project scope installed: the projects app's admin installs it.")
+
+    def install(self, *, scoped: Callable[[QuerySet, object, str], QuerySet], sees_all: Callable[[object], bool]):
+        self._scoped, self.sees_all = scoped, sees_all
+
+    def __call__(self, queryset: QuerySet, user, project_path: str) -> QuerySet:
+        """``queryset`` cut down to the rows whose project (reached by ``project_path``) ``user`` may see."""
+        return self._scoped(queryset, user, project_path)
+
+
+project_scope = ProjectScope()
 
 
 class PPPAdminSite(admin.AdminSite):
@@ -19,25 +63,22 @@ class PPPAdminSite(admin.AdminSite):
     index_title = "Procurement and delivery"
     index_template = "admin/ppp_index.html"
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._dashboard_sources: list[Callable[[HttpRequest], list[DashboardRow]]] = []
+
+    def register_dashboard(self, rows: Callable[[HttpRequest], list[DashboardRow]]) -> None:
+        """An app adds its lines to the index (from its admin module): ``rows(request)`` counts what that user
+        may see, so a board member's dashboard counts only their boards' projects, like their admin lists."""
+        if rows not in self._dashboard_sources:
+            self._dashboard_sources.append(rows)
+
     def index(self, request, extra_context=None):
-        from procurement.models import Amendment
-        from projects.models import Milestone, Risk
-        from projects.selectors import scoped_to_visible_projects
-
-        today = timezone.localdate()
-
-        def count(queryset, project_path):
-            # A board member's dashboard counts only their boards' projects, like their admin lists.
-            return scoped_to_visible_projects(queryset, request.user, project_path).count()
-
+        rows = sorted((row for source in self._dashboard_sources for row in source(request)), key=lambda r: r.order)
         extra_context = {
             **(extra_context or {}),
-            "overdue_count": count(Milestone.objects.overdue(on=today), "project"),
-            "due_soon_count": count(Milestone.objects.due_within(7, on=today), "project"),
-            "risk_review_count": count(Risk.objects.due_for_review(on=today), "project"),
-            "pending_amendment_count": count(
-                Amendment.objects.filter(status=Amendment.Status.PROPOSED), "agreement__projects"
-            ),
+            "dashboard": rows,
+            **{row.key: row.count for row in rows},
         }
         return super().index(request, extra_context)
 
@@ -296,17 +337,13 @@ class ProjectScopedAdminMixin:
     project_path: str
 
     def get_queryset(self, request):
-        from projects.selectors import scoped_to_visible_projects
-
-        return scoped_to_visible_projects(super().get_queryset(request), request.user, self.project_path)
+        return project_scope(super().get_queryset(request), request.user, self.project_path)
 
     def get_list_filter(self, request):
         # A plain related-field filter offers every project (agreement, milestone…) by name; a board member's
         # offers only those their rows point to.
-        from projects.selectors import user_sees_all_projects
-
         list_filter = super().get_list_filter(request)
-        if user_sees_all_projects(request.user):
+        if project_scope.sees_all(request.user):
             return list_filter
         return [
             (entry, admin.RelatedOnlyFieldListFilter)
@@ -318,9 +355,7 @@ class ProjectScopedAdminMixin:
     def _refuse_out_of_scope(self, request, object_id):
         # simple-history falls back to the history table for objects the queryset lacks (meant for deleted
         # ones), and its single-version page reads the history table directly: check the scope first.
-        from projects.selectors import user_sees_all_projects
-
-        if not user_sees_all_projects(request.user) and self.get_object(request, unquote(object_id)) is None:
+        if not project_scope.sees_all(request.user) and self.get_object(request, unquote(object_id)) is None:
             raise Http404("No such object on your boards.")
 
     def history_view(self, request, object_id, extra_context=None):

@@ -15,10 +15,29 @@ from django.db.models.deletion import ProtectedError, RestrictedError
 from ppp.errors import RuleViolation, StaleVersion, full_clean_or_raise
 
 
-def set_history_user(instance, by):
-    """Name ``by`` as the author of the history row the next save of ``instance`` writes."""
+def _name_author(instance, by) -> None:
+    """Name ``by`` as the author of the history row the next save or delete of ``instance`` writes.
+
+    ``by`` is the user who acts: an officer, a vendor user, or for work nobody started by hand (a task, a
+    command run without ``--by``) the system user the caller chose. ``None`` is a mistake, not "unknown".
+    """
+    if by is None:
+        raise ValueError(f"A change to {instance._meta.verbose_name} needs the user who makes it (by=...).")
     instance._history_user = by
+
+
+def save_with_author(instance, by, fields=None):
+    """Save ``instance`` with ``by`` as the history author: only ``fields`` when given (``update_fields``),
+    the whole row otherwise (a new row). The one place services name who changed what."""
+    _name_author(instance, by)
+    instance.save(update_fields=fields) if fields is not None else instance.save()
     return instance
+
+
+def delete_with_author(instance, by):
+    """Delete ``instance`` with ``by`` as the author of its last history row."""
+    _name_author(instance, by)
+    return instance.delete()
 
 
 def locked_fields(instance) -> Mapping[str, str]:
@@ -72,8 +91,7 @@ def record_create(model, *, by, data: Mapping[str, object]):
         _field(model, name)
     later = _apply(instance, data)
     full_clean_or_raise(instance)
-    set_history_user(instance, by)
-    instance.save()
+    save_with_author(instance, by)
     for field, value in later.items():
         getattr(instance, field.name).set(value)
     return instance
@@ -109,9 +127,8 @@ def record_update(model, *, pk, by, changes: Mapping[str, object], expected_vers
         update_fields.append("version")
     if any(field.name == "updated_at" for field in model._meta.fields):
         update_fields.append("updated_at")
-    set_history_user(instance, by)
     if update_fields:
-        instance.save(update_fields=update_fields)
+        save_with_author(instance, by, update_fields)
     for field, value in later.items():
         getattr(instance, field.name).set(value)
     return instance
@@ -129,9 +146,8 @@ def record_delete(model, *, pk, by):
     label = f"{model._meta.verbose_name} '{instance}'"
     if blocker:
         raise RuleViolation(f"The {label} cannot be deleted: {blocker}.", field=None)
-    set_history_user(instance, by)
     try:
-        instance.delete()
+        delete_with_author(instance, by)
     except (ProtectedError, RestrictedError) as exc:
         referring = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
         kinds = sorted({str(obj._meta.verbose_name_plural) for obj in referring})

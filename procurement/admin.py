@@ -8,11 +8,13 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from ppp.admin import (
+    DashboardRow,
     ProjectScopedAdminMixin,
     ReadOnlyHistoryAdmin,
     ServiceAddFormMixin,
     ServiceAdminMixin,
     adopt_created,
+    project_scope,
     run_form_action,
     run_service_action,
 )
@@ -465,3 +467,20 @@ class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHisto
             label="Reason",
             help_text="Kept with the amendment; the vendors see it in the partner API.",
         )
+
+
+def dashboard_rows(request) -> list[DashboardRow]:
+    """The index's procurement line: proposals waiting for a second officer (on the user's projects)."""
+    proposed = Amendment.objects.filter(status=Amendment.Status.PROPOSED)
+    return [
+        DashboardRow(
+            key="pending_amendment_count",
+            label="Amendments awaiting a decision",
+            url=f"{reverse('admin:procurement_amendment_changelist')}?status__exact=proposed",
+            count=project_scope(proposed, request.user, "agreement__projects").count(),
+            order=40,
+        )
+    ]
+
+
+admin.site.register_dashboard(dashboard_rows)

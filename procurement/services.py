@@ -1,7 +1,17 @@
-"""Writes with rules for agreements, cost shares and expenditures. Admin, API and tests call these."""
+"""Writes with rules for agreements, cost shares and expenditures. Admin, API and tests call these.
+
+Amendments and the work under an agreement: procurement knows agreements, parties and shares, not the projects
+and milestones built on them (``projects`` depends on ``procurement``, never the other way round). An app that
+hangs obligations on an agreement registers an ``AmendmentParticipant`` here (``projects`` does, from its
+``AppConfig.ready``): its ``check`` refuses changes its records forbid (a leaving party still responsible for
+open milestones) and its ``apply`` carries an approved amendment into them (re-baselining open milestones).
+The amendment rules stay in ``amendment_check`` / ``amendment_approve``; the milestone rules stay in
+``projects.services``; both run in the approval's transaction, so an amendment applies everywhere or nowhere.
+"""
 
 import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from django.db import transaction
 from django.db.models import Prefetch, Sum
@@ -9,7 +19,7 @@ from django.utils import timezone
 
 from ppp import limits
 from ppp.errors import RuleViolation, TransitionError, full_clean_or_raise
-from ppp.services import record_create, record_delete, record_update
+from ppp.services import delete_with_author, record_create, record_delete, record_update, save_with_author
 
 from .models import (
     HUNDRED,
@@ -28,7 +38,7 @@ from .models import (
 
 
 @transaction.atomic
-def agreement_transition(*, agreement_id: int, target: str, by=None) -> Agreement:
+def agreement_transition(*, agreement_id: int, target: str, by) -> Agreement:
     """Move an agreement to ``target`` if the lifecycle allows it.
 
     Activating a draft and resuming a suspended agreement both need whole shares (100 %) and every vendor party
@@ -45,8 +55,7 @@ def agreement_transition(*, agreement_id: int, target: str, by=None) -> Agreemen
         if blocker:
             raise TransitionError(agreement, agreement.status, target, blocker)
     agreement.status = target
-    agreement._history_user = by
-    agreement.save(update_fields=["status", "updated_at"])
+    save_with_author(agreement, by, ["status", "updated_at"])
     if target == Agreement.Status.ACTIVE and not agreement.share_terms.exists():
         cost_share_terms_open(agreement=agreement, by=by)
     return agreement
@@ -68,8 +77,7 @@ def cost_share_terms_open(*, agreement: Agreement, by) -> list[CostShareTerm]:
         for share in agreement.cost_shares.all()
     ]
     for term in terms:
-        term._history_user = by
-        term.save()
+        save_with_author(term, by)
     return terms
 
 
@@ -88,8 +96,7 @@ def cost_share_terms_roll(*, agreement: Agreement, amendment: Amendment, effecti
         )
     for term in current:
         term.effective_to = effective_from - datetime.timedelta(days=1)
-        term._history_user = by
-        term.save(update_fields=["effective_to"])
+        save_with_author(term, by, ["effective_to"])
     for share in agreement.cost_shares.all():
         term = CostShareTerm(
             agreement=agreement,
@@ -98,28 +105,27 @@ def cost_share_terms_roll(*, agreement: Agreement, amendment: Amendment, effecti
             effective_from=effective_from,
             amendment=amendment,
         )
-        term._history_user = by
-        term.save()
+        save_with_author(term, by)
 
 
-def agreement_activate(*, agreement_id: int, by=None) -> Agreement:
+def agreement_activate(*, agreement_id: int, by) -> Agreement:
     return agreement_transition(agreement_id=agreement_id, target=Agreement.Status.ACTIVE, by=by)
 
 
-def agreement_suspend(*, agreement_id: int, by=None) -> Agreement:
+def agreement_suspend(*, agreement_id: int, by) -> Agreement:
     return agreement_transition(agreement_id=agreement_id, target=Agreement.Status.SUSPENDED, by=by)
 
 
-def agreement_complete(*, agreement_id: int, by=None) -> Agreement:
+def agreement_complete(*, agreement_id: int, by) -> Agreement:
     return agreement_transition(agreement_id=agreement_id, target=Agreement.Status.COMPLETED, by=by)
 
 
-def agreement_terminate(*, agreement_id: int, by=None) -> Agreement:
+def agreement_terminate(*, agreement_id: int, by) -> Agreement:
     return agreement_transition(agreement_id=agreement_id, target=Agreement.Status.TERMINATED, by=by)
 
 
 @transaction.atomic
-def cost_share_set(*, agreement_id: int, vendor: Vendor | None, percentage: Decimal, by=None) -> CostShare:
+def cost_share_set(*, agreement_id: int, vendor: Vendor | None, percentage: Decimal, by) -> CostShare:
     """Add or change one party's share of a draft agreement (``vendor=None`` is the authority)."""
     # Lock the agreement so two officers editing shares cannot together exceed 100 %.
     agreement = Agreement.objects.select_for_update().get(pk=agreement_id)
@@ -132,8 +138,7 @@ def cost_share_set(*, agreement_id: int, vendor: Vendor | None, percentage: Deci
     error = share_total_error((others or Decimal("0")) + share.percentage)
     if error:
         raise RuleViolation(error, field="percentage")
-    share._history_user = by
-    share.save()
+    save_with_author(share, by)
     return share
 
 
@@ -146,7 +151,7 @@ def expenditure_record(
     vendor: Vendor | None = None,
     milestone=None,
     description: str = "",
-    by=None,
+    by,
 ) -> Expenditure:
     """Record money actually spent by one party (``vendor=None``: the authority).
 
@@ -167,8 +172,7 @@ def expenditure_record(
     )
     full_clean_or_raise(expenditure)
     _check_commitment(agreement, expenditure)
-    expenditure._history_user = by
-    expenditure.save()
+    save_with_author(expenditure, by)
     return expenditure
 
 
@@ -198,6 +202,25 @@ def _check_commitment(agreement: Agreement, expenditure: Expenditure) -> None:
 
 AMENDABLE = (Agreement.Status.ACTIVE, Agreement.Status.SUSPENDED)
 ShareChanges = dict[Vendor | None, Decimal]
+
+
+class AmendmentParticipant(Protocol):
+    """An app with records under agreements: it may refuse an amendment and applies an approved one."""
+
+    def check(self, agreement: Agreement, *, leaving_vendors: list[Vendor]) -> None:
+        """Raise a RuleViolation (naming the amendment field) if the change may not be made."""
+
+    def apply(self, amendment: Amendment, agreement: Agreement, *, by) -> None:
+        """Carry an approved amendment into the app's records; called with the agreement row locked."""
+
+
+_amendment_participants: list[AmendmentParticipant] = []
+
+
+def register_amendment_participant(participant: AmendmentParticipant) -> None:
+    """Called from an ``AppConfig.ready``; registering the same participant twice keeps one."""
+    if participant not in _amendment_participants:
+        _amendment_participants.append(participant)
 
 
 def _current_shares(agreement: Agreement) -> dict[int | None, Decimal]:
@@ -244,16 +267,8 @@ def amendment_check(
             field="share_changes",
         )
     leaving = [vendor for vendor, percentage in share_changes.items() if vendor is not None and percentage == 0]
-    from projects.models import Milestone  # projects depends on procurement, not the other way round
-
-    if (
-        leaving
-        and Milestone.objects.open().filter(project__agreement=agreement, responsible_vendor__in=leaving).exists()
-    ):
-        raise RuleViolation(
-            "A party that leaves the agreement is still responsible for open milestones; reassign them first.",
-            field="share_changes",
-        )
+    for participant in _amendment_participants:
+        participant.check(agreement, leaving_vendors=leaving)
 
 
 def amendment_prepare(
@@ -342,8 +357,7 @@ def amendment_propose(
         effective_date=effective_date,
         proposed_by=by,
     )
-    amendment._history_user = by
-    amendment.save()
+    save_with_author(amendment, by)
     AmendmentShareChange.objects.bulk_create(
         AmendmentShareChange(
             amendment=amendment,
@@ -375,8 +389,7 @@ def _record_decision(amendment: Amendment, status: str, by, note: str) -> Amendm
     amendment.decided_by = by
     amendment.decided_at = timezone.now()
     amendment.decision_note = note
-    amendment._history_user = by
-    amendment.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
+    save_with_author(amendment, by, ["status", "decided_by", "decided_at", "decision_note"])
     return amendment
 
 
@@ -394,7 +407,7 @@ def amendment_approve(*, amendment_id: int, approver, note: str = "") -> Amendme
     Four eyes: the approver must be another officer than the proposer (the database refuses it too).
     """
     amendment = _locked_proposal(amendment_id, Amendment.Status.APPROVED)
-    if approver is not None and approver.pk == amendment.proposed_by_id:
+    if approver.pk == amendment.proposed_by_id:
         raise RuleViolation(
             f"You proposed {amendment}; another officer must approve it (four-eyes rule). "
             "You may still reject your own proposal.",
@@ -425,16 +438,15 @@ def amendment_approve(*, amendment_id: int, approver, note: str = "") -> Amendme
         agreement.end_date = amendment.new_end_date
         changed.append("end_date")
     if changed:
-        agreement._history_user = approver
-        agreement.save(update_fields=[*changed, "updated_at"])
+        save_with_author(agreement, approver, [*changed, "updated_at"])
     _apply_share_lines(agreement, lines, approver)
     if lines:  # effective-dated share versions (issue 13): a separate step, kept out of the approval rules above
         _version_amended_shares(amendment, agreement, approver)
     total = agreement.cost_shares.aggregate(total=Sum("percentage"))["total"] or Decimal("0")
     if total != HUNDRED:  # the check above makes this unreachable; the rollback keeps it harmless if not
         raise RuleViolation(f"Cost shares would sum to {total} %, not 100 %.", field="share_changes")
-    if amendment.rebaseline_milestones and amendment.new_end_date:
-        _shift_open_milestones(agreement, amendment.end_date_shift, approver)
+    for participant in _amendment_participants:
+        participant.apply(amendment, agreement, by=approver)
     return _record_decision(amendment, Amendment.Status.APPROVED, approver, note.strip())
 
 
@@ -455,27 +467,14 @@ def _apply_share_lines(agreement: Agreement, lines, by) -> None:
     existing = {share.vendor_id: share for share in agreement.cost_shares.all()}
     for line in lines:
         share = existing.get(line.vendor_id)
-        if share is not None:
-            share._history_user = by
         if share is not None and line.new_percentage == 0:
-            share.delete()
+            delete_with_author(share, by)
         elif share is not None:
             share.percentage = line.new_percentage
-            share.save(update_fields=["percentage"])
+            save_with_author(share, by, ["percentage"])
         elif line.new_percentage > 0:
             share = CostShare(agreement=agreement, vendor=line.vendor, percentage=line.new_percentage)
-            share._history_user = by
-            share.save()
-
-
-def _shift_open_milestones(agreement: Agreement, shift: datetime.timedelta, by) -> None:
-    from projects.models import Milestone
-
-    for milestone in Milestone.objects.open().select_for_update().filter(project__agreement=agreement):
-        # The baseline (first plan) stays, so the slip against it shows in the admin and the board report.
-        milestone.due_date += shift
-        milestone._history_user = by
-        milestone.save(update_fields=["due_date", "updated_at"])
+            save_with_author(share, by)
 
 
 @transaction.atomic

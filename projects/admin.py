@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.db.models import Count, Q
 from django.http import HttpResponse
@@ -9,12 +10,14 @@ from django.utils.http import content_disposition_header
 from django.utils.text import Truncator
 
 from ppp.admin import (
+    DashboardRow,
     ProjectScopedAdminMixin,
     ReadOnlyHistoryAdmin,
     ServiceAddFormMixin,
     ServiceAdminMixin,
     adopt_created,
     form_changes,
+    project_scope,
     run_form_action,
     run_service_action,
 )
@@ -34,7 +37,14 @@ from .models import (
     Risk,
 )
 from .reports import milestone_report_pdf, portfolio_report_pdf
-from .selectors import project_kpis, projects_visible_to, risks_due_for_review
+from .selectors import (
+    project_kpis,
+    projects_visible_to,
+    risks_due_for_review,
+    scoped_to_visible_projects,
+    user_sees_all_projects,
+)
+from .tasks import queue_alert_digest
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -439,7 +449,11 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
     @admin.action(description="Send selected failed alerts again", permissions=["change"])
     def resend_selected(self, request, queryset):
         run_service_action(
-            self, request, queryset, lambda alert: alerts.alert_resend(alert_id=alert.pk), "queued again"
+            self,
+            request,
+            queryset,
+            lambda alert: alerts.alert_resend(alert_id=alert.pk, queue_digest=queue_alert_digest),
+            "queued again",
         )
 
 
@@ -753,3 +767,52 @@ class PerformanceFailureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOn
     @admin.display(description="Outstanding")
     def outstanding(self, obj):
         return obj.penalty_outstanding
+
+
+# --- What the whole admin takes from projects ----------------------------------------------------------------
+# Board members see only their boards' projects, on every app's project-scoped pages (ppp.admin.project_scope).
+project_scope.install(scoped=scoped_to_visible_projects, sees_all=user_sees_all_projects)
+
+
+def dashboard_rows(request) -> list[DashboardRow]:
+    """The index's delivery lines, counted over the projects ``request.user`` may see."""
+    today = timezone.localdate()
+
+    def count(queryset):
+        return scoped_to_visible_projects(queryset, request.user, "project").count()
+
+    milestones = reverse("admin:projects_milestone_changelist")
+    return [
+        DashboardRow(
+            key="overdue_count",
+            label="Overdue milestones",
+            url=f"{milestones}?overdue=yes",
+            count=count(Milestone.objects.overdue(on=today)),
+            alarming=True,
+            order=10,
+        ),
+        DashboardRow(
+            key="due_soon_count",
+            label=f"Open milestones due within {settings.DUE_SOON_DAYS} days",
+            url=f"{milestones}?overdue=no&status__in=planned,in_progress",
+            count=count(Milestone.objects.due_soon(on=today)),
+            order=20,
+        ),
+        DashboardRow(
+            key="risk_review_count",
+            label="Risks past their review date",
+            url=f"{reverse('admin:projects_risk_changelist')}?review=overdue",
+            count=count(Risk.objects.due_for_review(on=today)),
+            alarming=True,
+            order=30,
+        ),
+        DashboardRow(
+            key="board_pages",
+            label="Project board pages and milestone reports",
+            url=reverse("boards:project_list"),
+            order=90,
+        ),
+    ]
+
+
+admin.site.register_dashboard(dashboard_rows)

@@ -28,6 +28,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from ppp.errors import TransitionError
 from procurement.models import VendorContact
 
 from .models import Alert, Deliverable, Milestone, Project
@@ -138,7 +139,7 @@ def scan_page_query(on: datetime.date, status: str, size: int, after: tuple[date
     Each row carries only what deciding and addressing an alert needs (named tuples, no model instances):
     its level on ``on``, the highest level it already has up to that one, and the owner's and authority's addresses.
     """
-    horizon = on + datetime.timedelta(days=settings.ALERT_DUE_SOON_DAYS)
+    horizon = on + datetime.timedelta(days=settings.DUE_SOON_DAYS)
     page = Milestone.objects.filter(status=status, due_date__lte=horizon)
     if after is not None:
         last_due, last_id = after
@@ -176,7 +177,7 @@ def scan_page_query(on: datetime.date, status: str, size: int, after: tuple[date
 
 
 def milestones_to_scan_count(on: datetime.date) -> int:
-    horizon = on + datetime.timedelta(days=settings.ALERT_DUE_SOON_DAYS)
+    horizon = on + datetime.timedelta(days=settings.DUE_SOON_DAYS)
     return Milestone.objects.open().filter(due_date__lte=horizon).count()
 
 
@@ -221,8 +222,14 @@ class ScanResult:
         return dict(sizes)
 
 
+# How a digest is queued: ``projects.tasks.queue_alert_digest`` (a Celery task after commit). The caller passes
+# it, so this module never imports the tasks that import it (tasks -> alerts, one way).
+QueueDigest = Callable[[str, list[int]], None]
+
+
 def alerts_scan(
     *,
+    queue_digest: QueueDigest,
     on: datetime.date | None = None,
     dry_run: bool = False,
     chunk_size: int | None = None,
@@ -261,10 +268,8 @@ def alerts_scan(
         result.closed_skipped = _skip_alerts_of_closed_milestones()
     result.digests = _unsent_digests()
     if not dry_run:
-        from .tasks import send_alert_digest
-
         for email, alert_ids in result.digests.items():
-            send_alert_digest.delay_on_commit(email, alert_ids)
+            queue_digest(email, alert_ids)
     return result
 
 
@@ -471,17 +476,13 @@ def _digest_message(recipient: str, alerts: list[Alert]) -> EmailMultiAlternativ
 
 
 @transaction.atomic
-def alert_resend(*, alert_id: int) -> Alert:
+def alert_resend(*, alert_id: int, queue_digest: QueueDigest) -> Alert:
     """Put a failed alert back in the queue; its undelivered recipients get it in a digest of its own."""
-    from ppp.errors import TransitionError
-
-    from .tasks import send_alert_digest
-
     alert = Alert.objects.select_for_update().get(pk=alert_id)
     if alert.status != Alert.Status.FAILED:
         raise TransitionError(alert, alert.status, Alert.Status.PENDING, "only failed alerts are sent again")
     alert.status = Alert.Status.PENDING
     alert.save(update_fields=["status", "updated_at"])
     for email in alert.undelivered:
-        send_alert_digest.delay_on_commit(email, [alert.id])
+        queue_digest(email, [alert.id])
     return alert

@@ -9,6 +9,7 @@ import logging
 import os
 import uuid
 
+from django.apps import apps
 from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import FileSystemStorage
 from django.db import transaction
@@ -72,8 +73,8 @@ def remove_evidence_after_commit(name: str) -> None:
 
 
 def _remove_unreferenced(name: str) -> None:
-    from .models import Deliverable
-
+    # Looked up by name: models.py imports this module for the field's storage, so it cannot import models back.
+    Deliverable = apps.get_model("projects", "Deliverable")  # noqa: N806
     if Deliverable.objects.filter(evidence_file=name).exists():
         return  # another deliverable points at the same file (copied by hand): keep it
     try:

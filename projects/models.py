@@ -21,6 +21,12 @@ def _is_party(agreement_id: int, vendor_id: int) -> bool:
     return CostShare.objects.filter(agreement_id=agreement_id, vendor_id=vendor_id).exists()
 
 
+class ProjectQuerySet(models.QuerySet):
+    def for_vendor(self, vendor):
+        """The projects a vendor may read: those of the agreements it holds a share of."""
+        return self.filter(agreement__in=CostShare.objects.filter(vendor=vendor).values("agreement_id"))
+
+
 class Project(models.Model):
     class DeliveryMethod(models.TextChoices):
         PPP = "ppp", "PPP"
@@ -48,6 +54,8 @@ class Project(models.Model):
     end_date = models.DateField()
     description = limits.bounded_text(limits.DESCRIPTION, blank=True)
     history = HistoricalRecords(m2m_fields=[board_members])
+
+    objects = ProjectQuerySet.as_manager()
 
     # Phases move forward one gate at a time; a project may also be closed early from any open phase.
     PHASE_GATES = {
@@ -128,8 +136,17 @@ class MilestoneQuerySet(models.QuerySet):
         on = on or timezone.localdate()
         return self.open().filter(due_date__gte=on, due_date__lte=on + datetime.timedelta(days=days))
 
+    def due_soon(self, *, on: datetime.date | None = None):
+        """Open milestones that are "due soon": due within settings.DUE_SOON_DAYS of ``on`` (today), not overdue."""
+        return self.due_within(settings.DUE_SOON_DAYS, on=on)
+
     def for_vendor(self, vendor):
-        return self.filter(responsible_vendor=vendor)
+        """The milestones a vendor may read: those it is responsible for or delivers a deliverable to."""
+        # One id list from two indexed look-ups. The plainer ``responsible_vendor=… OR pk IN (…)`` makes
+        # PostgreSQL scan every milestone (0.4 s at a million rows, for the count and again for the page).
+        responsible_for = Milestone.objects.filter(responsible_vendor=vendor).values("pk").order_by()
+        delivers_to = Deliverable.objects.filter(responsible_vendor=vendor).values("milestone_id").order_by()
+        return self.filter(pk__in=responsible_for.union(delivers_to, all=True))
 
 
 class Milestone(models.Model):
@@ -340,6 +357,11 @@ class DeliverableQuerySet(models.QuerySet):
         return self.exclude(status=Deliverable.Status.ACCEPTED)
 
     def for_vendor(self, vendor):
+        """The deliverables a vendor may read and report on: those it is responsible for.
+
+        ``vendor`` may be a Vendor or a queryset of vendor ids (e.g. the active vendors of a user)."""
+        if isinstance(vendor, models.QuerySet):
+            return self.filter(responsible_vendor__in=vendor)
         return self.filter(responsible_vendor=vendor)
 
 

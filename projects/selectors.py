@@ -3,24 +3,26 @@ governance (the risk register and KPIs) and for the partner API (what each calle
 
 The board pages, the CSV export and the PDF reports all read through ``project_report`` so the three
 agree on every status, count and amount (and, for the page and the PDF, on the overdue risks and the KPIs).
+
+Apps downstream of projects add their own figures to the report without projects importing them: ``payments``
+registers a report section (``register_report_section``, from its ``AppConfig.ready``) that fills in each
+party's certified and paid money. Projects depends on procurement only; payments depends on both.
 """
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.conf import settings
 from django.db.models import Avg, Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
-from procurement.models import Agreement, CostShare, Vendor, VendorUser
+from procurement.models import Agreement, Vendor, VendorUser
 from procurement.selectors import PartyBudget, agreements_budget_vs_actual
 
 from .models import KPI, Deliverable, KPIMeasurement, Milestone, Project, Risk
-
-# An open milestone due within this many days is "due soon" (amber) rather than "on track".
-DUE_SOON_DAYS = 14
 
 
 class Rag:
@@ -92,7 +94,7 @@ def evidence_readable_by(user) -> QuerySet[Deliverable]:
     own_vendor = VendorUser.objects.filter(user=user, vendor__status=Vendor.Status.ACTIVE).values("vendor")
     return deliverables.filter(
         Q(milestone__project__in=Project.objects.filter(board_members=user).values("pk"))
-        | Q(responsible_vendor__in=own_vendor)
+        | Q(pk__in=Deliverable.objects.for_vendor(own_vendor).values("pk"))
     )
 
 
@@ -156,7 +158,8 @@ def milestone_rag(milestone: Milestone, on: datetime.date) -> str:
         return Rag.MISSED
     if milestone.due_date < on:
         return Rag.OVERDUE
-    if milestone.due_date <= on + datetime.timedelta(days=DUE_SOON_DAYS):
+    # The same horizon as Milestone.objects.due_soon() (settings.DUE_SOON_DAYS), on a milestone already read.
+    if milestone.due_date <= on + datetime.timedelta(days=settings.DUE_SOON_DAYS):
         return Rag.DUE_SOON
     return Rag.ON_TRACK
 
@@ -194,10 +197,11 @@ class ProjectReport:
     budget: list[PartyBudget]
     overdue_risks: list[Risk] = field(default_factory=list)  # each with ``days_past_review``
     kpis: list[KpiRow] = field(default_factory=list)
-    # The agreement's money per party from its payment certificates (payments.selectors.PartyPayments): the whole
-    # agreement's, shown once per agreement, never summed across its projects.
+    # Filled in by the payments app's report section (payments.selectors.add_payments_to_reports):
+    # the agreement's money per party from its payment certificates (PartyPayments), the whole agreement's,
+    # shown once per agreement and never summed across its projects ...
     payments: list = field(default_factory=list)
-    paid_payments: Decimal = Decimal("0")  # net paid by certificates for this project's milestones
+    paid_payments: Decimal = Decimal("0")  # ... and the net paid by certificates for this project's milestones
 
     @property
     def currency(self) -> str:
@@ -237,6 +241,16 @@ class ProjectReport:
         if not counted:
             return 0
         return round(100 * sum(row.rag == Rag.ACHIEVED for row in counted) / len(counted))
+
+
+# Functions that add a downstream app's figures to a batch of reports, in place, in a fixed number of queries.
+_report_sections: list[Callable[[list[ProjectReport]], None]] = []
+
+
+def register_report_section(add: Callable[[list[ProjectReport]], None]) -> None:
+    """Called from an ``AppConfig.ready``; registering the same function twice keeps one."""
+    if add not in _report_sections:
+        _report_sections.append(add)
 
 
 def project_reports(
@@ -287,11 +301,6 @@ def project_reports(
                 row.open_deliverables.append(deliverable)
     agreements = {project.agreement for project in projects}
     budgets = agreements_budget_vs_actual(agreements)
-    # The board report reads the payment chain (payments depends on projects; only this read goes the other way).
-    from payments.selectors import paid_by_project, payments_by_party
-
-    payments = payments_by_party(agreements)
-    paid = paid_by_project(project_ids)
     reports = [
         ProjectReport(
             project=project,
@@ -299,11 +308,11 @@ def project_reports(
             generated_at=generated_at,
             rows=rows_by_project[project.pk],
             budget=budgets[project.agreement_id],
-            payments=payments[project.agreement_id],
-            paid_payments=paid.get(project.pk, Decimal("0")),
         )
         for project in projects
     ]
+    for add_section in _report_sections:
+        add_section(reports)
     if governance:
         _add_governance(reports, on)
     return reports
@@ -368,24 +377,14 @@ def _by_name(kpis: QuerySet[KPI]) -> QuerySet[KPI]:
 
 def project_list(*, vendor: Vendor | None):
     projects = Project.objects.all()
-    if vendor is not None:
-        projects = projects.filter(agreement__in=CostShare.objects.filter(vendor=vendor).values("agreement_id"))
-    return projects
+    return projects if vendor is None else projects.for_vendor(vendor)
 
 
 def milestone_list(*, vendor: Vendor | None):
     milestones = Milestone.objects.all()
-    if vendor is not None:
-        # One id list from two indexed look-ups. The plainer ``responsible_vendor=… OR pk IN (…)`` makes
-        # PostgreSQL scan every milestone (0.4 s at a million rows, for the count and again for the page).
-        responsible_for = Milestone.objects.filter(responsible_vendor=vendor).values("pk").order_by()
-        delivers_to = Deliverable.objects.filter(responsible_vendor=vendor).values("milestone_id").order_by()
-        milestones = milestones.filter(pk__in=responsible_for.union(delivers_to, all=True))
-    return milestones
+    return milestones if vendor is None else milestones.for_vendor(vendor)
 
 
 def deliverable_list(*, vendor: Vendor | None):
     deliverables = Deliverable.objects.select_related("milestone")
-    if vendor is not None:
-        deliverables = deliverables.filter(responsible_vendor=vendor)
-    return deliverables
+    return deliverables if vendor is None else deliverables.for_vendor(vendor)

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from ppp import limits
 from ppp.errors import RuleViolation, StaleVersion, StateConflict, TransitionError
-from ppp.services import record_create, record_delete, record_update
+from ppp.services import record_create, record_delete, record_update, save_with_author
 
 from .evidence import remove_evidence_after_commit
 from .models import (
@@ -35,9 +35,49 @@ from .validators import validate_evidence_file
 
 
 def _save(instance, by, fields):
-    instance._history_user = by
-    instance.save(update_fields=[*fields, "updated_at"])
+    save_with_author(instance, by, [*fields, "updated_at"])
     return instance
+
+
+# --- Amendments of the agreement (procurement calls these through its AmendmentParticipant hook) ----------
+
+
+class MilestonesUnderAmendment:
+    """What an agreement amendment means for its projects' milestones (registered in ``ProjectsConfig.ready``)."""
+
+    def check(self, agreement, *, leaving_vendors) -> None:
+        if (
+            leaving_vendors
+            and Milestone.objects.open()
+            .filter(project__agreement=agreement, responsible_vendor__in=leaving_vendors)
+            .exists()
+        ):
+            raise RuleViolation(
+                "A party that leaves the agreement is still responsible for open milestones; reassign them first.",
+                field="share_changes",
+            )
+
+    def apply(self, amendment, agreement, *, by) -> None:
+        if amendment.rebaseline_milestones and amendment.new_end_date:
+            milestones_rebaseline(agreement_id=agreement.pk, shift=amendment.end_date_shift, by=by)
+
+
+milestones_under_amendment = MilestonesUnderAmendment()
+
+
+@transaction.atomic
+def milestones_rebaseline(*, agreement_id: int, shift: datetime.timedelta, by) -> int:
+    """Move every open milestone of the agreement's projects by ``shift``; returns how many moved.
+
+    The baseline (first plan) stays, so the slip against it shows in the admin and the board report.
+    """
+    milestones = Milestone.objects.open().select_for_update().filter(project__agreement_id=agreement_id)
+    moved = 0
+    for milestone in milestones:
+        milestone.due_date += shift
+        _save(milestone, by, ["due_date"])
+        moved += 1
+    return moved
 
 
 # --- Milestones ------------------------------------------------------------------------------
@@ -69,13 +109,13 @@ def _last_submission_day(milestone: Milestone) -> datetime.date | None:
 
 
 @transaction.atomic
-def milestone_start(*, milestone_id: int, by=None) -> Milestone:
+def milestone_start(*, milestone_id: int, by) -> Milestone:
     milestone = Milestone.objects.select_for_update().get(pk=milestone_id)
     return _milestone_move(milestone, Milestone.Status.IN_PROGRESS, by)
 
 
 @transaction.atomic
-def milestone_achieve(*, milestone_id: int, by=None, delivered_on: datetime.date | None = None) -> Milestone:
+def milestone_achieve(*, milestone_id: int, by, delivered_on: datetime.date | None = None) -> Milestone:
     """Mark a milestone achieved by hand; refused while any of its deliverables is not accepted.
 
     ``delivered_on`` is the day the vendor delivered (by which lateness is judged); without it, the day its last
@@ -101,19 +141,19 @@ def milestone_achieve(*, milestone_id: int, by=None, delivered_on: datetime.date
 
 
 @transaction.atomic
-def milestone_miss(*, milestone_id: int, by=None) -> Milestone:
+def milestone_miss(*, milestone_id: int, by) -> Milestone:
     milestone = Milestone.objects.select_for_update().get(pk=milestone_id)
     return _milestone_move(milestone, Milestone.Status.MISSED, by)
 
 
 @transaction.atomic
-def milestone_cancel(*, milestone_id: int, by=None) -> Milestone:
+def milestone_cancel(*, milestone_id: int, by) -> Milestone:
     milestone = Milestone.objects.select_for_update().get(pk=milestone_id)
     return _milestone_move(milestone, Milestone.Status.CANCELLED, by)
 
 
 @transaction.atomic
-def milestone_reschedule(*, milestone_id: int, due_date: datetime.date, by=None) -> Milestone:
+def milestone_reschedule(*, milestone_id: int, due_date: datetime.date, by) -> Milestone:
     """Move an open milestone's due date; its baseline (the first plan) stays as it was."""
     milestone = Milestone.objects.select_for_update().get(pk=milestone_id)
     if not milestone.is_open:
@@ -154,7 +194,7 @@ def _deliverable_move(deliverable: Deliverable, target: str, by, fields=(), *, r
 
 
 @transaction.atomic
-def deliverable_start(*, deliverable_id: int, by=None, expected_version: int | None = None) -> Deliverable:
+def deliverable_start(*, deliverable_id: int, by, expected_version: int | None = None) -> Deliverable:
     """Start (or, after a rejection, resume) work; a planned milestone becomes in progress with it."""
     deliverable = _lock_deliverable(deliverable_id, expected_version)
     _deliverable_move(deliverable, Deliverable.Status.IN_PROGRESS, by)
@@ -165,7 +205,7 @@ def deliverable_start(*, deliverable_id: int, by=None, expected_version: int | N
 
 
 @transaction.atomic
-def deliverable_submit(*, deliverable_id: int, by=None, expected_version: int | None = None) -> Deliverable:
+def deliverable_submit(*, deliverable_id: int, by, expected_version: int | None = None) -> Deliverable:
     """Hand a deliverable in for review; refused without evidence (a file or a URL) to review it by."""
     deliverable = _lock_deliverable(deliverable_id, expected_version)
     if deliverable.can_move_to(Deliverable.Status.SUBMITTED) and not deliverable.has_evidence:
@@ -308,8 +348,7 @@ def project_change_phase(
         overdue_milestones_at_decision=project.milestones.overdue(on=decided_on).count(),
     )
     project.phase = to_phase
-    project._history_user = by
-    project.save(update_fields=["phase"])
+    save_with_author(project, by, ["phase"])
     return decision
 
 

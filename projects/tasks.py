@@ -24,7 +24,7 @@ def database_busy_countdown(retries: int) -> int:
 def scan_overdue_milestones(self, on: str | None = None) -> dict:
     """Beat runs this daily. Idempotent, so a duplicate tick, a redelivery or a retry raises and sends nothing new."""
     try:
-        result = alerts.alerts_scan(on=datetime.date.fromisoformat(on) if on else None)
+        result = alerts.alerts_scan(on=datetime.date.fromisoformat(on) if on else None, queue_digest=queue_alert_digest)
     except OperationalError as exc:
         if not alerts.is_database_busy(exc):
             raise
@@ -54,3 +54,8 @@ def send_alert_digest(self, recipient: str, alert_ids: list[int]) -> int:
         # The service raises a busy database only before the send (after it, it retries the record itself),
         # so running the whole task again cannot send this digest twice.
         raise self.retry(exc=exc, countdown=database_busy_countdown(self.request.retries)) from exc
+
+
+def queue_alert_digest(recipient: str, alert_ids: list[int]) -> None:
+    """Send a digest from the worker once the current transaction commits (what the alert services queue)."""
+    send_alert_digest.delay_on_commit(recipient, alert_ids)

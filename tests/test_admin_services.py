@@ -303,12 +303,12 @@ def test_an_active_agreements_signed_terms_are_locked(officer_client):
         procurement_services.agreement_update(agreement_id=agreement.pk, by=None, changes={"reference": "PPP-NEW"})
 
 
-def test_the_cost_share_inline_calls_the_share_services(officer_client):
+def test_the_cost_share_inline_calls_the_share_services(officer, officer_client):
     # Given a draft agreement split 60 / 40, which the officer swaps to 40 / 60
     vendor_a, vendor_b = VendorFactory(), VendorFactory()
     agreement = AgreementFactory(vendors=False)
-    procurement_services.cost_share_set(agreement_id=agreement.pk, vendor=vendor_a, percentage=60)
-    procurement_services.cost_share_set(agreement_id=agreement.pk, vendor=vendor_b, percentage=40)
+    procurement_services.cost_share_set(by=officer, agreement_id=agreement.pk, vendor=vendor_a, percentage=60)
+    procurement_services.cost_share_set(by=officer, agreement_id=agreement.pk, vendor=vendor_b, percentage=40)
     page = officer_client.get(_admin_url(agreement))
     data = _post_data(page)
     for index, form in enumerate(page.context["inline_admin_formsets"][0].formset.initial_forms):

@@ -58,6 +58,9 @@ MIDDLEWARE = [
     # Outermost: under /api/ every error, even one Django answers in HTML, comes out in the API's JSON shape.
     "api.middleware.ApiErrorMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ from STATIC_ROOT (after `collectstatic`) in production, with far-future caching of the
+    # hashed names; with DEBUG on, runserver's own static view answers first-hand as before.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # CommonMiddleware without APPEND_SLASH redirects under /api/ (a redirected POST would lose its body).
     "api.middleware.ApiAwareCommonMiddleware",
@@ -137,6 +140,17 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=VAR_DIR / "static")
+# Production (DEBUG off) serves compressed files under content-hashed names, so browsers may cache them for
+# ever: run `manage.py collectstatic --noinput` on every release, before the web process starts (a template
+# naming a file that was not collected fails loudly). In debug, plain storage: no collectstatic needed.
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
 
@@ -206,8 +220,11 @@ ALERT_ESCALATION_LEVELS = [
     {"level": number, "days_overdue": days, "adds": _ALERT_ADDS[min(number, len(_ALERT_ADDS)) - 1]}
     for number, days in enumerate(_ALERT_DAYS, start=1)
 ]
-# "Due soon" reminder (level 0) to the vendor's contacts this many days before the due date.
-ALERT_DUE_SOON_DAYS = env.int("PPP_ALERT_DUE_SOON_DAYS", default=7)
+# "Due soon": an open milestone due within this many days (today included). One definition for the board's
+# amber, the admin index and the reminder (alert level 0) to the vendor's contacts. PPP_ALERT_DUE_SOON_DAYS is
+# the deprecated name of the same setting, read only when PPP_DUE_SOON_DAYS is not set.
+DUE_SOON_DAYS = env.int("PPP_DUE_SOON_DAYS", default=env.int("PPP_ALERT_DUE_SOON_DAYS", default=14))
+ALERT_DUE_SOON_DAYS = DUE_SOON_DAYS  # deprecated alias, for code written against the old name
 # When the daily scan runs (HH:MM in TIME_ZONE), how many milestones it reads per query.
 ALERT_SCAN_TIME = env.str("PPP_ALERT_SCAN_TIME", default="07:00")
 ALERT_SCAN_CHUNK_SIZE = env.int("PPP_ALERT_SCAN_CHUNK_SIZE", default=2000)

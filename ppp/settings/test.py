@@ -16,7 +16,12 @@ SECURE_HSTS_SECONDS = 0
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# The suite runs with DEBUG off but does not collect static files first: plain storage, and WhiteNoise finds
+# files in the apps (tests/test_static_files.py proves the production storage with a real collectstatic).
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}  # noqa: F405
+WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = tempfile.mkdtemp(prefix="ppp-test-media-")
+STATIC_ROOT = tempfile.mkdtemp(prefix="ppp-test-static-")
 CELERY_BROKER_URL = "memory://"
 CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True

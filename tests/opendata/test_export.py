@@ -276,12 +276,12 @@ def test_metrics_performance_failures_and_project_appear(tmp_path, achieved, ven
     )
 
 
-def test_since_leaves_out_older_releases(tmp_path, time_machine):
+def test_since_leaves_out_older_releases(tmp_path, time_machine, officer):
     time_machine.move_to(datetime.datetime(2026, 1, 10, 12, tzinfo=datetime.UTC))
     old = AgreementFactory(active=True, reference="PPP-OLD")
     releases_record(by=None)
     time_machine.move_to(datetime.datetime(2026, 3, 10, 12, tzinfo=datetime.UTC))
-    services.agreement_suspend(agreement_id=old.pk)
+    services.agreement_suspend(agreement_id=old.pk, by=officer)
 
     releases = export(tmp_path, "--since", "2026-02-01")["releases"]
 

@@ -43,28 +43,30 @@ def test_spend_is_recorded_by_a_party_of_the_agreement(officer):
     assert spent.recorded_by == officer and spent.amount == Decimal("12.34")
 
 
-def test_spend_by_an_outsider_is_refused():
+def test_spend_by_an_outsider_is_refused(officer):
     agreement = AgreementFactory(active=True)
 
     with pytest.raises(RuleViolation, match="not a party") as excinfo:
-        services.expenditure_record(agreement_id=agreement.pk, vendor=VendorFactory(), amount=1, date=DAY)
+        services.expenditure_record(by=officer, agreement_id=agreement.pk, vendor=VendorFactory(), amount=1, date=DAY)
 
     assert excinfo.value.field == "vendor"
 
 
-def test_spend_against_another_agreements_milestone_is_refused():
+def test_spend_against_another_agreements_milestone_is_refused(officer):
     agreement = AgreementFactory(active=True)
     other_milestone = MilestoneFactory()
 
     with pytest.raises(RuleViolation, match="another agreement"):
-        services.expenditure_record(agreement_id=agreement.pk, milestone=other_milestone, amount=1, date=DAY)
+        services.expenditure_record(
+            by=officer, agreement_id=agreement.pk, milestone=other_milestone, amount=1, date=DAY
+        )
 
 
-def test_spend_against_a_draft_agreement_is_refused():
+def test_spend_against_a_draft_agreement_is_refused(officer):
     agreement = AgreementFactory()
 
     with pytest.raises(RuleViolation, match="draft"):
-        services.expenditure_record(agreement_id=agreement.pk, amount=1, date=DAY)
+        services.expenditure_record(by=officer, agreement_id=agreement.pk, amount=1, date=DAY)
 
 
 def test_spend_against_a_terminated_agreement_is_refused(officer):
@@ -97,11 +99,13 @@ def acme_agreement():
 
 def test_a_party_can_spend_up_to_its_commitment_but_not_beyond(acme_agreement, officer):
     agreement, acme = acme_agreement
-    services.expenditure_record(agreement_id=agreement.pk, vendor=acme, amount=Decimal("500.00"), date=DAY)
-    services.expenditure_record(agreement_id=agreement.pk, vendor=acme, amount=Decimal("100.00"), date=DAY)
+    services.expenditure_record(by=officer, agreement_id=agreement.pk, vendor=acme, amount=Decimal("500.00"), date=DAY)
+    services.expenditure_record(by=officer, agreement_id=agreement.pk, vendor=acme, amount=Decimal("100.00"), date=DAY)
 
     with pytest.raises(RuleViolation) as excinfo:
-        services.expenditure_record(agreement_id=agreement.pk, vendor=acme, amount=Decimal("0.01"), date=DAY)
+        services.expenditure_record(
+            by=officer, agreement_id=agreement.pk, vendor=acme, amount=Decimal("0.01"), date=DAY
+        )
 
     assert excinfo.value.field == "amount"
     assert excinfo.value.message == (
@@ -111,20 +115,20 @@ def test_a_party_can_spend_up_to_its_commitment_but_not_beyond(acme_agreement, o
     assert sum(e.amount for e in Expenditure.objects.filter(vendor=acme)) == Decimal("600.00")
 
 
-def test_the_authority_cannot_spend_beyond_its_commitment_either(acme_agreement):
+def test_the_authority_cannot_spend_beyond_its_commitment_either(officer, acme_agreement):
     agreement, _acme = acme_agreement
-    services.expenditure_record(agreement_id=agreement.pk, amount=Decimal("300.00"), date=DAY)
+    services.expenditure_record(by=officer, agreement_id=agreement.pk, amount=Decimal("300.00"), date=DAY)
 
     with pytest.raises(RuleViolation, match=r"commitment of 400.00 EUR \(40 % of 1,000.00 EUR\); 100.00 EUR remain"):
-        services.expenditure_record(agreement_id=agreement.pk, amount=Decimal("150.00"), date=DAY)
+        services.expenditure_record(by=officer, agreement_id=agreement.pk, amount=Decimal("150.00"), date=DAY)
 
 
-def test_the_authority_without_a_share_has_nothing_committed():
+def test_the_authority_without_a_share_has_nothing_committed(officer):
     agreement = AgreementFactory(active=True, vendors=[VendorFactory()], vendors__authority_share="0.01")
     agreement.cost_shares.filter(vendor=None).delete()
 
     with pytest.raises(RuleViolation, match="it has no cost share"):
-        services.expenditure_record(agreement_id=agreement.pk, amount=Decimal("1.00"), date=DAY)
+        services.expenditure_record(by=officer, agreement_id=agreement.pk, amount=Decimal("1.00"), date=DAY)
 
 
 def test_a_milestone_payment_is_booked_once_per_party(acme_agreement, officer):
@@ -140,7 +144,7 @@ def test_a_milestone_payment_is_booked_once_per_party(acme_agreement, officer):
 
     with pytest.raises(RuleViolation) as excinfo:
         services.expenditure_record(
-            agreement_id=agreement.pk, vendor=acme, milestone=milestone, amount=Decimal("30.00"), date=DAY
+            by=officer, agreement_id=agreement.pk, vendor=acme, milestone=milestone, amount=Decimal("30.00"), date=DAY
         )
 
     assert excinfo.value.field == "milestone"
@@ -149,14 +153,18 @@ def test_a_milestone_payment_is_booked_once_per_party(acme_agreement, officer):
         "a milestone payment is booked once per party."
     )
     with pytest.raises(RuleViolation, match="Ministry .*'s share of the payment for milestone 'Pilot live'"):
-        services.expenditure_record(agreement_id=agreement.pk, milestone=milestone, amount=Decimal("1"), date=DAY)
+        services.expenditure_record(
+            by=officer, agreement_id=agreement.pk, milestone=milestone, amount=Decimal("1"), date=DAY
+        )
     assert Expenditure.objects.filter(milestone=milestone).count() == 2
 
 
-def test_spending_not_tied_to_a_milestone_can_repeat(acme_agreement):
+def test_spending_not_tied_to_a_milestone_can_repeat(officer, acme_agreement):
     agreement, acme = acme_agreement
 
     for _ in range(2):
-        services.expenditure_record(agreement_id=agreement.pk, vendor=acme, amount=Decimal("10.00"), date=DAY)
+        services.expenditure_record(
+            by=officer, agreement_id=agreement.pk, vendor=acme, amount=Decimal("10.00"), date=DAY
+        )
 
     assert Expenditure.objects.filter(vendor=acme).count() == 2

@@ -14,6 +14,7 @@ from projects.factories import (
     RiskFactory,
 )
 from projects.models import KPI, Milestone, Risk
+from projects.tasks import queue_alert_digest
 
 from .alerting import make_world
 
@@ -62,7 +63,7 @@ def scan(django_capture_on_commit_callbacks, time_machine):
     def run(on: datetime.date, **kwargs):
         time_machine.move_to(datetime.datetime.combine(on, datetime.time(7), tzinfo=datetime.UTC), tick=False)
         with django_capture_on_commit_callbacks(execute=True):
-            return alerts_scan(on=on, **kwargs)
+            return alerts_scan(queue_digest=queue_alert_digest, on=on, **kwargs)
 
     return run
 

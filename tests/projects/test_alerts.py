@@ -14,7 +14,7 @@ from projects import services
 from projects.alerts import MAIL_ERRORS, alerts_scan
 from projects.factories import DeliverableFactory, MilestoneFactory, ProjectFactory
 from projects.models import Alert
-from projects.tasks import send_alert_digest
+from projects.tasks import queue_alert_digest, send_alert_digest
 
 from .alerting import AUTHORITY, BOARD, OWNER, VENDOR_PM, FlakyBackend, due
 
@@ -30,7 +30,8 @@ def recipients_of_outbox():
     return sorted(address for message in mail.outbox for address in message.to)
 
 
-def test_each_level_reaches_its_audience_on_its_day_and_not_before(world, scan):
+def test_each_level_reaches_its_audience_on_its_day_and_not_before(world, scan, settings):
+    settings.DUE_SOON_DAYS = 7  # the reminder's day follows the one "due soon" setting (default 14)
     due(world, DUE)
 
     heard = {}
@@ -106,16 +107,18 @@ def test_scanning_twice_sends_nothing_more(world, scan):
     assert Alert.objects.count() == 2
 
 
-def test_a_milestone_closed_before_its_alert_is_sent_gets_no_alert(world, scan, django_capture_on_commit_callbacks):
+def test_a_milestone_closed_before_its_alert_is_sent_gets_no_alert(
+    officer, world, scan, django_capture_on_commit_callbacks
+):
     achieved_soon = due(world, days(-2))
     cancelled = due(world, days(-2))
     with django_capture_on_commit_callbacks() as queued_sends:
-        alerts_scan(on=DUE)
+        alerts_scan(queue_digest=queue_alert_digest, on=DUE)
     assert Alert.objects.filter(status="pending").count() == 2
 
     DeliverableFactory(milestone=achieved_soon, accepted=True)
-    services.milestone_achieve(milestone_id=achieved_soon.pk)
-    services.milestone_cancel(milestone_id=cancelled.pk)
+    services.milestone_achieve(by=officer, milestone_id=achieved_soon.pk)
+    services.milestone_cancel(by=officer, milestone_id=cancelled.pk)
     for send in queued_sends:
         send()
 
@@ -127,10 +130,10 @@ def test_a_milestone_closed_before_its_alert_is_sent_gets_no_alert(world, scan, 
 def test_a_level_reached_before_the_lower_one_went_out_replaces_it(world, django_capture_on_commit_callbacks):
     milestone = due(world, days(-1))
     with django_capture_on_commit_callbacks():  # level 1 raised, its digests never sent (broker down)
-        alerts_scan(on=DUE)
+        alerts_scan(queue_digest=queue_alert_digest, on=DUE)
 
     with django_capture_on_commit_callbacks(execute=True):
-        alerts_scan(on=days(6))
+        alerts_scan(queue_digest=queue_alert_digest, on=days(6))
 
     assert sorted(milestone.alerts.values_list("level", "status")) == [(1, "skipped"), (2, "sent")]
     assert milestone.alerts.get(level=1).last_error == "Superseded by a higher level."
@@ -211,7 +214,7 @@ def test_a_partly_delivered_alert_is_retried_only_for_those_who_missed_it(
     settings.EMAIL_BACKEND = "tests.projects.alerting.FlakyBackend"
     due(world, days(-1))
     with django_capture_on_commit_callbacks() as queued_sends:
-        alerts_scan(on=DUE)
+        alerts_scan(queue_digest=queue_alert_digest, on=DUE)
     first, second = queued_sends
     FlakyBackend.failures = 0
     first()
@@ -252,7 +255,7 @@ def _scan_queries(on, **kwargs) -> int:
     """Queries of one scan. SQLite splits a bulk insert into batches of ~80 rows (its bound-variable limit),
     so there inserts are counted as one; PostgreSQL inserts a page in one statement."""
     with CaptureQueriesContext(connection) as queries:
-        alerts_scan(on=on, **kwargs)
+        alerts_scan(queue_digest=queue_alert_digest, on=on, **kwargs)
     statements = [query["sql"] for query in queries.captured_queries]
     if connection.vendor == "sqlite":
         inserts = [sql for sql in statements if sql.startswith("INSERT")]
@@ -291,7 +294,7 @@ def test_scan_queries_grow_with_pages_not_milestones(world):
 
 def test_a_scan_with_nothing_new_to_raise_reads_one_query_per_page(world):
     _late_milestones(world, 120)
-    alerts_scan(on=DUE)
+    alerts_scan(queue_digest=queue_alert_digest, on=DUE)
 
     one_page = _scan_queries(DUE, chunk_size=500)
     three_pages = _scan_queries(DUE, chunk_size=50)
@@ -304,7 +307,7 @@ def _owner_digest_queries(world, count, django_capture_on_commit_callbacks) -> i
     for _ in range(count):
         DeliverableFactory(milestone=due(world, days(-2), responsible_vendor=None))
     with django_capture_on_commit_callbacks() as queued_sends:
-        alerts_scan(on=DUE)
+        alerts_scan(queue_digest=queue_alert_digest, on=DUE)
     (owner_digest,) = queued_sends
     with CaptureQueriesContext(connection) as queries:
         owner_digest()

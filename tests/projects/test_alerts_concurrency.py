@@ -16,7 +16,7 @@ from ppp.celery import app
 from projects.alerts import alerts_scan, scan_page_query
 from projects.factories import MilestoneFactory
 from projects.models import Alert
-from projects.tasks import scan_overdue_milestones
+from projects.tasks import queue_alert_digest, scan_overdue_milestones
 
 from .alerting import BOARD, OWNER, VENDOR_PM, make_world
 
@@ -33,7 +33,8 @@ def test_two_scans_at_once_send_each_alert_exactly_once():
     def scan():
         try:
             start.wait()
-            alerts_scan(on=today)  # digests are sent in-line (eager tasks) as soon as the scan commits
+            # digests are sent in-line (eager tasks) as soon as the scan commits
+            alerts_scan(queue_digest=queue_alert_digest, on=today)
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
         finally:

@@ -1,6 +1,7 @@
 """Board pages and downloads: who may open what, what they show, and that their query count stays flat."""
 
 import csv
+import gc
 import io
 from datetime import timedelta
 
@@ -251,3 +252,39 @@ def test_project_page_and_csv_query_counts_do_not_grow_with_milestones(board_cli
     # the page also reads the risks past review, the KPI measurements and the KPIs with their latest values;
     # both read the payment chain: cost shares, certified and paid per party, paid per project
     assert (count_queries(board_client, detail), count_queries(board_client, download)) == few == (16, 13)
+
+
+def test_board_pdf_downloads_leave_the_garbage_collector_running(board_client, report_project, monkeypatch):
+    """A web worker serves other requests while a report is built: pausing the collector would pause it for
+    all of them, so only the benchmark opts in (``pause_gc=True``)."""
+    import projects.reports.pdf as pdf_module
+
+    collector_on_while_rendering = []
+    render = pdf_module._render
+
+    def spying_render(*args, **kwargs):
+        collector_on_while_rendering.append(gc.isenabled())
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(pdf_module, "_render", spying_render)
+    for url in (reverse("boards:project_report", args=[report_project.pk]), reverse("boards:portfolio_report")):
+        assert board_client.get(url).status_code == 200, url
+
+    assert collector_on_while_rendering == [True, True]
+
+
+def test_a_report_built_with_pause_gc_pauses_the_collector_and_turns_it_back_on(report_project, monkeypatch):
+    import projects.reports.pdf as pdf_module
+
+    collector_on_while_rendering = []
+    render = pdf_module._render
+
+    def spying_render(*args, **kwargs):
+        collector_on_while_rendering.append(gc.isenabled())
+        return render(*args, **kwargs)
+
+    monkeypatch.setattr(pdf_module, "_render", spying_render)
+    pdf_module.milestone_report_pdf(report_project, pause_gc=True)
+
+    assert collector_on_while_rendering == [False]
+    assert gc.isenabled()

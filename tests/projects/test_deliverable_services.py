@@ -106,10 +106,10 @@ def test_rejection_needs_a_comment_and_rework_reopens(officer):
     assert deliverable.status == D.IN_PROGRESS and deliverable.review_comment == "Missing annex"
 
 
-def test_submission_records_its_time():
+def test_submission_records_its_time(officer):
     deliverable = DeliverableFactory(status="in_progress", with_evidence=True)
 
-    services.deliverable_submit(deliverable_id=deliverable.pk)
+    services.deliverable_submit(by=officer, deliverable_id=deliverable.pk)
 
     deliverable.refresh_from_db()
     assert deliverable.submitted_at is not None

@@ -45,27 +45,27 @@ def test_milestone_transitions(current, target, officer):
             SERVICES[target](milestone_id=milestone.pk, by=officer)
 
 
-def test_milestone_with_open_deliverables_cannot_be_achieved_by_hand():
+def test_milestone_with_open_deliverables_cannot_be_achieved_by_hand(officer):
     milestone = MilestoneFactory()
     DeliverableFactory(milestone=milestone, accepted=True)
     DeliverableFactory(milestone=milestone)
 
     with pytest.raises(TransitionError, match="1 deliverable"):
-        services.milestone_achieve(milestone_id=milestone.pk)
+        services.milestone_achieve(by=officer, milestone_id=milestone.pk)
 
 
-def test_rescheduling_keeps_the_baseline():
+def test_rescheduling_keeps_the_baseline(officer):
     milestone = MilestoneFactory(due_date=datetime.date(2026, 5, 1), baseline_due_date=datetime.date(2026, 5, 1))
 
-    services.milestone_reschedule(milestone_id=milestone.pk, due_date=datetime.date(2026, 5, 15))
+    services.milestone_reschedule(by=officer, milestone_id=milestone.pk, due_date=datetime.date(2026, 5, 15))
 
     milestone.refresh_from_db()
     assert milestone.baseline_due_date == datetime.date(2026, 5, 1)
     assert milestone.slip_days == 14
 
 
-def test_closed_milestones_do_not_move():
+def test_closed_milestones_do_not_move(officer):
     milestone = _milestone(M.ACHIEVED)
 
     with pytest.raises(RuleViolation, match="achieved"):
-        services.milestone_reschedule(milestone_id=milestone.pk, due_date=datetime.date(2027, 1, 1))
+        services.milestone_reschedule(by=officer, milestone_id=milestone.pk, due_date=datetime.date(2027, 1, 1))

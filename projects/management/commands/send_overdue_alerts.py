@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from projects.alerts import alerts_scan
 from projects.models import Alert
+from projects.tasks import queue_alert_digest
 
 # How many recipients the summary names; the rest are counted.
 LISTED_RECIPIENTS = 20
@@ -34,7 +35,7 @@ class Command(BaseCommand):
             raise CommandError(f"{on} is in the future: preview it with --dry-run, alerts are raised on the day.")
 
         self._last_progress = 0
-        result = alerts_scan(on=on, dry_run=dry_run, progress=self._progress)
+        result = alerts_scan(on=on, dry_run=dry_run, progress=self._progress, queue_digest=queue_alert_digest)
         prefix = "Dry run: would raise" if dry_run else "Raised"
         self.stdout.write(f"Scan of {result.on.isoformat()}: {result.scanned} open milestone(s) due by the horizon.")
         by_level = ", ".join(f"{Alert.label_for(level)}: {count}" for level, count in sorted(result.raised.items()))

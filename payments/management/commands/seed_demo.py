@@ -1,4 +1,8 @@
-"""Build a realistic demo data set with the same factories the tests use. Safe to run again."""
+"""Build a realistic demo data set with the same factories the tests use. Safe to run again.
+
+It lives in payments, the app at the top of the dependency order (procurement <- projects <- payments),
+because the demo spans all three.
+"""
 
 import datetime
 import os
