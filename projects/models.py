@@ -1,7 +1,7 @@
 """What an agreement delivers: projects, their iterations, milestones and deliverables."""
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -337,19 +337,6 @@ class Milestone(models.Model):
         """Four eyes: deliverables of a milestone paying PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD or more need two
         officers to accept them."""
         return self.payment_amount >= settings.PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD
-
-    def payment_split(self) -> list[tuple[CostShare, Decimal]]:
-        """The payment divided by the agreement's cost shares; rounding remainder goes to the last party."""
-        shares = list(self.project.agreement.cost_shares.all())
-        split, allocated = [], Decimal("0")
-        for index, share in enumerate(shares):
-            if index == len(shares) - 1:
-                amount = self.payment_amount - allocated
-            else:
-                amount = (self.payment_amount * share.percentage / HUNDRED).quantize(CENTS, ROUND_HALF_UP)
-            allocated += amount
-            split.append((share, amount))
-        return split
 
 
 class DeliverableQuerySet(models.QuerySet):

@@ -51,18 +51,3 @@ def test_overdue_defaults_to_today(time_machine):
     late = _due(-1)
 
     assert list(Milestone.objects.overdue()) == [late]
-
-
-def test_payment_is_split_by_cost_shares_to_the_cent():
-    from decimal import Decimal
-
-    from procurement.factories import AgreementFactory, VendorFactory
-    from projects.factories import ProjectFactory
-
-    agreement = AgreementFactory(active=True, vendors=[VendorFactory(), VendorFactory()], vendors__authority_share=34)
-    milestone = MilestoneFactory(project=ProjectFactory(agreement=agreement), payment_amount=Decimal("100.00"))
-
-    split = milestone.payment_split()
-
-    assert [amount for _, amount in split] and sum(amount for _, amount in split) == Decimal("100.00")
-    assert sorted(amount for _, amount in split) == [Decimal("33.00"), Decimal("33.00"), Decimal("34.00")]

@@ -15,6 +15,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from payments.services import split_largest_remainder
 from ppp.factories import DEMO_PASSWORD, BoardMemberFactory, OfficerFactory, UserFactory
 from procurement import services as procurement_services
 from procurement.factories import (
@@ -25,6 +26,7 @@ from procurement.factories import (
     VendorUserFactory,
 )
 from procurement.models import Agreement, ContractingAuthority, VendorUser
+from procurement.selectors import shares_in_force
 from projects import services as project_services
 from projects.factories import (
     DeliverableFactory,
@@ -189,7 +191,10 @@ class Command(BaseCommand):
         self._step("expenditures")
         for project, agreement, _parties in projects:
             for milestone in project.milestones.filter(status=Milestone.Status.ACHIEVED)[:6]:
-                for share, amount in milestone.payment_split():
+                # Split by the shares in force on the day it was achieved, to the cent, like a certificate.
+                terms = shares_in_force(agreement, on=milestone.achieved_date)
+                amounts = split_largest_remainder(milestone.payment_amount, [term.percentage for term in terms])
+                for share, amount in zip(terms, amounts, strict=True):
                     if amount:
                         # Through the service, so the demo obeys the rules (commitment, once per payment).
                         procurement_services.expenditure_record(
