@@ -18,11 +18,10 @@ from decimal import Decimal
 
 import pycountry
 from django.conf import settings
-from django.db.models import Count, Q
 
 from payments.models import Certificate, PartyShare
 from procurement.models import Agreement, Amendment, CostShare, Expenditure
-from projects.models import KPI, Deliverable, KPIMeasurement, Milestone, PerformanceFailure, Project, Risk
+from projects.models import KPI, KPIMeasurement, Milestone, PerformanceFailure, Project, Risk
 
 CONTRACT_STATUS = {
     Agreement.Status.DRAFT: "pending",
@@ -167,10 +166,7 @@ class Chunk:
         milestones = (
             Milestone.objects.filter(project__agreement_id__in=ids)
             .select_related("project")
-            .annotate(
-                deliverables_total=Count("deliverables"),
-                deliverables_accepted=Count("deliverables", filter=Q(deliverables__status=Deliverable.Status.ACCEPTED)),
-            )
+            .with_deliverable_counts()
             .order_by("due_date", "pk")
         )
         for milestone in milestones:
@@ -319,7 +315,7 @@ def _milestone(milestone: Milestone, currency: str) -> dict:
         "description": description,
         "dueDate": ocds_datetime(milestone.due_date),
         "status": milestone_status(
-            milestone, accepted=milestone.deliverables_accepted, total=milestone.deliverables_total
+            milestone, accepted=milestone.deliverable_accepted, total=milestone.deliverable_total
         ),
         "dateModified": ocds_datetime(milestone.updated_at),
     }

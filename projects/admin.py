@@ -328,14 +328,7 @@ class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     ]
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                deliverable_total=Count("deliverables"),
-                deliverable_accepted=Count("deliverables", filter=Q(deliverables__status=Deliverable.Status.ACCEPTED)),
-            )
-        )
+        return super().get_queryset(request).with_deliverable_counts()
 
     @admin.display(description="Days overdue", ordering="due_date")
     def days_overdue(self, obj):

@@ -140,6 +140,14 @@ class MilestoneQuerySet(models.QuerySet):
         """Open milestones that are "due soon": due within settings.DUE_SOON_DAYS of ``on`` (today), not overdue."""
         return self.due_within(settings.DUE_SOON_DAYS, on=on)
 
+    def with_deliverable_counts(self):
+        """Annotate ``deliverable_total`` and ``deliverable_accepted``: "2 / 3 accepted" everywhere it is shown."""
+        accepted = Q(deliverables__status=Deliverable.Status.ACCEPTED)
+        return self.annotate(
+            deliverable_total=models.Count("deliverables"),
+            deliverable_accepted=models.Count("deliverables", filter=accepted),
+        )
+
     def for_vendor(self, vendor):
         """The milestones a vendor may read: those it is responsible for or delivers a deliverable to."""
         # One id list from two indexed look-ups. The plainer ``responsible_vendor=… OR pk IN (…)`` makes

@@ -269,11 +269,8 @@ def project_reports(
     milestones = (
         Milestone.objects.filter(project_id__in=project_ids)
         .select_related("responsible_vendor")
-        .annotate(
-            deliverable_total=Count("deliverables"),
-            deliverable_accepted=Count("deliverables", filter=Q(deliverables__status=Deliverable.Status.ACCEPTED)),
-            average_progress=Avg("deliverables__progress"),
-        )
+        .with_deliverable_counts()
+        .annotate(average_progress=Avg("deliverables__progress"))
         .order_by("due_date", "id")
     )
     for milestone in milestones:
