@@ -254,34 +254,30 @@ class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
             {"rows": agreement_budget_vs_actual(obj), "currency": obj.currency},
         )
 
-    def _transition(self, request, queryset, target, verb):
+    def _transition(self, request, queryset, service, verb):
         run_service_action(
-            self,
-            request,
-            queryset,
-            lambda agreement: services.agreement_transition(agreement_id=agreement.pk, target=target, by=request.user),
-            verb,
+            self, request, queryset, lambda agreement: service(agreement_id=agreement.pk, by=request.user), verb
         )
 
     @admin.action(description="Activate selected agreements", permissions=["change"])
     def activate_selected(self, request, queryset):
-        self._transition(request, queryset, Agreement.Status.ACTIVE, "activated")
+        self._transition(request, queryset, services.agreement_activate, "activated")
 
     @admin.action(description="Suspend selected agreements", permissions=["change"])
     def suspend_selected(self, request, queryset):
-        self._transition(request, queryset, Agreement.Status.SUSPENDED, "suspended")
+        self._transition(request, queryset, services.agreement_suspend, "suspended")
 
     @admin.action(description="Resume selected (suspended) agreements", permissions=["change"])
     def resume_selected(self, request, queryset):
-        self._transition(request, queryset, Agreement.Status.ACTIVE, "resumed")
+        self._transition(request, queryset, services.agreement_resume, "resumed")
 
     @admin.action(description="Complete selected agreements", permissions=["change"])
     def complete_selected(self, request, queryset):
-        self._transition(request, queryset, Agreement.Status.COMPLETED, "completed")
+        self._transition(request, queryset, services.agreement_complete, "completed")
 
     @admin.action(description="Terminate selected agreements", permissions=["change"])
     def terminate_selected(self, request, queryset):
-        self._transition(request, queryset, Agreement.Status.TERMINATED, "terminated")
+        self._transition(request, queryset, services.agreement_terminate, "terminated")
 
 
 @admin.register(CostShare)

@@ -112,6 +112,11 @@ def agreement_activate(*, agreement_id: int, by) -> Agreement:
     return agreement_transition(agreement_id=agreement_id, target=Agreement.Status.ACTIVE, by=by)
 
 
+def agreement_resume(*, agreement_id: int, by) -> Agreement:
+    """A suspended agreement goes on (refused while a party is not in good standing, like activation)."""
+    return agreement_transition(agreement_id=agreement_id, target=Agreement.Status.ACTIVE, by=by)
+
+
 def agreement_suspend(*, agreement_id: int, by) -> Agreement:
     return agreement_transition(agreement_id=agreement_id, target=Agreement.Status.SUSPENDED, by=by)
 
