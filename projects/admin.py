@@ -1,7 +1,8 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Count, Q
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -224,10 +225,17 @@ class ProjectAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAd
             .get_queryset(request)
             .annotate(
                 milestone_count=Count("milestones", distinct=True),
-                overdue_count=Count(
-                    "milestones",
-                    filter=Q(milestones__status__in=Milestone.OPEN_STATUSES, milestones__due_date__lt=today),
-                    distinct=True,
+                # "Overdue" as Milestone.objects.overdue() defines it, counted per project.
+                overdue_count=Coalesce(
+                    Subquery(
+                        Milestone.objects.overdue(on=today)
+                        .filter(project=OuterRef("pk"))
+                        .order_by()
+                        .values("project")
+                        .annotate(count=Count("pk"))
+                        .values("count")
+                    ),
+                    0,
                 ),
             )
         )
@@ -320,7 +328,7 @@ class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     autocomplete_fields = ["project", "iteration", "responsible_vendor"]
     readonly_fields = ["status", "delivered_on", "achieved_date", "slip"]
     inlines = [DeliverableInline, AlertInline]
-    actions = ["achieve_selected", "miss_selected", "cancel_selected"]
+    actions = ["start_selected", "achieve_selected", "miss_selected", "cancel_selected"]
     fieldsets = [
         (None, {"fields": ["project", "iteration", "title", "description", "type", "responsible_vendor"]}),
         ("Schedule", {"fields": ["baseline_due_date", "due_date", "slip", "status", "delivered_on", "achieved_date"]}),
@@ -343,6 +351,16 @@ class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
         if not obj.pk:
             return "–"
         return f"{obj.slip_days:+d} days" if obj.slip_days else "on baseline"
+
+    @admin.action(description="Mark selected milestones in progress", permissions=["change"])
+    def start_selected(self, request, queryset):
+        run_service_action(
+            self,
+            request,
+            queryset,
+            lambda m: services.milestone_start(milestone_id=m.pk, by=request.user),
+            "marked in progress",
+        )
 
     @admin.action(description="Mark selected milestones achieved", permissions=["change"])
     def achieve_selected(self, request, queryset):

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 
 from payments.factories import CertificateFactory
 from payments.models import VendorInvoice
@@ -247,3 +248,29 @@ def test_milestone_history_shows_who_changed_it(officer_client, officer):
     response = officer_client.get(reverse("admin:projects_milestone_history", args=[milestone.pk]))
 
     assert officer.username in response.content.decode()
+
+
+def test_the_project_list_counts_overdue_milestones_as_the_overdue_filter_does(officer_client):
+    # Given a project with two late open milestones, one due today (not late) and one late but achieved
+    project = MilestoneFactory(overdue_days=3).project
+    MilestoneFactory(project=project, overdue_days=40)
+    MilestoneFactory(project=project, due_date=timezone.localdate())
+    MilestoneFactory(project=project, overdue_days=9, status="missed")
+
+    response = officer_client.get(reverse("admin:projects_project_changelist"))
+
+    (row,) = response.context["cl"].result_list
+    assert row.overdue_count == Milestone.objects.overdue().filter(project=project).count() == 2
+
+
+def test_officers_start_milestones_from_the_list(officer_client, officer):
+    milestone = MilestoneFactory()
+
+    officer_client.post(
+        reverse("admin:projects_milestone_changelist"),
+        {"action": "start_selected", "_selected_action": [milestone.pk]},
+    )
+
+    milestone.refresh_from_db()
+    assert milestone.status == Milestone.Status.IN_PROGRESS
+    assert milestone.history.first().history_user == officer
