@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from django.db.models import Prefetch, Q, Sum
 
-from procurement.models import Agreement, CostShare, CostShareTerm, Vendor
+from procurement.models import CostShare, CostShareTerm, Vendor
 
 from .models import Certificate, PartyShare, VendorInvoice
 
@@ -116,16 +116,6 @@ def payments_by_party(agreements, *, year: int | None = None) -> dict[int, list[
         for name, value in values.items():
             setattr(row, name, value or ZERO)
     return {pk: sorted(parties.values(), key=lambda p: (not p.is_authority, p.party)) for pk, parties in rows.items()}
-
-
-def agreement_payments_by_party(agreement: Agreement, *, year: int | None = None) -> list[PartyPayments]:
-    return payments_by_party([agreement], year=year)[agreement.pk]
-
-
-def payment_years(agreement_ids) -> list[int]:
-    """The years with certificates on these agreements, newest first (for a per-year breakdown)."""
-    dates = Certificate.objects.filter(agreement_id__in=agreement_ids).live().dates("certificate_date", "year")
-    return sorted({day.year for day in dates}, reverse=True)
 
 
 def paid_by_project(project_ids) -> dict[int, Decimal]:

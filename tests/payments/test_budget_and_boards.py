@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from payments import services
 from payments.factories import CertificateFactory
-from payments.selectors import agreement_payments_by_party
+from payments.selectors import payments_by_party
 from projects.factories import MilestoneFactory, ProjectFactory
 from projects.models import Milestone
 
@@ -41,7 +41,7 @@ def two_projects(agreement, vendor, board_member, certifier, approver):
 
 
 def test_the_agreement_is_counted_once_whichever_project_shows_it(two_projects, agreement, vendor):
-    authority, alpha = agreement_payments_by_party(agreement)
+    authority, alpha = payments_by_party([agreement])[agreement.pk]
 
     # Certified gross 15,000.00 split 40 / 60; retention 5 % of each; paid only the first's net 9,500.00.
     assert (authority.certified, authority.retained, authority.paid) == (
@@ -64,7 +64,7 @@ def test_released_retention_is_paid_and_no_longer_retained(two_projects, agreeme
 
     advance(release, to="paid", certifier=certifier, approver=approver)
 
-    authority, alpha = agreement_payments_by_party(agreement)
+    authority, alpha = payments_by_party([agreement])[agreement.pk]
     assert (authority.retained, authority.paid) == (Decimal("100.00"), Decimal("4000.00"))
     assert (alpha.retained, alpha.paid) == (Decimal("150.00"), Decimal("6000.00"))
 
@@ -72,8 +72,8 @@ def test_released_retention_is_paid_and_no_longer_retained(two_projects, agreeme
 def test_per_year_counts_certificates_by_their_date(two_projects, agreement):
     this_year = timezone.localdate().year
 
-    assert agreement_payments_by_party(agreement, year=this_year)[1].certified == Decimal("9000.00")
-    assert agreement_payments_by_party(agreement, year=this_year - 1)[1].certified == Decimal("0")
+    assert payments_by_party([agreement], year=this_year)[agreement.pk][1].certified == Decimal("9000.00")
+    assert payments_by_party([agreement], year=this_year - 1)[agreement.pk][1].certified == Decimal("0")
 
 
 def test_board_page_csv_and_pdf_show_the_same_figures(board_client, two_projects, agreement):
