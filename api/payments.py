@@ -117,9 +117,14 @@ class AmountField(serializers.DecimalField):
     """A decimal amount sent as a form field: the schema says it has digits (drf-spectacular's pattern admits "")."""
 
 
+@extend_schema_field({"type": "string", "maxLength": 64, "pattern": r"^[^\x00]*[^\s\x00][^\x00]*$"})
+class InvoiceReferenceField(serializers.CharField):
+    """The schema says what DRF refuses: a NUL character, or nothing but whitespace (trimmed to blank)."""
+
+
 class InvoiceSubmitSerializer(serializers.Serializer):
     certificate = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="The certificate invoiced.")
-    reference = serializers.CharField(max_length=64, help_text="Your invoice number (unique among yours).")
+    reference = InvoiceReferenceField(max_length=64, help_text="Your invoice number (unique among yours).")
     invoice_date = serializers.DateField()
     amount = AmountField(
         max_digits=16, decimal_places=2, min_value=0, help_text="Must equal the certificate's net amount."

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import payments, views
+from . import amendments_and_risks, payments, views
 from .ocds import OCDSFeedView, OCDSReleasePackageView
 
 router = DefaultRouter(trailing_slash=True)
@@ -15,6 +15,8 @@ router.register("milestones", views.MilestoneViewSet, basename="milestone")
 router.register("deliverables", views.DeliverableViewSet, basename="deliverable")
 router.register("payment-certificates", payments.PaymentCertificateViewSet, basename="payment-certificate")
 router.register("invoices", payments.InvoiceViewSet, basename="invoice")
+router.register("amendments", amendments_and_risks.AmendmentViewSet, basename="amendment")
+router.register("risks", amendments_and_risks.RiskViewSet, basename="risk")
 
 urlpatterns = [
     path("auth/login/", views.LoginView.as_view(), name="api-login"),

@@ -63,6 +63,12 @@ def amendments_for_vendor(vendor: Vendor):
     return Amendment.objects.filter(Q(agreement__in=party_to) | Q(pk__in=touching)).with_details()
 
 
+def amendment_list(*, vendor: Vendor | None):
+    """Amendments a caller may read, share lines prefetched: every one for the agency (``vendor=None``), the
+    ``amendments_for_vendor`` ones for a vendor. Two queries (plus the count when paginated)."""
+    return Amendment.objects.with_details() if vendor is None else amendments_for_vendor(vendor)
+
+
 def agreement_list(*, vendor: Vendor | None):
     """Agreements a caller may read, with the cost shares it may see prefetched (``visible_shares``).
 

@@ -385,3 +385,8 @@ def milestone_list(*, vendor: Vendor | None):
 def deliverable_list(*, vendor: Vendor | None):
     deliverables = Deliverable.objects.select_related("milestone")
     return deliverables if vendor is None else deliverables.for_vendor(vendor)
+
+
+def risk_list(*, vendor: Vendor | None):
+    """Every risk for the agency; for a vendor, the private or shared risks of its agreements' projects."""
+    return Risk.objects.select_related("project") if vendor is None else risks_for_vendor(vendor)

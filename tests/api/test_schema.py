@@ -1,5 +1,7 @@
 """The OpenAPI document validates without warnings and the interactive docs need no CDN."""
 
+import re
+
 import pytest
 import yaml
 from django.core.management import call_command
@@ -49,3 +51,16 @@ def test_the_accept_operation_documents_the_four_eyes_first_approval():
     assert {"200", "400", "409", "412"} <= set(accept["responses"])
     assert deliverable["awaiting_second_approval"]["readOnly"] is True
     assert "four-eyes" in deliverable["first_approved_at"]["description"]
+
+
+@pytest.mark.parametrize(
+    "reference, documented_as_valid", [("INV-2026-001", True), ("\x00INV", False), ("   ", False), ("", False)]
+)
+def test_the_invoice_reference_schema_admits_only_what_the_api_accepts(reference, documented_as_valid):
+    # A NUL character or only whitespace is refused with a 400; the schema must not call it valid.
+    schema = APIClient().get("/api/v1/schema/?format=json").json()
+    field = schema["components"]["schemas"]["InvoiceSubmitRequest"]["properties"]["reference"]
+
+    matches = re.search(field["pattern"], reference) is not None and len(reference) >= field["minLength"]
+
+    assert matches is documented_as_valid
