@@ -41,7 +41,8 @@ class AmendmentSerializer(serializers.ModelSerializer):
     share_changes = AmendmentShareChangeSerializer(
         many=True,
         read_only=True,
-        help_text="The cost shares the amendment sets, as terms of the agreement (every party's line).",
+        help_text="The cost shares the amendment sets: a vendor sees only its own line (as on agreements), the "
+        "agency every party's.",
     )
 
     class Meta:

@@ -64,9 +64,18 @@ def amendments_for_vendor(vendor: Vendor):
 
 
 def amendment_list(*, vendor: Vendor | None):
-    """Amendments a caller may read, share lines prefetched: every one for the agency (``vendor=None``), the
-    ``amendments_for_vendor`` ones for a vendor. Two queries (plus the count when paginated)."""
-    return Amendment.objects.with_details() if vendor is None else amendments_for_vendor(vendor)
+    """Amendments a caller may read, share lines prefetched: every one, with every party's line, for the agency
+    (``vendor=None``); the ``amendments_for_vendor`` ones for a vendor, with only its own share line, as
+    ``agreement_list`` shows it only its own share: the other parties' terms are not its business. Two queries
+    (plus the count when paginated)."""
+    if vendor is None:
+        return Amendment.objects.with_details()
+    own_lines = AmendmentShareChange.objects.filter(vendor=vendor).select_related("vendor")
+    return (
+        amendments_for_vendor(vendor)
+        .prefetch_related(None)
+        .prefetch_related(Prefetch("share_changes", queryset=own_lines))
+    )
 
 
 def agreement_list(*, vendor: Vendor | None):

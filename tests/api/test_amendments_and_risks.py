@@ -81,13 +81,16 @@ def test_a_vendor_reads_the_amendments_of_its_agreements_with_their_terms(client
     assert body["new_end_date"] == approved.new_end_date.isoformat()
     assert body["decision_note"] == "Approved by the steering committee."
     assert body["proposed_at"] and body["decided_at"]
-    # Every party's line is a term of the agreement: the vendor's own and the authority's.
-    shares = {line["party"]: line for line in body["share_changes"]}
-    assert set(shares) == {vendor_a.vendor.legal_name, "Authority"}
-    assert shares[vendor_a.vendor.legal_name]["vendor"] == vendor_a.vendor.pk
-    assert Decimal(shares[vendor_a.vendor.legal_name]["new_percentage"]) == Decimal("60")
-    assert shares["Authority"]["vendor"] is None
-    assert shares["Authority"]["old_percentage"] is None
+    # Only the vendor's own share line, as on its agreements: the other parties' terms are not its business.
+    (line,) = body["share_changes"]
+    assert (line["party"], line["vendor"]) == (vendor_a.vendor.legal_name, vendor_a.vendor.pk)
+    assert Decimal(line["new_percentage"]) == Decimal("60")
+
+
+def test_an_officer_reads_every_partys_share_line(api_officer_client, amendments):
+    body = api_officer_client.get(f"/api/v1/amendments/{amendments['approved'].pk}/").json()
+
+    assert len(body["share_changes"]) == 2
 
 
 def test_an_amendment_never_names_the_officers_who_proposed_or_decided_it(client_a, amendments):
