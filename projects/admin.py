@@ -55,9 +55,11 @@ class OverdueFilter(admin.SimpleListFilter):
     parameter_name = "overdue"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Overdue"), ("no", "Not overdue")]
+        return [("yes", "Overdue"), ("no", "Not overdue"), ("soon", "Due soon")]
 
     def queryset(self, request, queryset):
+        if self.value() == "soon":
+            return queryset.filter(pk__in=Milestone.objects.due_soon(on=timezone.localdate()).values("pk"))
         overdue = Milestone.objects.overdue(on=timezone.localdate()).values("pk")
         if self.value() == "yes":
             return queryset.filter(pk__in=overdue)
@@ -805,7 +807,7 @@ def dashboard_rows(request) -> list[DashboardRow]:
         DashboardRow(
             key="due_soon_count",
             label=f"Open milestones due within {settings.DUE_SOON_DAYS} days",
-            url=f"{milestones}?overdue=no&status__in=planned,in_progress",
+            url=f"{milestones}?overdue=soon",
             count=count(Milestone.objects.due_soon(on=today)),
             order=20,
         ),

@@ -1,5 +1,7 @@
 """The officers' admin: every page opens for officers, none for strangers, and actions call the services."""
 
+import datetime
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
@@ -274,3 +276,15 @@ def test_officers_start_milestones_from_the_list(officer_client, officer):
     milestone.refresh_from_db()
     assert milestone.status == Milestone.Status.IN_PROGRESS
     assert milestone.history.first().history_user == officer
+
+
+def test_the_index_due_soon_link_lists_exactly_the_milestones_it_counts(officer_client):
+    MilestoneFactory(due_date=timezone.localdate() + datetime.timedelta(days=2))  # due soon
+    MilestoneFactory(due_date=timezone.localdate() + datetime.timedelta(days=200))  # not yet
+    MilestoneFactory(overdue_days=3)  # late, not "due soon"
+
+    index = officer_client.get(reverse("admin:index"))
+    listed = officer_client.get(reverse("admin:projects_milestone_changelist") + "?overdue=soon")
+
+    assert index.context["due_soon_count"] == listed.context["cl"].result_count == 1
+    assert "?overdue=soon" in index.content.decode()
