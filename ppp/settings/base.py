@@ -94,6 +94,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
+            # ``ppp`` is not an installed app (its AppConfig is the admin's), so its tags are named here.
+            "libraries": {"ppp_format": "ppp.templatetags.ppp_format"},
         },
     },
 ]
@@ -136,6 +138,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
 USE_I18N = True
+# One date and number format everywhere, per language (ppp/formats/<lang>/formats.py; see ppp/formatting.py).
+FORMAT_MODULE_PATH = ["ppp.formats"]
 USE_TZ = True
 
 STATIC_URL = "static/"
