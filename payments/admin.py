@@ -9,23 +9,31 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from ppp.admin import (
     ProjectScopedAdminMixin,
     ReadOnlyHistoryAdmin,
     ServiceAddFormMixin,
     adopt_created,
+    code_cell,
+    money_cell,
+    name_search_filter,
     run_form_action,
     run_service_action,
+    short_text,
+    status_badge,
+    two_lines,
 )
+from ppp.formatting import format_money
 
 from . import services
 from .models import Certificate, Deduction, PartyShare, VendorInvoice
 
+money = format_money  # the inline cells and the action pages read amounts as everywhere else
 
-def money(amount, currency: str) -> str:
-    """``1,234,567.89 EUR``: how a finance officer reads an amount."""
-    return f"{amount:,.2f} {currency}"
+PayeeNameFilter = name_search_filter("payee__legal_name", _("payee"), "payee_name")
+InvoiceVendorFilter = name_search_filter("vendor__legal_name", _("vendor"), "vendor_name")
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -114,20 +122,20 @@ class PaymentForm(forms.Form):
 @admin.register(Certificate)
 class CertificateAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHistoryAdmin):
     project_path = "milestone__project"
+    # What is owed to whom for which milestone, how far through the chain, and the net to pay.
     list_display = [
-        "__str__",
-        "agreement",
-        "milestone",
-        "kind",
-        "payee",
+        "certificate_line",
+        "payee_line",
         "certificate_date",
-        "status",
+        "status_badge",
         "gross",
         "deducted",
         "net",
         "paid_on",
     ]
-    list_filter = ["status", "kind", "agreement__authority", "payee", "certificate_date"]
+    list_display_links = ["certificate_line"]
+    list_secondary = ["payee_line", "certificate_date", "gross", "deducted", "paid_on"]
+    list_filter = ["status", "kind", "agreement__authority", PayeeNameFilter, "certificate_date"]
     list_select_related = ["agreement", "milestone", "payee"]
     search_fields = ["agreement__reference", "milestone__title", "payee__legal_name", "payment_reference"]
     date_hierarchy = "certificate_date"
@@ -180,17 +188,33 @@ class CertificateAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHis
     def save_related(self, request, form, formsets, change):
         pass  # the service wrote the deductions and the split
 
+    @admin.display(description=_("Certificate · milestone"), ordering="certificate_date")
+    def certificate_line(self, obj):
+        second = short_text(obj.milestone.title, 50)
+        if obj.kind != Certificate.Kind.MILESTONE:
+            second = format_html("{} · {}", obj.get_kind_display(), second)
+        return two_lines(obj, second)
+
+    @admin.display(description=_("Payee · agreement"), ordering="payee__legal_name")
+    def payee_line(self, obj):
+        payee = short_text(obj.payee, 32) if obj.payee_id else _("the authority")
+        return two_lines(payee, code_cell(obj.agreement.reference, obj.agreement))
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
+
     @admin.display(description="Gross", ordering="gross_amount")
     def gross(self, obj):
-        return money(obj.gross_amount, obj.currency)
+        return money_cell(obj.gross_amount, obj.currency)
 
     @admin.display(description="Retention + penalties")
     def deducted(self, obj):
-        return money(obj.retention_amount + obj.penalty_amount, obj.currency)
+        return money_cell(obj.retention_amount + obj.penalty_amount, obj.currency)
 
     @admin.display(description="Net", ordering="net_amount")
     def net(self, obj):
-        return money(obj.net_amount, obj.currency)
+        return money_cell(obj.net_amount, obj.currency)
 
     def _run(self, request, queryset, service, verb):
         run_service_action(self, request, queryset, lambda c: service(certificate_id=c.pk, by=request.user), verb)
@@ -275,8 +299,11 @@ class CertificateAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHis
 @admin.register(VendorInvoice)
 class VendorInvoiceAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "certificate__milestone__project"
-    list_display = ["reference", "vendor", "certificate", "invoice_date", "amount_display", "certified", "status"]
-    list_filter = ["status", "vendor"]
+    # Which invoice, from whom, for how much against what was certified.
+    list_display = ["reference_line", "invoice_date", "amount_display", "certified", "status_badge"]
+    list_display_links = ["reference_line"]
+    list_secondary = ["invoice_date", "certified"]
+    list_filter = ["status", InvoiceVendorFilter]
     list_select_related = ["vendor", "certificate"]
     search_fields = ["reference", "vendor__legal_name"]
     date_hierarchy = "invoice_date"
@@ -300,11 +327,19 @@ class VendorInvoiceAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
 
     @admin.display(description="Amount", ordering="amount")
     def amount_display(self, obj):
-        return money(obj.amount, obj.certificate.currency)
+        return money_cell(obj.amount, obj.certificate.currency)
 
     @admin.display(description="Certified net")
     def certified(self, obj):
-        return money(obj.certificate.net_amount, obj.certificate.currency)
+        return money_cell(obj.certificate.net_amount, obj.certificate.currency)
+
+    @admin.display(description=_("Invoice · vendor"), ordering="reference")
+    def reference_line(self, obj):
+        return two_lines(obj.reference, format_html("{} · {}", short_text(obj.vendor, 32), obj.certificate))
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
 
     @admin.display(description="Document")
     def document(self, obj):

@@ -1,6 +1,7 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import Count, OuterRef, Subquery
 from django.db.models.functions import Coalesce
 from django.http import HttpResponse
@@ -8,7 +9,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
-from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from ppp.admin import (
     DashboardRow,
@@ -17,12 +19,20 @@ from ppp.admin import (
     ServiceAddFormMixin,
     ServiceAdminMixin,
     adopt_created,
+    code_cell,
     form_changes,
+    money_cell,
+    name_search_filter,
     project_scope,
     run_form_action,
     run_service_action,
+    short_text,
+    status_badge,
+    two_lines,
 )
 from ppp.errors import DomainError
+from ppp.formatting import format_date, format_datetime
+from procurement.models import VendorUser
 
 from . import alerts, services
 from .models import (
@@ -83,11 +93,81 @@ class ProjectOverdueFilter(OverdueFilter):
         return queryset
 
 
+VendorNameFilter = name_search_filter("responsible_vendor__legal_name", _("vendor"), "vendor_name")
+FailureVendorFilter = name_search_filter("vendor__legal_name", _("vendor"), "vendor_name")
+ProjectNameFilter = name_search_filter("project__code", _("project code"), "project_code")
+
+# Who each escalation audience is, for the alert level labels ("Level 2 – board").
+AUDIENCE_LABELS = {
+    "owner": _("owner"),
+    "vendor_contacts": _("vendor contacts"),
+    "board": _("board"),
+    "authority": _("authority"),
+}
+
+
+def alert_level_label(level: int) -> str:
+    """``Due soon``, ``Level 1 – owner, vendor contacts``: the level and who it adds, from the settings."""
+    if level == Alert.DUE_SOON:
+        return gettext("Due soon")
+    for configured in settings.ALERT_ESCALATION_LEVELS:
+        if configured["level"] == level:
+            audience = ", ".join(str(AUDIENCE_LABELS.get(name, name)) for name in configured["adds"])
+            return gettext("Level %(level)s – %(audience)s") % {"level": level, "audience": audience}
+    return Alert.label_for(level)
+
+
+class AlertLevelFilter(admin.SimpleListFilter):
+    """The levels by name (not 0/1/2/3): the configured ladder, so a changed ladder shows its own levels."""
+
+    title = _("level")
+    parameter_name = "level"
+
+    def lookups(self, request, model_admin):
+        levels = [Alert.DUE_SOON, *(configured["level"] for configured in settings.ALERT_ESCALATION_LEVELS)]
+        return [(str(level), alert_level_label(level)) for level in levels]
+
+    def queryset(self, request, queryset):
+        if self.value() is not None:
+            try:
+                return queryset.filter(level=int(self.value()))
+            except ValueError:
+                return queryset.none()
+        return queryset
+
+
 def days_overdue_cell(milestone):
     days = milestone.days_overdue(timezone.localdate())
     if not days:
         return "–"
-    return format_html('<strong style="color:#ba2121">{} day{}</strong>', days, "" if days == 1 else "s")
+    return format_html(
+        '<span class="ppp-late">{}</span>', ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
+    )
+
+
+def due_cell(milestone):
+    """The due date, with how late it is under it (in red) while the milestone is open and past due."""
+    days = milestone.days_overdue(timezone.localdate())
+    if not days:
+        return format_html('<span class="ppp-nowrap">{}</span>', format_date(milestone.due_date))
+    late = ngettext("%(days)d day late", "%(days)d days late", days) % {"days": days}
+    return format_html(
+        '<span class="ppp-nowrap">{}</span><br><span class="ppp-late">{}</span>', format_date(milestone.due_date), late
+    )
+
+
+def person(user) -> str:
+    if user is None:
+        return "–"
+    return user.get_full_name() or user.get_username()
+
+
+class AgencyUserChoiceField(forms.ModelMultipleChoiceField):
+    """Board members by full name (the username in brackets tells two people of the same name apart)."""
+
+    def label_from_instance(self, user):
+        name = user.get_full_name()
+        return f"{name} ({user.get_username()})" if name else user.get_username()
 
 
 def progress_bar(percent: int):
@@ -124,21 +204,21 @@ class MilestoneInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularI
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("responsible_vendor")
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "title" and field is not None:
+            field.widget.attrs["size"] = 28  # the inline fits the page; the full title is on the milestone's page
+        return field
+
 
 @admin.register(Project)
 class ProjectAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "pk"
     service_module, service_entity = services, "project"
-    list_display = [
-        "code",
-        "name",
-        "agreement",
-        "delivery_method",
-        "phase",
-        "owner",
-        "milestone_count",
-        "overdue_count",
-    ]
+    # Which projects, who runs them, what phase, and how many milestones are late.
+    list_display = ["project_line", "agreement_ref", "phase_badge", "owner_name", "milestone_count", "overdue_count"]
+    list_display_links = ["project_line"]
+    list_secondary = ["agreement_ref", "owner_name", "milestone_count"]
     list_filter = ["phase", "delivery_method", "agreement__authority", ProjectOverdueFilter]
     list_select_related = ["agreement", "owner"]
     search_fields = ["code", "name", "agreement__reference"]
@@ -153,6 +233,34 @@ class ProjectAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAd
         ("Governance", {"fields": ["kpi_summary", "risks_due"]}),
         ("Description", {"fields": ["description"]}),
     ]
+
+    @admin.display(description=_("Project"), ordering="code")
+    def project_line(self, obj):
+        return two_lines(obj.code, short_text(obj.name, 60))
+
+    @admin.display(description=_("Agreement"), ordering="agreement__reference")
+    def agreement_ref(self, obj):
+        return code_cell(obj.agreement.reference, obj.agreement)
+
+    @admin.display(description=_("Phase"), ordering="phase")
+    def phase_badge(self, obj):
+        return status_badge(obj.phase, obj.get_phase_display())
+
+    @admin.display(description=_("Owner"), ordering="owner__last_name")
+    def owner_name(self, obj):
+        return person(obj.owner)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "board_members":
+            # Board members are the agency's people: a vendor's login never sits on the board that oversees it.
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(is_active=True)
+                .exclude(pk__in=VendorUser.objects.values("user_id"))
+                .order_by("last_name", "first_name", "username")
+            )
+            kwargs["form_class"] = AgencyUserChoiceField
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description="Phase gate")
     def phase_gate(self, obj):
@@ -250,17 +358,22 @@ class ProjectAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAd
     def overdue_count(self, obj):
         if not obj.overdue_count:
             return 0
-        return format_html('<strong style="color:#ba2121">{}</strong>', obj.overdue_count)
+        return format_html('<span class="ppp-late">{}</span>', obj.overdue_count)
 
 
 @admin.register(Iteration)
 class IterationAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     project_path = "project"
     service_module, service_entity = services, "iteration"
-    list_display = ["name", "project", "start_date", "end_date"]
+    list_display = ["name", "project_ref", "start_date", "end_date"]
+    list_secondary = ["start_date"]
     list_select_related = ["project"]
     search_fields = ["name", "project__code"]
     autocomplete_fields = ["project"]
+
+    @admin.display(description=_("Project"), ordering="project__code")
+    def project_ref(self, obj):
+        return code_cell(obj.project.code, obj.project)
 
 
 class DeliverableInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularInline):
@@ -268,10 +381,24 @@ class DeliverableInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.Tabula
     service_module, service_entity, service_verbs = services, "deliverable", {"update": "edit"}
     model = Deliverable
     extra = 0
-    fields = ["title", "responsible_vendor", "status", "progress", "evidence_url", "submitted_at"]
-    readonly_fields = ["status", "submitted_at"]
+    fields = ["title", "responsible_vendor", "status_badge", "progress", "evidence_url", "submitted"]
+    readonly_fields = ["status_badge", "submitted"]
     autocomplete_fields = ["responsible_vendor"]
     show_change_link = True
+
+    @admin.display(description=_("Status"))
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display()) if obj.pk else "–"
+
+    @admin.display(description=_("Submitted"))
+    def submitted(self, obj):
+        return format_datetime(obj.submitted_at) if obj.pk else "–"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in ("title", "evidence_url"):
+            field.widget.attrs["size"] = 24  # the row fits the page; the full text is on the deliverable's page
+        return field
 
 
 class AlertInline(ProjectScopedAdminMixin, admin.TabularInline):
@@ -282,7 +409,7 @@ class AlertInline(ProjectScopedAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ["level_name", "status", "scan_date", "recipient_list", "delivered", "attempts", "sent_at", "last_error"]
+    fields = ["level_name", "status_badge", "scan_date", "recipient_list", "delivered", "attempts", "sent", "error"]
     readonly_fields = fields
     ordering = ["level"]
 
@@ -291,7 +418,19 @@ class AlertInline(ProjectScopedAdminMixin, admin.TabularInline):
 
     @admin.display(description="Level")
     def level_name(self, obj):
-        return obj.level_label
+        return alert_level_label(obj.level)
+
+    @admin.display(description=_("Status"))
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description=_("Sent"))
+    def sent(self, obj):
+        return format_datetime(obj.sent_at)
+
+    @admin.display(description=_("Last error"))
+    def error(self, obj):
+        return obj.last_error or "–"
 
     @admin.display(description="Recipients")
     def recipient_list(self, obj):
@@ -306,25 +445,26 @@ class AlertInline(ProjectScopedAdminMixin, admin.TabularInline):
 class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "project"
     service_module, service_entity = services, "milestone"
+    # What is due when, how late, who delivers it, and what it pays.
     list_display = [
-        "title",
-        "project",
-        "status",
-        "due_date",
-        "days_overdue",
-        "responsible_vendor",
+        "title_line",
+        "status_badge",
+        "due",
+        "vendor_name",
         "deliverables_done",
-        "payment_amount",
+        "payment_money",
     ]
+    list_display_links = ["title_line"]
+    list_secondary = ["vendor_name", "deliverables_done", "payment_money"]
     list_filter = [
         "status",
         OverdueFilter,
         "type",
-        "responsible_vendor",
+        VendorNameFilter,
         "project__agreement__authority",
         "project__phase",
     ]
-    list_select_related = ["project", "responsible_vendor"]
+    list_select_related = ["project__agreement", "responsible_vendor"]
     search_fields = ["title", "project__code", "project__name"]
     date_hierarchy = "due_date"
     autocomplete_fields = ["project", "iteration", "responsible_vendor"]
@@ -344,6 +484,26 @@ class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     def days_overdue(self, obj):
         return days_overdue_cell(obj)
 
+    @admin.display(description=_("Milestone · project"), ordering="title")
+    def title_line(self, obj):
+        return two_lines(short_text(obj.title, 60), obj.project.code)
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description=_("Due"), ordering="due_date")
+    def due(self, obj):
+        return due_cell(obj)
+
+    @admin.display(description=_("Vendor"), ordering="responsible_vendor__legal_name")
+    def vendor_name(self, obj):
+        return short_text(obj.responsible_vendor, 32) if obj.responsible_vendor_id else "–"
+
+    @admin.display(description=_("Payment"), ordering="payment_amount")
+    def payment_money(self, obj):
+        return money_cell(obj.payment_amount, obj.project.agreement.currency)
+
     @admin.display(description="Deliverables accepted")
     def deliverables_done(self, obj):
         return f"{obj.deliverable_accepted} / {obj.deliverable_total}"
@@ -352,7 +512,10 @@ class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     def slip(self, obj):
         if not obj.pk:
             return "–"
-        return f"{obj.slip_days:+d} days" if obj.slip_days else "on baseline"
+        if not obj.slip_days:
+            return "on baseline"
+        # Slippage is never good news: later is red, earlier than the baseline is still a change (amber).
+        return status_badge("overdue" if obj.slip_days > 0 else "due_soon", f"{obj.slip_days:+d} days")
 
     @admin.action(description="Mark selected milestones in progress", permissions=["change"])
     def start_selected(self, request, queryset):
@@ -401,18 +564,20 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
     can be sent again."""
 
     project_path = "milestone__project"
+    # Which milestone was escalated how far, and did it reach everyone.
     list_display = [
-        "milestone",
-        "project",
+        "milestone_line",
         "level_name",
-        "status",
+        "status_badge",
         "scan_date",
         "recipient_count",
         "attempts",
         "sent_at",
         "error",
     ]
-    list_filter = ["status", "level", "milestone__project", "scan_date"]
+    list_display_links = ["milestone_line"]
+    list_secondary = ["scan_date", "recipient_count", "attempts", "sent_at", "error"]
+    list_filter = ["status", AlertLevelFilter, "milestone__project", "scan_date"]
     list_select_related = ["milestone__project"]
     search_fields = ["milestone__title", "milestone__project__code", "last_error"]
     date_hierarchy = "scan_date"
@@ -447,9 +612,17 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
     def project(self, obj):
         return obj.milestone.project.code
 
+    @admin.display(description=_("Milestone · project"), ordering="milestone__title")
+    def milestone_line(self, obj):
+        return two_lines(short_text(obj.milestone.title, 50), obj.milestone.project.code)
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
+
     @admin.display(description="Level", ordering="level")
     def level_name(self, obj):
-        return obj.level_label
+        return alert_level_label(obj.level)
 
     @admin.display(description="Recipients")
     def recipient_count(self, obj):
@@ -457,7 +630,7 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Last error")
     def error(self, obj):
-        return Truncator(obj.last_error).chars(80) or "–"
+        return short_text(obj.last_error, 60) if obj.last_error else "–"
 
     @admin.action(description="Send selected failed alerts again", permissions=["change"])
     def resend_selected(self, request, queryset):
@@ -486,19 +659,20 @@ class DeliverableAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHisto
     project_path = "milestone__project"
     service_module, service_entity, service_verbs = services, "deliverable", {"update": "edit"}
     form = DeliverableAdminForm
+    # What waits for review, from whom, since when.
     list_display = [
-        "title",
-        "milestone",
-        "project",
-        "responsible_vendor",
-        "status",
+        "title_line",
+        "vendor_name",
+        "status_badge",
         "progress_display",
-        "submitted_at",
-        "reviewer",
+        "submitted",
+        "reviewer_name",
     ]
+    list_display_links = ["title_line"]
+    list_secondary = ["vendor_name", "progress_display", "reviewer_name"]
     list_filter = [
         "status",
-        "responsible_vendor",
+        VendorNameFilter,
         "milestone__project__phase",
         "milestone__project__agreement__authority",
     ]
@@ -525,6 +699,31 @@ class DeliverableAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHisto
     @admin.display(description="Progress", ordering="progress")
     def progress_display(self, obj):
         return progress_bar(obj.progress)
+
+    @admin.display(description=_("Deliverable · milestone"), ordering="title")
+    def title_line(self, obj):
+        return two_lines(
+            short_text(obj.title, 60), short_text(f"{obj.milestone.project.code} · {obj.milestone.title}", 60)
+        )
+
+    @admin.display(description=_("Vendor"), ordering="responsible_vendor__legal_name")
+    def vendor_name(self, obj):
+        return short_text(obj.responsible_vendor, 32)
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, obj):
+        badge = status_badge(obj.status, obj.get_status_display())
+        if obj.awaiting_second_approval:
+            return two_lines(badge, gettext("first approval given"))
+        return badge
+
+    @admin.display(description=_("Submitted"), ordering="submitted_at")
+    def submitted(self, obj):
+        return format_date(obj.submitted_at)
+
+    @admin.display(description=_("Reviewer"), ordering="reviewer__last_name")
+    def reviewer_name(self, obj):
+        return person(obj.reviewer)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -613,7 +812,8 @@ class GateDecisionAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, admin.Mode
 
     project_path = "project"
     form = GateDecisionForm
-    list_display = ["project", "from_phase", "to_phase", "decided_on", "decided_by", "criteria_met", "override"]
+    list_display = ["project_ref", "phases", "decided_on", "decided_by", "criteria_met", "override"]
+    list_secondary = ["decided_by", "criteria_met"]
     list_filter = ["to_phase", "criteria_met", "project__agreement__authority"]
     list_select_related = ["project", "decided_by"]
     search_fields = ["project__code", "project__name", "notes", "override_reason"]
@@ -638,6 +838,14 @@ class GateDecisionAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, admin.Mode
     @admin.display(description="Override", boolean=True)
     def override(self, obj):
         return obj.is_override
+
+    @admin.display(description=_("Project"), ordering="project__code")
+    def project_ref(self, obj):
+        return code_cell(obj.project.code, obj.project)
+
+    @admin.display(description=_("Gate"), ordering="to_phase")
+    def phases(self, obj):
+        return f"{obj.get_from_phase_display()} → {obj.get_to_phase_display()}"
 
     def save_model(self, request, obj, form, change):
         decision = services.project_change_phase(
@@ -674,18 +882,18 @@ LEVEL_COLOURS = {"low": "#417505", "medium": "#b08d00", "high": "#d35400", "crit
 class RiskAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "project"
     service_module, service_entity = services, "risk"
+    # Which risks are serious, who holds them, and when they are next reviewed.
     list_display = [
-        "title",
-        "project",
+        "title_line",
         "category",
-        "likelihood",
-        "impact",
         "score_display",
         "allocation",
-        "owner",
-        "status",
+        "owner_name",
+        "status_badge",
         "review_date",
     ]
+    list_display_links = ["title_line"]
+    list_secondary = ["category", "allocation", "owner_name", "review_date"]
     list_filter = [ReviewDueFilter, "status", "allocation", "category", "project__agreement__authority", "project"]
     list_select_related = ["project", "owner"]
     search_fields = ["title", "description", "project__code", "project__name"]
@@ -699,12 +907,31 @@ class RiskAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
+    @admin.display(description=_("Risk · project"), ordering="title")
+    def title_line(self, obj):
+        return two_lines(short_text(obj.title, 60), obj.project.code)
+
+    @admin.display(description=_("Owner"), ordering="owner__last_name")
+    def owner_name(self, obj):
+        return person(obj.owner)
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
+
     @admin.display(description="Score", ordering="score")
     def score_display(self, obj):
         if obj.pk is None:
             return "likelihood × impact, shown once saved"
         level = Risk.level_for(obj.score)
-        return format_html('<strong style="color:{}">{} ({})</strong>', LEVEL_COLOURS[level], obj.score, level)
+        return format_html(
+            '<strong style="color:{}" title="{} × {}">{} ({})</strong>',
+            LEVEL_COLOURS[level],
+            obj.likelihood,
+            obj.impact,
+            obj.score,
+            level,
+        )
 
 
 class KPIMeasurementInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularInline):
@@ -719,17 +946,9 @@ class KPIMeasurementInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.Tab
 class KPIAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     project_path = "project"
     service_module, service_entity = services, "kpi"
-    list_display = [
-        "name",
-        "project",
-        "unit",
-        "baseline",
-        "target",
-        "direction",
-        "latest",
-        "trend_display",
-        "target_met",
-    ]
+    list_display = ["name_line", "baseline", "target", "direction", "latest", "trend_display", "target_met"]
+    list_display_links = ["name_line"]
+    list_secondary = ["baseline", "direction", "trend_display"]
     list_filter = ["direction", "project__agreement__authority", "project"]
     list_select_related = ["project"]
     search_fields = ["name", "project__code", "project__name"]
@@ -739,9 +958,15 @@ class KPIAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).with_latest()
 
+    @admin.display(description=_("KPI · project"), ordering="name")
+    def name_line(self, obj):
+        return two_lines(short_text(f"{obj.name} ({obj.unit})", 60), obj.project.code)
+
     @admin.display(description="Latest")
     def latest(self, obj):
-        return "–" if obj.latest_value is None else f"{obj.format_value(obj.latest_value)} ({obj.latest_date})"
+        if obj.latest_value is None:
+            return "–"
+        return f"{obj.format_value(obj.latest_value)} ({format_date(obj.latest_date)})"
 
     @admin.display(description="Trend")
     def trend_display(self, obj):
@@ -756,18 +981,20 @@ class KPIAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
 class PerformanceFailureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "milestone__project"
     service_module, service_entity = services, "performance_failure"
+    # Which vendor failed what, and what the penalty is and still owes.
     list_display = [
-        "milestone",
-        "project",
-        "vendor",
+        "milestone_line",
+        "vendor_name",
         "recorded_on",
-        "penalty_contracted",
-        "penalty_imposed",
-        "penalty_paid",
-        "outstanding",
+        "contracted_money",
+        "imposed_money",
+        "paid_money",
+        "outstanding_money",
     ]
-    list_filter = ["vendor", "milestone__project__agreement__authority", "milestone__project"]
-    list_select_related = ["milestone__project", "vendor"]
+    list_display_links = ["milestone_line"]
+    list_secondary = ["vendor_name", "contracted_money", "imposed_money", "paid_money"]
+    list_filter = [FailureVendorFilter, "milestone__project__agreement__authority", "milestone__project"]
+    list_select_related = ["milestone__project__agreement", "vendor"]
     search_fields = ["vendor__legal_name", "milestone__title", "milestone__project__code", "description"]
     date_hierarchy = "recorded_on"
     autocomplete_fields = ["milestone", "vendor"]
@@ -780,6 +1007,33 @@ class PerformanceFailureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOn
     @admin.display(description="Outstanding")
     def outstanding(self, obj):
         return obj.penalty_outstanding
+
+    def _money(self, obj, amount):
+        return money_cell(amount, obj.milestone.project.agreement.currency)
+
+    @admin.display(description=_("Milestone · project"), ordering="milestone__title")
+    def milestone_line(self, obj):
+        return two_lines(short_text(obj.milestone.title, 50), obj.milestone.project.code)
+
+    @admin.display(description=_("Vendor"), ordering="vendor__legal_name")
+    def vendor_name(self, obj):
+        return short_text(obj.vendor, 32)
+
+    @admin.display(description=_("Contracted penalty"), ordering="penalty_contracted")
+    def contracted_money(self, obj):
+        return self._money(obj, obj.penalty_contracted)
+
+    @admin.display(description=_("Imposed"), ordering="penalty_imposed")
+    def imposed_money(self, obj):
+        return self._money(obj, obj.penalty_imposed)
+
+    @admin.display(description=_("Paid"), ordering="penalty_paid")
+    def paid_money(self, obj):
+        return self._money(obj, obj.penalty_paid)
+
+    @admin.display(description=_("Outstanding"))
+    def outstanding_money(self, obj):
+        return self._money(obj, obj.penalty_outstanding)
 
 
 # --- What the whole admin takes from projects ----------------------------------------------------------------
