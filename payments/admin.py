@@ -9,16 +9,23 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ppp.admin import (
+    DashboardRow,
     ProjectScopedAdminMixin,
     ReadOnlyHistoryAdmin,
     ServiceAddFormMixin,
+    WorkItem,
+    WorkPanel,
     adopt_created,
     code_cell,
+    first_rows_and_count,
     money_cell,
+    my_work_filter,
     name_search_filter,
+    project_scope,
     run_form_action,
     run_service_action,
     short_text,
@@ -29,6 +36,7 @@ from ppp.formatting import format_money
 
 from . import services
 from .models import Certificate, Deduction, PartyShare, VendorInvoice
+from .selectors import certificates_awaiting_approval
 
 money = format_money  # the inline cells and the action pages read amounts as everywhere else
 
@@ -135,7 +143,14 @@ class CertificateAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHis
     ]
     list_display_links = ["certificate_line"]
     list_secondary = ["payee_line", "certificate_date", "gross", "deducted", "paid_on"]
-    list_filter = ["status", "kind", "agreement__authority", PayeeNameFilter, "certificate_date"]
+    list_filter = [
+        my_work_filter(certificates_awaiting_approval, _("Waiting for my approval")),
+        "status",
+        "kind",
+        "agreement__authority",
+        PayeeNameFilter,
+        "certificate_date",
+    ]
     list_select_related = ["agreement", "milestone", "payee"]
     search_fields = ["agreement__reference", "milestone__title", "payee__legal_name", "payment_reference"]
     date_hierarchy = "certificate_date"
@@ -388,3 +403,35 @@ class VendorInvoiceAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
             label="Reason",
             field_name="reason",
         )
+
+
+def dashboard_rows(request) -> list[DashboardRow | WorkPanel]:
+    """The officer's payment panel: certified certificates a second officer (not the certifier) approves."""
+    user = request.user
+    if not user.has_perm("payments.change_certificate"):
+        return []
+    waiting, total = first_rows_and_count(
+        project_scope(certificates_awaiting_approval(user), user, "milestone__project")
+    )
+    return [
+        WorkPanel(
+            key="certificate_approval_count",
+            title=gettext("Payment certificates waiting for my approval"),
+            url=f"{reverse('admin:payments_certificate_changelist')}?my_work=me",
+            count=total,
+            items=[
+                WorkItem(
+                    text=f"{certificate} · {certificate.milestone.title}",
+                    url=reverse("admin:payments_certificate_change", args=[certificate.pk]),
+                    detail=str(certificate.payee or gettext("the authority")),
+                    note=format_money(certificate.net_amount, certificate.currency),
+                )
+                for certificate in waiting
+            ],
+            empty=gettext("No certificate waits for your approval."),
+            order=30,
+        )
+    ]
+
+
+admin.site.register_dashboard(dashboard_rows)

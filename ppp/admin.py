@@ -13,7 +13,7 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, get_fields_from_path, unquote
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
@@ -164,6 +164,71 @@ def name_search_filter(lookup: str, title, parameter_name: str):
     )
 
 
+@dataclass(frozen=True)
+class WorkItem:
+    """One row of a "My work" panel: what it is, where the work is done, and a short note (due date, status)."""
+
+    text: str
+    url: str
+    detail: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class WorkPanel:
+    """A "My work" panel of the admin index: how many things wait for this officer and the first few of them.
+
+    ``url`` is the filtered list holding exactly the ``count`` items (where the work is done)."""
+
+    key: str
+    title: str
+    url: str
+    count: int
+    items: list[WorkItem]
+    empty: str
+    alarming: bool = False  # a non-zero count is shown in red
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class DashboardChart:
+    """A chart of the admin index, drawn on the server (``ppp.charts``)."""
+
+    key: str
+    title: str
+    body: str  # safe HTML (inline SVG)
+    note: str = ""
+    order: int = 100
+
+
+WORK_PANEL_ROWS = 5  # a panel shows this many rows; its link leads to all of them
+
+
+def first_rows_and_count(queryset: QuerySet, rows: int = WORK_PANEL_ROWS) -> tuple[list, int]:
+    """The first ``rows`` of ``queryset`` and how many there are in all, in one query (a window count)."""
+    found = list(queryset.annotate(_total=Window(Count("pk")))[:rows])
+    return found, (found[0]._total if found else 0)
+
+
+def my_work_filter(selector: Callable, label):
+    """A list filter holding exactly what a "My work" panel counts: ``?my_work=me`` keeps the rows
+    ``selector(user)`` returns, so the panel's link opens the list where that work is done."""
+
+    class MyWorkFilter(admin.SimpleListFilter):
+        title = _("my work")
+        parameter_name = "my_work"
+
+        def lookups(self, request, model_admin):
+            return [("me", label)]
+
+        def queryset(self, request, queryset):
+            if self.value() == "me":
+                return queryset.filter(pk__in=selector(request.user).values("pk"))
+            return queryset
+
+    return MyWorkFilter
+
+
 class ProjectScope:
     """Who sees which project's rows. ``ppp`` knows no domain app: the app that owns projects installs the
     rule (``install``, from its admin module). Until then it fails closed: nothing is shown by mistake."""
@@ -197,18 +262,24 @@ class PPPAdminSite(admin.AdminSite):
         super().__init__(*args, **kwargs)
         self._dashboard_sources: list[Callable[[HttpRequest], list[DashboardRow]]] = []
 
-    def register_dashboard(self, rows: Callable[[HttpRequest], list[DashboardRow]]) -> None:
-        """An app adds its lines to the index (from its admin module): ``rows(request)`` counts what that user
-        may see, so a board member's dashboard counts only their boards' projects, like their admin lists."""
+    def register_dashboard(self, rows: Callable[[HttpRequest], list[DashboardRow | WorkPanel | DashboardChart]]):
+        """An app adds its part of the index (from its admin module): ``rows(request)`` returns "At a glance"
+        lines (``DashboardRow``), "My work" panels (``WorkPanel``) and charts (``DashboardChart``), each counting
+        what that user may see, so a board member's dashboard counts only their boards' projects."""
         if rows not in self._dashboard_sources:
             self._dashboard_sources.append(rows)
 
     def index(self, request, extra_context=None):
-        rows = sorted((row for source in self._dashboard_sources for row in source(request)), key=lambda r: r.order)
+        parts = sorted((part for source in self._dashboard_sources for part in source(request)), key=lambda p: p.order)
+        rows = [part for part in parts if isinstance(part, DashboardRow)]
+        panels = [part for part in parts if isinstance(part, WorkPanel)]
         extra_context = {
             **(extra_context or {}),
             "dashboard": rows,
+            "work_panels": panels,
+            "charts": [part for part in parts if isinstance(part, DashboardChart)],
             **{row.key: row.count for row in rows},
+            **{panel.key: panel.count for panel in panels},
         }
         return super().index(request, extra_context)
 

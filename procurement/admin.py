@@ -6,17 +6,23 @@ from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from ppp.admin import (
+    DashboardChart,
     DashboardRow,
     ProjectScopedAdminMixin,
     ReadOnlyHistoryAdmin,
     ServiceAddFormMixin,
     ServiceAdminMixin,
+    WorkItem,
+    WorkPanel,
     adopt_created,
     code_cell,
+    first_rows_and_count,
     money_cell,
+    my_work_filter,
     name_search_filter,
     project_scope,
     run_form_action,
@@ -25,8 +31,9 @@ from ppp.admin import (
     status_badge,
     two_lines,
 )
+from ppp.charts import BudgetBar, budget_bars
 from ppp.errors import DomainError
-from ppp.formatting import format_date, format_money
+from ppp.formatting import format_amount, format_date, format_money
 
 from . import services
 from .models import (
@@ -42,7 +49,7 @@ from .models import (
     VendorUser,
     share_total_error,
 )
-from .selectors import agreement_budget_vs_actual
+from .selectors import agreement_budget_vs_actual, agreement_spend, amendments_awaiting_approval
 
 # Typed filters by name (a national programme has thousands of vendors: no filter lists them all).
 VendorNameFilter = name_search_filter("vendor__legal_name", _("vendor"), "vendor_name")
@@ -437,7 +444,12 @@ class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHisto
     list_display = ["amendment_line", "status_badge", "change_summary", "proposed", "decided_by"]
     list_display_links = ["amendment_line"]
     list_secondary = ["change_summary", "decided_by"]
-    list_filter = ["status", "agreement__authority", AgreementFilter]
+    list_filter = [
+        my_work_filter(amendments_awaiting_approval, _("Waiting for my approval")),
+        "status",
+        "agreement__authority",
+        AgreementFilter,
+    ]
     search_fields = ["agreement__reference", "reason"]
     date_hierarchy = "proposed_at"
     autocomplete_fields = ["agreement"]
@@ -542,18 +554,92 @@ class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHisto
         )
 
 
-def dashboard_rows(request) -> list[DashboardRow]:
-    """The index's procurement line: proposals waiting for a second officer (on the user's projects)."""
+def dashboard_rows(request) -> list[DashboardRow | WorkPanel | DashboardChart]:
+    """The index's procurement line (proposals waiting for a second officer, on the user's projects), the
+    officer's approval panel and the spend-against-budget chart."""
+    user = request.user
     proposed = Amendment.objects.filter(status=Amendment.Status.PROPOSED)
-    return [
+    parts = [
         DashboardRow(
             key="pending_amendment_count",
             label="Amendments awaiting a decision",
             url=f"{reverse('admin:procurement_amendment_changelist')}?status__exact=proposed",
-            count=project_scope(proposed, request.user, "agreement__projects").count(),
+            count=project_scope(proposed, user, "agreement__projects").count(),
             order=40,
         )
     ]
+    if user.has_perm("procurement.change_amendment"):
+        waiting, total = first_rows_and_count(
+            project_scope(amendments_awaiting_approval(user), user, "agreement__projects")
+        )
+        parts.append(
+            WorkPanel(
+                key="amendment_approval_count",
+                title=gettext("Amendments waiting for my approval"),
+                url=f"{reverse('admin:procurement_amendment_changelist')}?my_work=me",
+                count=total,
+                items=[
+                    WorkItem(
+                        text=str(amendment),
+                        url=reverse("admin:procurement_amendment_change", args=[amendment.pk]),
+                        detail=gettext("proposed by %(name)s")
+                        % {"name": amendment.proposed_by.get_full_name() or amendment.proposed_by},
+                        note=format_date(amendment.proposed_at),
+                    )
+                    for amendment in waiting
+                ],
+                empty=gettext("No amendment waits for your approval."),
+                order=20,
+            )
+        )
+    parts.append(_spend_chart(user))
+    return parts
+
+
+SPEND_CHART_ROWS = 6  # the largest budgets get a bar each; the rest are summed per currency
+
+
+def _spent_of(spent, budget, currency) -> str:
+    amounts = {"spent": format_amount(spent), "budget": format_money(budget, currency)}
+    return gettext("%(spent)s of %(budget)s") % amounts
+
+
+def _spend_chart(user) -> DashboardChart:
+    agreements = project_scope(Agreement.objects.exclude(status=Agreement.Status.DRAFT), user, "projects")
+    top, rest = agreement_spend(agreements, rows=SPEND_CHART_ROWS)
+    bars = [
+        BudgetBar(
+            label=agreement.reference,
+            detail=_spent_of(agreement.spent, agreement.total_value, agreement.currency),
+            budget=float(agreement.total_value),
+            spent=float(agreement.spent),
+            url=reverse("admin:procurement_agreement_change", args=[agreement.pk]),
+        )
+        for agreement in top
+    ]
+    bars += [
+        BudgetBar(
+            label=ngettext("%(count)d other agreement", "%(count)d other agreements", group.count)
+            % {"count": group.count},
+            detail=_spent_of(group.spent, group.budget, group.currency),
+            budget=float(group.budget),
+            spent=float(group.spent),
+        )
+        for group in rest
+    ]
+    title = gettext("Spend against budget")
+    body = (
+        budget_bars(bars, title=title, spent_label=gettext("Spent"), over_label=gettext("Over budget"))
+        if bars
+        else gettext("No signed agreement yet.")
+    )
+    return DashboardChart(
+        key="spend_chart",
+        title=title,
+        body=body,
+        note=gettext("Recorded expenditure per agreement, largest budgets first."),
+        order=20,
+    )
 
 
 admin.site.register_dashboard(dashboard_rows)

@@ -1,27 +1,36 @@
+import datetime
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, TruncMonth
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from ppp import charts
 from ppp.admin import (
+    DashboardChart,
     DashboardRow,
     ProjectScopedAdminMixin,
     ReadOnlyHistoryAdmin,
     ServiceAddFormMixin,
     ServiceAdminMixin,
+    WorkItem,
+    WorkPanel,
     adopt_created,
     code_cell,
+    first_rows_and_count,
     form_changes,
     money_cell,
+    my_work_filter,
     name_search_filter,
     project_scope,
     run_form_action,
@@ -49,6 +58,9 @@ from .models import (
 )
 from .reports import milestone_report_pdf, portfolio_report_pdf
 from .selectors import (
+    deliverables_awaiting_review,
+    milestones_needing_attention,
+    my_projects_label,
     project_kpis,
     projects_visible_to,
     risks_due_for_review,
@@ -457,6 +469,7 @@ class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     list_display_links = ["title_line"]
     list_secondary = ["vendor_name", "deliverables_done", "payment_money"]
     list_filter = [
+        my_work_filter(milestones_needing_attention, _("Overdue or due soon on my projects")),
         "status",
         OverdueFilter,
         "type",
@@ -671,6 +684,7 @@ class DeliverableAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHisto
     list_display_links = ["title_line"]
     list_secondary = ["vendor_name", "progress_display", "reviewer_name"]
     list_filter = [
+        my_work_filter(deliverables_awaiting_review, _("Waiting for my review")),
         "status",
         VendorNameFilter,
         "milestone__project__phase",
@@ -1041,20 +1055,28 @@ class PerformanceFailureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOn
 project_scope.install(scoped=scoped_to_visible_projects, sees_all=user_sees_all_projects)
 
 
-def dashboard_rows(request) -> list[DashboardRow]:
-    """The index's delivery lines, counted over the projects ``request.user`` may see."""
+def dashboard_rows(request) -> list[DashboardRow | WorkPanel | DashboardChart]:
+    """The index's delivery lines, counted over the projects ``request.user`` may see, the officer's review and
+    milestone panels, and the milestones-by-month chart."""
     today = timezone.localdate()
+    user = request.user
 
     def count(queryset):
-        return scoped_to_visible_projects(queryset, request.user, "project").count()
+        return scoped_to_visible_projects(queryset, user, "project").count()
 
+    # Overdue and due soon in one pass over the open milestones.
+    soon = Milestone.objects.due_soon(on=today)
+    counts = scoped_to_visible_projects(Milestone.objects.open(), user, "project").aggregate(
+        overdue=Count("pk", filter=Q(due_date__lt=today)),
+        due_soon=Count("pk", filter=Q(pk__in=soon.values("pk"))),
+    )
     milestones = reverse("admin:projects_milestone_changelist")
-    return [
+    parts = [
         DashboardRow(
             key="overdue_count",
             label="Overdue milestones",
             url=f"{milestones}?overdue=yes",
-            count=count(Milestone.objects.overdue(on=today)),
+            count=counts["overdue"],
             alarming=True,
             order=10,
         ),
@@ -1062,7 +1084,7 @@ def dashboard_rows(request) -> list[DashboardRow]:
             key="due_soon_count",
             label=f"Open milestones due within {settings.DUE_SOON_DAYS} days",
             url=f"{milestones}?overdue=soon",
-            count=count(Milestone.objects.due_soon(on=today)),
+            count=counts["due_soon"],
             order=20,
         ),
         DashboardRow(
@@ -1080,6 +1102,112 @@ def dashboard_rows(request) -> list[DashboardRow]:
             order=90,
         ),
     ]
+    if user.has_perm("projects.change_deliverable"):
+        parts.append(_review_panel(user))
+    parts.append(_milestone_panel(user, today))
+    parts.append(_milestone_chart(user, today))
+    return parts
+
+
+def _review_panel(user) -> WorkPanel:
+    waiting, total = first_rows_and_count(deliverables_awaiting_review(user))
+    return WorkPanel(
+        key="review_count",
+        title=gettext("Deliverables waiting for my review"),
+        url=f"{reverse('admin:projects_deliverable_changelist')}?my_work=me",
+        count=total,
+        items=[
+            WorkItem(
+                text=deliverable.title,
+                url=reverse("admin:projects_deliverable_change", args=[deliverable.pk]),
+                detail=f"{deliverable.milestone.project.code} · {deliverable.responsible_vendor}",
+                note=gettext("second approval")
+                if deliverable.awaiting_second_approval
+                else format_date(deliverable.submitted_at),
+            )
+            for deliverable in waiting
+        ],
+        empty=gettext("Nothing waits for your review."),
+        order=10,
+    )
+
+
+def _milestone_panel(user, today) -> WorkPanel:
+    found, total = first_rows_and_count(milestones_needing_attention(user, on=today))
+    items = []
+    for milestone in found:
+        days = milestone.days_overdue(today)
+        note = (
+            ngettext("%(days)d day late", "%(days)d days late", days) % {"days": days}
+            if days
+            else gettext("due %(day)s") % {"day": format_date(milestone.due_date)}
+        )
+        items.append(
+            WorkItem(
+                text=milestone.title,
+                url=reverse("admin:projects_milestone_change", args=[milestone.pk]),
+                detail=milestone.project.code,
+                note=note,
+            )
+        )
+    return WorkPanel(
+        key="attention_count",
+        title=gettext("Milestones overdue or due soon on %(projects)s") % {"projects": my_projects_label(user)},
+        url=f"{reverse('admin:projects_milestone_changelist')}?my_work=me",
+        count=total,
+        items=items,
+        empty=gettext("No milestone is late or due within %(days)d days.") % {"days": settings.DUE_SOON_DAYS},
+        alarming=any(milestone.days_overdue(today) for milestone in found),
+        order=40,
+    )
+
+
+# Milestones by month: how each month's milestones stand today, bottom-up.
+MONTH_BUCKETS = [
+    ("achieved", _("Achieved"), "good"),
+    ("open", _("Open"), "info"),
+    ("overdue", _("Overdue"), "bad"),
+    ("missed", _("Missed"), "grave"),
+    ("cancelled", _("Cancelled"), "muted"),
+]
+
+
+def _milestone_chart(user, today, months: int = 12) -> DashboardChart:
+    first = (today.replace(day=1) - datetime.timedelta(days=31 * (months - 1))).replace(day=1)
+    month_starts = []
+    month = first
+    for _index in range(months):
+        month_starts.append(month)
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    end = month  # the first day after the last month shown
+    bucket = Case(
+        When(status__in=Milestone.OPEN_STATUSES, due_date__lt=today, then=Value("overdue")),
+        When(status__in=Milestone.OPEN_STATUSES, then=Value("open")),
+        default=F("status"),
+    )
+    counts = {
+        (row["month"], row["bucket"]): row["count"]
+        for row in scoped_to_visible_projects(Milestone.objects.all(), user, "project")
+        .filter(due_date__gte=first, due_date__lt=end)
+        .annotate(month=TruncMonth("due_date"), bucket=bucket)
+        .values("month", "bucket")
+        .annotate(count=Count("pk"))
+        .order_by()
+    }
+    series = [
+        charts.Series(str(label), tone, [counts.get((start, key), 0) for start in month_starts])
+        for key, label, tone in MONTH_BUCKETS
+    ]
+    categories = [date_format(start, "M") for start in month_starts]
+    title = gettext("Milestones by due month, last %(months)d months") % {"months": months}
+    return DashboardChart(
+        key="milestone_chart",
+        title=title,
+        body=charts.stacked_columns(categories, series, title=title),
+        note=gettext("Each month's milestones as they stand today, on %(projects)s.")
+        % {"projects": gettext("every project") if user_sees_all_projects(user) else my_projects_label(user)},
+        order=10,
+    )
 
 
 admin.site.register_dashboard(dashboard_rows)
