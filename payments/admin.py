@@ -23,6 +23,7 @@ from ppp.admin import (
     code_cell,
     first_rows_and_count,
     money_cell,
+    money_text,
     my_work_filter,
     name_search_filter,
     project_scope,
@@ -136,13 +137,11 @@ class CertificateAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHis
         "payee_line",
         "certificate_date",
         "status_badge",
-        "gross",
-        "deducted",
         "net",
         "paid_on",
     ]
     list_display_links = ["certificate_line"]
-    list_secondary = ["payee_line", "certificate_date", "gross", "deducted", "paid_on"]
+    list_secondary = ["payee_line", "certificate_date", "paid_on"]
     list_filter = [
         my_work_filter(certificates_awaiting_approval, _("Waiting for my approval")),
         "status",
@@ -219,17 +218,19 @@ class CertificateAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHis
     def status_badge(self, obj):
         return status_badge(obj.status, obj.get_status_display())
 
-    @admin.display(description="Gross", ordering="gross_amount")
-    def gross(self, obj):
-        return money_cell(obj.gross_amount, obj.currency)
-
-    @admin.display(description="Retention + penalties")
-    def deducted(self, obj):
-        return money_cell(obj.retention_amount + obj.penalty_amount, obj.currency)
-
     @admin.display(description="Net", ordering="net_amount")
     def net(self, obj):
-        return money_cell(obj.net_amount, obj.currency)
+        # What is paid, over what it comes from: the gross less retention and penalties.
+        deducted = obj.retention_amount + obj.penalty_amount
+        if not deducted:
+            return money_cell(obj.net_amount, obj.currency)
+        return format_html(
+            '{}<span class="ppp-money ppp-sub" title="{}">{}</span>',
+            money_cell(obj.net_amount, obj.currency),
+            gettext("Gross %(gross)s less %(deducted)s retention and penalties")
+            % {"gross": format_money(obj.gross_amount, obj.currency), "deducted": format_money(deducted, obj.currency)},
+            gettext("of %(gross)s") % {"gross": money_text(obj.gross_amount, obj.currency)},
+        )
 
     def _run(self, request, queryset, service, verb):
         run_service_action(self, request, queryset, lambda c: service(certificate_id=c.pk, by=request.user), verb)

@@ -93,7 +93,13 @@ def status_badge(value: str, label) -> SafeString:
 
 def money_cell(amount, currency: str = "") -> SafeString:
     """An amount as a finance officer reads it (``1,234,567.89 EUR``), right-aligned in its column."""
-    return format_html('<span class="ppp-money">{}</span>', format_money(amount, currency))
+    return format_html('<span class="ppp-money">{}</span>', money_text(amount, currency))
+
+
+def money_text(amount, currency: str = "") -> str:
+    """``format_money`` with a plain space before the currency: in a narrow list cell the currency may go under
+    the amount (the ``ppp-money`` CSS keeps them on one line on wider screens)."""
+    return format_money(amount, currency).replace("\N{NO-BREAK SPACE}", " ")
 
 
 def short_text(text, length: int = 48) -> SafeString:
@@ -257,6 +263,9 @@ class PPPAdminSite(admin.AdminSite):
     site_title = "ppp-tracker"
     index_title = "Procurement and delivery"
     index_template = "admin/ppp_index.html"
+    # The left-hand app menu repeats the index and took a quarter of a 1440 px screen from every list; the
+    # breadcrumbs and the index lead everywhere it did.
+    enable_nav_sidebar = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -232,14 +232,14 @@ class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     # Which agreements, with which authority, worth how much, in what state, until when.
     list_display = [
         "reference_line",
-        "authority",
+        "authority_code",
         "status_badge",
         "value_money",
         "share_total_display",
         "term",
     ]
     list_display_links = ["reference_line"]
-    list_secondary = ["authority", "share_total_display", "term"]
+    list_secondary = ["authority_code", "share_total_display", "term"]
     list_filter = ["status", "authority", "procurement_method", PartyFilter, PartyNameFilter]
     list_select_related = ["authority"]
     search_fields = ["reference", "title", "authority__name", "cost_shares__vendor__legal_name"]
@@ -284,6 +284,10 @@ class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, obj):
         return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description=_("Authority"), ordering="authority__code")
+    def authority_code(self, obj):
+        return code_cell(obj.authority.code, obj.authority.name)
 
     @admin.display(description=_("Value"), ordering="total_value")
     def value_money(self, obj):

@@ -31,7 +31,7 @@ def test_milestone_list_shows_badges_money_dates_and_the_full_title_on_hover(off
 
     body = officer_client.get(MILESTONES).content.decode()
 
-    assert 'class="ppp-money">1,234,567.80\u00a0EUR</span>' in body
+    assert 'class="ppp-money">1,234,567.80 EUR</span>' in body
     assert "5 Jan 2026" in body
     assert 'class="ppp-badge ppp-tone-info">In progress' in body or 'ppp-tone-muted">Planned' in body
     assert f'<span title="{title}">Commissioning of the regional data centre' in body
