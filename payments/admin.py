@@ -21,7 +21,6 @@ from ppp.admin import (
     WorkPanel,
     adopt_created,
     code_cell,
-    first_rows_and_count,
     money_cell,
     money_text,
     my_work_filter,
@@ -32,6 +31,7 @@ from ppp.admin import (
     short_text,
     status_badge,
     two_lines,
+    work_panel,
 )
 from ppp.formatting import format_money
 
@@ -411,24 +411,18 @@ def dashboard_rows(request) -> list[DashboardRow | WorkPanel]:
     user = request.user
     if not user.has_perm("payments.change_certificate"):
         return []
-    waiting, total = first_rows_and_count(
-        project_scope(certificates_awaiting_approval(user), user, "milestone__project")
-    )
     return [
-        WorkPanel(
+        work_panel(
             key="certificate_approval_count",
             title=gettext("Payment certificates waiting for my approval"),
-            url=f"{reverse('admin:payments_certificate_changelist')}?my_work=me",
-            count=total,
-            items=[
-                WorkItem(
-                    text=f"{certificate} · {certificate.milestone.title}",
-                    url=reverse("admin:payments_certificate_change", args=[certificate.pk]),
-                    detail=str(certificate.payee or gettext("the authority")),
-                    note=format_money(certificate.net_amount, certificate.currency),
-                )
-                for certificate in waiting
-            ],
+            changelist="admin:payments_certificate_changelist",
+            rows=project_scope(certificates_awaiting_approval(user), user, "milestone__project"),
+            item=lambda certificate: WorkItem(
+                text=f"{certificate} · {certificate.milestone.title}",
+                url=reverse("admin:payments_certificate_change", args=[certificate.pk]),
+                detail=str(certificate.payee or gettext("the authority")),
+                note=format_money(certificate.net_amount, certificate.currency),
+            ),
             empty=gettext("No certificate waits for your approval."),
             order=30,
         )

@@ -235,6 +235,32 @@ def my_work_filter(selector: Callable, label):
     return MyWorkFilter
 
 
+def work_panel(
+    *,
+    key: str,
+    title: str,
+    changelist: str,
+    rows: QuerySet,
+    item: Callable[[object], WorkItem],
+    empty: str,
+    order: int,
+    alarming: Callable[[list], bool] = lambda found: False,
+) -> WorkPanel:
+    """A "My work" panel over ``rows`` (the selector its list's ``my_work_filter`` applies too): one query for the
+    first rows and the count, each row made by ``item``, the heading linking to ``changelist`` filtered to them."""
+    found, total = first_rows_and_count(rows)
+    return WorkPanel(
+        key=key,
+        title=title,
+        url=f"{reverse(changelist)}?my_work=me",
+        count=total,
+        items=[item(obj) for obj in found],
+        empty=empty,
+        alarming=alarming(found),
+        order=order,
+    )
+
+
 class ProjectScope:
     """Who sees which project's rows. ``ppp`` knows no domain app: the app that owns projects installs the
     rule (``install``, from its admin module). Until then it fails closed: nothing is shown by mistake."""

@@ -20,7 +20,6 @@ from ppp.admin import (
     WorkPanel,
     adopt_created,
     code_cell,
-    first_rows_and_count,
     money_cell,
     my_work_filter,
     name_search_filter,
@@ -30,6 +29,7 @@ from ppp.admin import (
     short_text,
     status_badge,
     two_lines,
+    work_panel,
 )
 from ppp.charts import BudgetBar, budget_bars
 from ppp.errors import DomainError
@@ -573,25 +573,19 @@ def dashboard_rows(request) -> list[DashboardRow | WorkPanel | DashboardChart]:
         )
     ]
     if user.has_perm("procurement.change_amendment"):
-        waiting, total = first_rows_and_count(
-            project_scope(amendments_awaiting_approval(user), user, "agreement__projects")
-        )
         parts.append(
-            WorkPanel(
+            work_panel(
                 key="amendment_approval_count",
                 title=gettext("Amendments waiting for my approval"),
-                url=f"{reverse('admin:procurement_amendment_changelist')}?my_work=me",
-                count=total,
-                items=[
-                    WorkItem(
-                        text=str(amendment),
-                        url=reverse("admin:procurement_amendment_change", args=[amendment.pk]),
-                        detail=gettext("proposed by %(name)s")
-                        % {"name": amendment.proposed_by.get_full_name() or amendment.proposed_by},
-                        note=format_date(amendment.proposed_at),
-                    )
-                    for amendment in waiting
-                ],
+                changelist="admin:procurement_amendment_changelist",
+                rows=project_scope(amendments_awaiting_approval(user), user, "agreement__projects"),
+                item=lambda amendment: WorkItem(
+                    text=str(amendment),
+                    url=reverse("admin:procurement_amendment_change", args=[amendment.pk]),
+                    detail=gettext("proposed by %(name)s")
+                    % {"name": amendment.proposed_by.get_full_name() or amendment.proposed_by},
+                    note=format_date(amendment.proposed_at),
+                ),
                 empty=gettext("No amendment waits for your approval."),
                 order=20,
             )

@@ -27,7 +27,6 @@ from ppp.admin import (
     WorkPanel,
     adopt_created,
     code_cell,
-    first_rows_and_count,
     form_changes,
     money_cell,
     my_work_filter,
@@ -38,6 +37,7 @@ from ppp.admin import (
     short_text,
     status_badge,
     two_lines,
+    work_panel,
 )
 from ppp.errors import DomainError
 from ppp.formatting import format_date, format_datetime
@@ -1110,54 +1110,47 @@ def dashboard_rows(request) -> list[DashboardRow | WorkPanel | DashboardChart]:
 
 
 def _review_panel(user) -> WorkPanel:
-    waiting, total = first_rows_and_count(deliverables_awaiting_review(user))
-    return WorkPanel(
+    return work_panel(
         key="review_count",
         title=gettext("Deliverables waiting for my review"),
-        url=f"{reverse('admin:projects_deliverable_changelist')}?my_work=me",
-        count=total,
-        items=[
-            WorkItem(
-                text=deliverable.title,
-                url=reverse("admin:projects_deliverable_change", args=[deliverable.pk]),
-                detail=f"{deliverable.milestone.project.code} · {deliverable.responsible_vendor}",
-                note=gettext("second approval")
-                if deliverable.awaiting_second_approval
-                else format_date(deliverable.submitted_at),
-            )
-            for deliverable in waiting
-        ],
+        changelist="admin:projects_deliverable_changelist",
+        rows=deliverables_awaiting_review(user),
+        item=lambda deliverable: WorkItem(
+            text=deliverable.title,
+            url=reverse("admin:projects_deliverable_change", args=[deliverable.pk]),
+            detail=f"{deliverable.milestone.project.code} · {deliverable.responsible_vendor}",
+            note=gettext("second approval")
+            if deliverable.awaiting_second_approval
+            else format_date(deliverable.submitted_at),
+        ),
         empty=gettext("Nothing waits for your review."),
         order=10,
     )
 
 
 def _milestone_panel(user, today) -> WorkPanel:
-    found, total = first_rows_and_count(milestones_needing_attention(user, on=today))
-    items = []
-    for milestone in found:
+    def item(milestone):
         days = milestone.days_overdue(today)
         note = (
             ngettext("%(days)d day late", "%(days)d days late", days) % {"days": days}
             if days
             else gettext("due %(day)s") % {"day": format_date(milestone.due_date)}
         )
-        items.append(
-            WorkItem(
-                text=milestone.title,
-                url=reverse("admin:projects_milestone_change", args=[milestone.pk]),
-                detail=milestone.project.code,
-                note=note,
-            )
+        return WorkItem(
+            text=milestone.title,
+            url=reverse("admin:projects_milestone_change", args=[milestone.pk]),
+            detail=milestone.project.code,
+            note=note,
         )
-    return WorkPanel(
+
+    return work_panel(
         key="attention_count",
         title=gettext("Milestones overdue or due soon on %(projects)s") % {"projects": my_projects_label(user)},
-        url=f"{reverse('admin:projects_milestone_changelist')}?my_work=me",
-        count=total,
-        items=items,
+        changelist="admin:projects_milestone_changelist",
+        rows=milestones_needing_attention(user, on=today),
+        item=item,
         empty=gettext("No milestone is late or due within %(days)d days.") % {"days": settings.DUE_SOON_DAYS},
-        alarming=any(milestone.days_overdue(today) for milestone in found),
+        alarming=lambda found: any(milestone.days_overdue(today) for milestone in found),
         order=40,
     )
 

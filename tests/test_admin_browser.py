@@ -20,17 +20,8 @@ from ppp.factories import DEMO_PASSWORD
 from ppp.roles import DOMAIN_APPS, sync_role_groups
 from procurement.models import Agreement
 from projects.models import Milestone, Project
+from tests.projects.test_board_browser import CHROMIUM, CHROMIUM_ARGS  # one browser set-up for both tests
 
-CHROMIUM = Path(os.environ.get("PPP_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 SCREENSHOTS = Path(settings.BASE_DIR) / "var" / "screenshots"
 WIDTHS = {"desktop": 1440, "phone": 390}
 
