@@ -9,23 +9,40 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ppp.admin import (
+    DashboardRow,
     ProjectScopedAdminMixin,
     ReadOnlyHistoryAdmin,
     ServiceAddFormMixin,
+    WorkItem,
+    WorkPanel,
     adopt_created,
+    code_cell,
+    money_cell,
+    money_text,
+    my_work_filter,
+    name_search_filter,
+    project_scope,
     run_form_action,
     run_service_action,
+    short_text,
+    status_badge,
+    two_lines,
+    work_panel,
 )
+from ppp.formatting import format_money
 
 from . import services
 from .models import Certificate, Deduction, PartyShare, VendorInvoice
+from .selectors import certificates_awaiting_approval
 
+money = format_money  # the inline cells and the action pages read amounts as everywhere else
 
-def money(amount, currency: str) -> str:
-    """``1,234,567.89 EUR``: how a finance officer reads an amount."""
-    return f"{amount:,.2f} {currency}"
+PayeeNameFilter = name_search_filter("payee__legal_name", _("payee"), "payee_name")
+InvoiceVendorFilter = name_search_filter("vendor__legal_name", _("vendor"), "vendor_name")
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -114,20 +131,25 @@ class PaymentForm(forms.Form):
 @admin.register(Certificate)
 class CertificateAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHistoryAdmin):
     project_path = "milestone__project"
+    # What is owed to whom for which milestone, how far through the chain, and the net to pay.
     list_display = [
-        "__str__",
-        "agreement",
-        "milestone",
-        "kind",
-        "payee",
+        "certificate_line",
+        "payee_line",
         "certificate_date",
-        "status",
-        "gross",
-        "deducted",
+        "status_badge",
         "net",
         "paid_on",
     ]
-    list_filter = ["status", "kind", "agreement__authority", "payee", "certificate_date"]
+    list_display_links = ["certificate_line"]
+    list_secondary = ["payee_line", "certificate_date", "paid_on"]
+    list_filter = [
+        my_work_filter(certificates_awaiting_approval, _("Waiting for my approval")),
+        "status",
+        "kind",
+        "agreement__authority",
+        PayeeNameFilter,
+        "certificate_date",
+    ]
     list_select_related = ["agreement", "milestone", "payee"]
     search_fields = ["agreement__reference", "milestone__title", "payee__legal_name", "payment_reference"]
     date_hierarchy = "certificate_date"
@@ -180,17 +202,35 @@ class CertificateAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHis
     def save_related(self, request, form, formsets, change):
         pass  # the service wrote the deductions and the split
 
-    @admin.display(description="Gross", ordering="gross_amount")
-    def gross(self, obj):
-        return money(obj.gross_amount, obj.currency)
+    @admin.display(description=_("Certificate · milestone"), ordering="certificate_date")
+    def certificate_line(self, obj):
+        second = short_text(obj.milestone.title, 50)
+        if obj.kind != Certificate.Kind.MILESTONE:
+            second = format_html("{} · {}", obj.get_kind_display(), second)
+        return two_lines(obj, second)
 
-    @admin.display(description="Retention + penalties")
-    def deducted(self, obj):
-        return money(obj.retention_amount + obj.penalty_amount, obj.currency)
+    @admin.display(description=_("Payee · agreement"), ordering="payee__legal_name")
+    def payee_line(self, obj):
+        payee = short_text(obj.payee, 32) if obj.payee_id else _("the authority")
+        return two_lines(payee, code_cell(obj.agreement.reference, obj.agreement))
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
 
     @admin.display(description="Net", ordering="net_amount")
     def net(self, obj):
-        return money(obj.net_amount, obj.currency)
+        # What is paid, over what it comes from: the gross less retention and penalties.
+        deducted = obj.retention_amount + obj.penalty_amount
+        if not deducted:
+            return money_cell(obj.net_amount, obj.currency)
+        return format_html(
+            '{}<span class="ppp-money ppp-sub" title="{}">{}</span>',
+            money_cell(obj.net_amount, obj.currency),
+            gettext("Gross %(gross)s less %(deducted)s retention and penalties")
+            % {"gross": format_money(obj.gross_amount, obj.currency), "deducted": format_money(deducted, obj.currency)},
+            gettext("of %(gross)s") % {"gross": money_text(obj.gross_amount, obj.currency)},
+        )
 
     def _run(self, request, queryset, service, verb):
         run_service_action(self, request, queryset, lambda c: service(certificate_id=c.pk, by=request.user), verb)
@@ -275,8 +315,11 @@ class CertificateAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHis
 @admin.register(VendorInvoice)
 class VendorInvoiceAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "certificate__milestone__project"
-    list_display = ["reference", "vendor", "certificate", "invoice_date", "amount_display", "certified", "status"]
-    list_filter = ["status", "vendor"]
+    # Which invoice, from whom, for how much against what was certified.
+    list_display = ["reference_line", "invoice_date", "amount_display", "certified", "status_badge"]
+    list_display_links = ["reference_line"]
+    list_secondary = ["invoice_date", "certified"]
+    list_filter = ["status", InvoiceVendorFilter]
     list_select_related = ["vendor", "certificate"]
     search_fields = ["reference", "vendor__legal_name"]
     date_hierarchy = "invoice_date"
@@ -300,11 +343,19 @@ class VendorInvoiceAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
 
     @admin.display(description="Amount", ordering="amount")
     def amount_display(self, obj):
-        return money(obj.amount, obj.certificate.currency)
+        return money_cell(obj.amount, obj.certificate.currency)
 
     @admin.display(description="Certified net")
     def certified(self, obj):
-        return money(obj.certificate.net_amount, obj.certificate.currency)
+        return money_cell(obj.certificate.net_amount, obj.certificate.currency)
+
+    @admin.display(description=_("Invoice · vendor"), ordering="reference")
+    def reference_line(self, obj):
+        return two_lines(obj.reference, format_html("{} · {}", short_text(obj.vendor, 32), obj.certificate))
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
 
     @admin.display(description="Document")
     def document(self, obj):
@@ -353,3 +404,29 @@ class VendorInvoiceAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
             label="Reason",
             field_name="reason",
         )
+
+
+def dashboard_rows(request) -> list[DashboardRow | WorkPanel]:
+    """The officer's payment panel: certified certificates a second officer (not the certifier) approves."""
+    user = request.user
+    if not user.has_perm("payments.change_certificate"):
+        return []
+    return [
+        work_panel(
+            key="certificate_approval_count",
+            title=gettext("Payment certificates waiting for my approval"),
+            changelist="admin:payments_certificate_changelist",
+            rows=project_scope(certificates_awaiting_approval(user), user, "milestone__project"),
+            item=lambda certificate: WorkItem(
+                text=f"{certificate} · {certificate.milestone.title}",
+                url=reverse("admin:payments_certificate_change", args=[certificate.pk]),
+                detail=str(certificate.payee or gettext("the authority")),
+                note=format_money(certificate.net_amount, certificate.currency),
+            ),
+            empty=gettext("No certificate waits for your approval."),
+            order=30,
+        )
+    ]
+
+
+admin.site.register_dashboard(dashboard_rows)

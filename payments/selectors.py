@@ -137,3 +137,14 @@ def add_payments_to_reports(reports) -> None:
     for report in reports:
         report.payments = by_agreement[report.project.agreement_id]
         report.paid_payments = paid.get(report.project.pk, ZERO)
+
+
+def certificates_awaiting_approval(user):
+    """Certified payment certificates ``user`` may approve: all but those they certified (four eyes), oldest
+    first."""
+    return (
+        Certificate.objects.filter(status=Certificate.Status.CERTIFIED)
+        .exclude(certified_by=user)
+        .select_related("agreement", "milestone", "payee")
+        .order_by("certificate_date", "pk")
+    )

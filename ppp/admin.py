@@ -13,12 +13,17 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, get_fields_from_path, unquote
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Window
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+from django.utils.text import Truncator
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from ppp.errors import DomainError
+from ppp.formatting import format_money
 from ppp.services import locked_fields
 
 
@@ -32,6 +37,228 @@ class DashboardRow:
     count: int | None = None
     alarming: bool = False  # a non-zero count is shown in red
     order: int = 100
+
+
+# --- How list cells read: one place for every app's admin ------------------------------------------------------
+
+# Status value -> badge tone (static/ppp/admin.css colours the tones). Values are shared across models on purpose:
+# "rejected" reads the same on a deliverable, an amendment and an invoice. Green is kept for work that is done
+# and accepted; nothing that slipped, waits or was refused is ever green.
+STATUS_TONES = {
+    # done, accepted, in force
+    "achieved": "good",
+    "accepted": "good",
+    "approved": "good",
+    "paid": "good",
+    "reconciled": "good",
+    "matched": "good",
+    "active": "good",
+    "sent": "good",
+    "completed": "done",
+    "operation": "done",
+    "pilot": "info",
+    "rollout": "info",
+    # moving, waiting for someone
+    "in_progress": "info",
+    "submitted": "info",
+    "certified": "info",
+    "proposed": "info",
+    "pending": "info",
+    "mitigating": "info",
+    "open": "warn",
+    # needs attention
+    "suspended": "warn",
+    "due_soon": "warn",
+    "overdue": "bad",
+    "missed": "bad",
+    "rejected": "bad",
+    "terminated": "bad",
+    "debarred": "bad",
+    "failed": "bad",
+    # not started or closed off
+    "planned": "muted",
+    "not_started": "muted",
+    "draft": "muted",
+    "cancelled": "muted",
+    "void": "muted",
+    "skipped": "muted",
+    "closed": "muted",
+}
+
+
+def status_badge(value: str, label) -> SafeString:
+    """A status as a coloured badge (``STATUS_TONES`` picks the colour; unknown values read neutral)."""
+    return format_html('<span class="ppp-badge ppp-tone-{}">{}</span>', STATUS_TONES.get(value, "muted"), label)
+
+
+def money_cell(amount, currency: str = "") -> SafeString:
+    """An amount as a finance officer reads it (``1,234,567.89 EUR``), right-aligned in its column."""
+    return format_html('<span class="ppp-money">{}</span>', money_text(amount, currency))
+
+
+def money_text(amount, currency: str = "") -> str:
+    """``format_money`` with a plain space before the currency: in a narrow list cell the currency may go under
+    the amount (the ``ppp-money`` CSS keeps them on one line on wider screens)."""
+    return format_money(amount, currency).replace("\N{NO-BREAK SPACE}", " ")
+
+
+def short_text(text, length: int = 48) -> SafeString:
+    """Long text cut to one line; the whole of it is in the tooltip."""
+    text = str(text or "")
+    if len(text) <= length:
+        return format_html("{}", text)
+    return format_html('<span title="{}">{}</span>', text, Truncator(text).chars(length))
+
+
+def code_cell(code, full) -> SafeString:
+    """A record's short code (``AGR-12``) with its full name in the tooltip."""
+    return format_html('<span class="ppp-nowrap" title="{}">{}</span>', full, code)
+
+
+def two_lines(first, second="") -> SafeString:
+    """A main line and a quieter second line in one cell (e.g. a title over its project)."""
+    if not second:
+        return format_html("{}", first)
+    return format_html('{}<br><span class="ppp-sub">{}</span>', first, second)
+
+
+class NameSearchFilter(admin.SimpleListFilter):
+    """A filter by a related object's name, typed rather than picked: a national programme has thousands of
+    vendors, and a filter listing each of them would cost a query and a page of links on every list.
+
+    Subclass with ``title``, ``parameter_name`` and ``lookup`` (e.g. ``"responsible_vendor__legal_name"``).
+    A link that names the object by id (``?responsible_vendor__id__exact=7``) still works: Django allows
+    lookups on a model's own fields without a filter.
+    """
+
+    template = "admin/ppp/name_search_filter.html"
+    lookup: str = ""
+
+    def lookups(self, request, model_admin):
+        return []
+
+    def has_output(self):
+        return True
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(**{f"{self.lookup}__icontains": self.value().strip()})
+        return queryset
+
+    def choices(self, changelist):
+        yield {
+            "parameter_name": self.parameter_name,
+            "value": self.value() or "",
+            # The form sends the other filters and the search along; a new search starts on page one.
+            "others": [
+                (key, value)
+                for key, values in changelist.params.items()
+                if key not in (self.parameter_name, "p")
+                for value in (values if isinstance(values, list) else [values])
+            ],
+            "clear_query_string": changelist.get_query_string(remove=[self.parameter_name]),
+        }
+
+
+def name_search_filter(lookup: str, title, parameter_name: str):
+    """A ``NameSearchFilter`` for ``lookup`` (see there), e.g. ``name_search_filter("vendor__legal_name",
+    _("vendor"), "vendor_name")``."""
+    return type(
+        "NameSearchFilter",
+        (NameSearchFilter,),
+        {"lookup": lookup, "title": title, "parameter_name": parameter_name},
+    )
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One row of a "My work" panel: what it is, where the work is done, and a short note (due date, status)."""
+
+    text: str
+    url: str
+    detail: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class WorkPanel:
+    """A "My work" panel of the admin index: how many things wait for this officer and the first few of them.
+
+    ``url`` is the filtered list holding exactly the ``count`` items (where the work is done)."""
+
+    key: str
+    title: str
+    url: str
+    count: int
+    items: list[WorkItem]
+    empty: str
+    alarming: bool = False  # a non-zero count is shown in red
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class DashboardChart:
+    """A chart of the admin index, drawn on the server (``ppp.charts``)."""
+
+    key: str
+    title: str
+    body: str  # safe HTML (inline SVG)
+    note: str = ""
+    order: int = 100
+
+
+WORK_PANEL_ROWS = 5  # a panel shows this many rows; its link leads to all of them
+
+
+def first_rows_and_count(queryset: QuerySet, rows: int = WORK_PANEL_ROWS) -> tuple[list, int]:
+    """The first ``rows`` of ``queryset`` and how many there are in all, in one query (a window count)."""
+    found = list(queryset.annotate(_total=Window(Count("pk")))[:rows])
+    return found, (found[0]._total if found else 0)
+
+
+def my_work_filter(selector: Callable, label):
+    """A list filter holding exactly what a "My work" panel counts: ``?my_work=me`` keeps the rows
+    ``selector(user)`` returns, so the panel's link opens the list where that work is done."""
+
+    class MyWorkFilter(admin.SimpleListFilter):
+        title = _("my work")
+        parameter_name = "my_work"
+
+        def lookups(self, request, model_admin):
+            return [("me", label)]
+
+        def queryset(self, request, queryset):
+            if self.value() == "me":
+                return queryset.filter(pk__in=selector(request.user).values("pk"))
+            return queryset
+
+    return MyWorkFilter
+
+
+def work_panel(
+    *,
+    key: str,
+    title: str,
+    changelist: str,
+    rows: QuerySet,
+    item: Callable[[object], WorkItem],
+    empty: str,
+    order: int,
+    alarming: Callable[[list], bool] = lambda found: False,
+) -> WorkPanel:
+    """A "My work" panel over ``rows`` (the selector its list's ``my_work_filter`` applies too): one query for the
+    first rows and the count, each row made by ``item``, the heading linking to ``changelist`` filtered to them."""
+    found, total = first_rows_and_count(rows)
+    return WorkPanel(
+        key=key,
+        title=title,
+        url=f"{reverse(changelist)}?my_work=me",
+        count=total,
+        items=[item(obj) for obj in found],
+        empty=empty,
+        alarming=alarming(found),
+        order=order,
+    )
 
 
 class ProjectScope:
@@ -62,23 +289,32 @@ class PPPAdminSite(admin.AdminSite):
     site_title = "ppp-tracker"
     index_title = "Procurement and delivery"
     index_template = "admin/ppp_index.html"
+    # The left-hand app menu repeats the index and took a quarter of a 1440 px screen from every list; the
+    # breadcrumbs and the index lead everywhere it did.
+    enable_nav_sidebar = False
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._dashboard_sources: list[Callable[[HttpRequest], list[DashboardRow]]] = []
 
-    def register_dashboard(self, rows: Callable[[HttpRequest], list[DashboardRow]]) -> None:
-        """An app adds its lines to the index (from its admin module): ``rows(request)`` counts what that user
-        may see, so a board member's dashboard counts only their boards' projects, like their admin lists."""
+    def register_dashboard(self, rows: Callable[[HttpRequest], list[DashboardRow | WorkPanel | DashboardChart]]):
+        """An app adds its part of the index (from its admin module): ``rows(request)`` returns "At a glance"
+        lines (``DashboardRow``), "My work" panels (``WorkPanel``) and charts (``DashboardChart``), each counting
+        what that user may see, so a board member's dashboard counts only their boards' projects."""
         if rows not in self._dashboard_sources:
             self._dashboard_sources.append(rows)
 
     def index(self, request, extra_context=None):
-        rows = sorted((row for source in self._dashboard_sources for row in source(request)), key=lambda r: r.order)
+        parts = sorted((part for source in self._dashboard_sources for part in source(request)), key=lambda p: p.order)
+        rows = [part for part in parts if isinstance(part, DashboardRow)]
+        panels = [part for part in parts if isinstance(part, WorkPanel)]
         extra_context = {
             **(extra_context or {}),
             "dashboard": rows,
+            "work_panels": panels,
+            "charts": [part for part in parts if isinstance(part, DashboardChart)],
             **{row.key: row.count for row in rows},
+            **{panel.key: panel.count for panel in panels},
         }
         return super().index(request, extra_context)
 

@@ -6,19 +6,34 @@ from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
 from ppp.admin import (
+    DashboardChart,
     DashboardRow,
     ProjectScopedAdminMixin,
     ReadOnlyHistoryAdmin,
     ServiceAddFormMixin,
     ServiceAdminMixin,
+    WorkItem,
+    WorkPanel,
     adopt_created,
+    code_cell,
+    money_cell,
+    my_work_filter,
+    name_search_filter,
     project_scope,
     run_form_action,
     run_service_action,
+    short_text,
+    status_badge,
+    two_lines,
+    work_panel,
 )
+from ppp.charts import BudgetBar, budget_bars
 from ppp.errors import DomainError
+from ppp.formatting import format_amount, format_date, format_money
 
 from . import services
 from .models import (
@@ -34,13 +49,23 @@ from .models import (
     VendorUser,
     share_total_error,
 )
-from .selectors import agreement_budget_vs_actual
+from .selectors import agreement_budget_vs_actual, agreement_spend, amendments_awaiting_approval
+
+# Typed filters by name (a national programme has thousands of vendors: no filter lists them all).
+VendorNameFilter = name_search_filter("vendor__legal_name", _("vendor"), "vendor_name")
+PartyNameFilter = name_search_filter("cost_shares__vendor__legal_name", _("party"), "party_name")
+AgreementFilter = name_search_filter("agreement__reference", _("agreement reference"), "agreement_ref")
+
+
+def term_text(start, end) -> str:
+    return f"{format_date(start)} – {format_date(end)}"
 
 
 @admin.register(ContractingAuthority)
 class ContractingAuthorityAdmin(ServiceAdminMixin, admin.ModelAdmin):
     service_module, service_entity = services, "authority"
     list_display = ["name", "code", "contact_email", "agreement_count"]
+    list_secondary = ["contact_email"]
     search_fields = ["name", "code", "contact_email"]
 
     def get_queryset(self, request):
@@ -68,13 +93,18 @@ class VendorUserInline(ServiceAdminMixin, admin.TabularInline):
 @admin.register(Vendor)
 class VendorAdmin(ServiceAdminMixin, ReadOnlyHistoryAdmin):
     service_module, service_entity = services, "vendor"
-    list_display = ["legal_name", "registration_number", "country", "status", "agreement_count"]
+    list_display = ["legal_name", "registration_number", "country", "status_badge", "agreement_count"]
+    list_secondary = ["registration_number", "agreement_count"]
     list_filter = ["status", "country"]
     search_fields = ["legal_name", "registration_number"]
     inlines = [VendorContactInline, VendorUserInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(agreement_count=Count("cost_shares__agreement", distinct=True))
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
 
     @admin.display(description="Agreements", ordering="agreement_count")
     def agreement_count(self, obj):
@@ -85,7 +115,8 @@ class VendorAdmin(ServiceAdminMixin, ReadOnlyHistoryAdmin):
 class VendorContactAdmin(ServiceAdminMixin, admin.ModelAdmin):
     service_module, service_entity = services, "vendor_contact"
     list_display = ["name", "email", "vendor", "role", "receives_alerts"]
-    list_filter = ["receives_alerts", "vendor"]
+    list_secondary = ["role", "email"]
+    list_filter = ["receives_alerts", VendorNameFilter]
     list_select_related = ["vendor"]
     search_fields = ["name", "email", "vendor__legal_name"]
 
@@ -93,10 +124,14 @@ class VendorContactAdmin(ServiceAdminMixin, admin.ModelAdmin):
 @admin.register(VendorUser)
 class VendorUserAdmin(ServiceAdminMixin, admin.ModelAdmin):
     service_module, service_entity = services, "vendor_user"
-    list_display = ["user", "vendor"]
+    list_display = ["user_name", "vendor"]
     list_select_related = ["user", "vendor"]
     autocomplete_fields = ["user", "vendor"]
-    search_fields = ["user__username", "vendor__legal_name"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "vendor__legal_name"]
+
+    @admin.display(description=_("User"), ordering="user__username")
+    def user_name(self, obj):
+        return two_lines(obj.user.get_full_name() or obj.user.username, obj.user.username)
 
 
 class CostShareFormSet(forms.BaseInlineFormSet):
@@ -127,7 +162,7 @@ class CostShareInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularI
 
     @admin.display(description="Committed amount")
     def committed(self, obj):
-        return f"{obj.committed_amount:,.2f}" if obj.pk else "–"
+        return format_money(obj.committed_amount, obj.agreement.currency) if obj.pk else "–"
 
     def _editable(self, obj):
         return obj is None or obj.shares_editable
@@ -176,11 +211,13 @@ class CostShareTermInline(ProjectScopedAdminMixin, admin.TabularInline):
 
 
 class PartyFilter(admin.SimpleListFilter):
+    """Agreements of one party, from a link (``?vendor=<id>``): the sidebar offers the typed party filter."""
+
     title = "vendor"
     parameter_name = "vendor"
 
     def lookups(self, request, model_admin):
-        return Vendor.objects.filter(cost_shares__isnull=False).distinct().values_list("pk", "legal_name")
+        return []
 
     def queryset(self, request, queryset):
         if self.value():
@@ -192,18 +229,18 @@ class PartyFilter(admin.SimpleListFilter):
 class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "projects"
     service_module, service_entity = services, "agreement"
+    # Which agreements, with which authority, worth how much, in what state, until when.
     list_display = [
-        "reference",
-        "title",
-        "authority",
-        "status",
-        "total_value",
-        "currency",
+        "reference_line",
+        "authority_code",
+        "status_badge",
+        "value_money",
         "share_total_display",
-        "start_date",
-        "end_date",
+        "term",
     ]
-    list_filter = ["status", "authority", "procurement_method", PartyFilter]
+    list_display_links = ["reference_line"]
+    list_secondary = ["authority_code", "share_total_display", "term"]
+    list_filter = ["status", "authority", "procurement_method", PartyFilter, PartyNameFilter]
     list_select_related = ["authority"]
     search_fields = ["reference", "title", "authority__name", "cost_shares__vendor__legal_name"]
     date_hierarchy = "start_date"
@@ -240,10 +277,32 @@ class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     def get_queryset(self, request):
         return super().get_queryset(request).with_share_total()
 
+    @admin.display(description=_("Agreement"), ordering="reference")
+    def reference_line(self, obj):
+        return two_lines(obj.reference, short_text(obj.title, 60))
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description=_("Authority"), ordering="authority__code")
+    def authority_code(self, obj):
+        return code_cell(obj.authority.code, obj.authority.name)
+
+    @admin.display(description=_("Value"), ordering="total_value")
+    def value_money(self, obj):
+        return money_cell(obj.total_value, obj.currency)
+
+    @admin.display(description=_("Term"), ordering="start_date")
+    def term(self, obj):
+        return format_html('<span class="ppp-nowrap">{}</span>', term_text(obj.start_date, obj.end_date))
+
     @admin.display(description="Shares %", ordering="share_total")
     def share_total_display(self, obj):
         total = obj.share_total or Decimal("0")
-        return f"{total.normalize():f} %" + ("" if total == 100 else " ⚠")
+        if total == 100:
+            return f"{total.normalize():f} %"
+        return status_badge("open", f"{total.normalize():f} % ⚠")
 
     @admin.display(description="Budget vs actual per party")
     def budget_vs_actual(self, obj):
@@ -284,8 +343,9 @@ class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
 class CostShareAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "agreement__projects"
     service_module, service_entity, service_verbs = services, "cost_share", {"delete": "remove"}
-    list_display = ["agreement", "party", "percentage", "committed"]
-    list_filter = ["agreement__status", "vendor"]
+    list_display = ["agreement_ref", "party", "percentage", "committed_money"]
+    list_secondary = ["percentage"]
+    list_filter = ["agreement__status", VendorNameFilter]
     list_select_related = ["agreement__authority", "vendor"]
     search_fields = ["agreement__reference", "vendor__legal_name"]
     autocomplete_fields = ["agreement", "vendor"]
@@ -294,9 +354,13 @@ class CostShareAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     def party(self, obj):
         return obj.party_name
 
+    @admin.display(description=_("Agreement"), ordering="agreement__reference")
+    def agreement_ref(self, obj):
+        return code_cell(obj.agreement.reference, obj.agreement)
+
     @admin.display(description="Committed amount")
-    def committed(self, obj):
-        return f"{obj.committed_amount:,.2f} {obj.agreement.currency}"
+    def committed_money(self, obj):
+        return money_cell(obj.committed_amount, obj.agreement.currency)
 
     def has_change_permission(self, request, obj=None):
         return (obj is None or obj.agreement.shares_editable) and super().has_change_permission(request, obj)
@@ -309,8 +373,9 @@ class CostShareAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
 class ExpenditureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "agreement__projects"
     service_module, service_entity = services, "expenditure"
-    list_display = ["date", "agreement", "payer", "milestone", "amount", "recorded_by"]
-    list_filter = ["agreement__authority", "vendor"]
+    list_display = ["date", "agreement_line", "payer", "amount_money", "recorded_by"]
+    list_secondary = ["payer", "recorded_by"]
+    list_filter = ["agreement__authority", VendorNameFilter]
     list_select_related = ["agreement__authority", "vendor", "milestone", "recorded_by"]
     search_fields = ["agreement__reference", "description", "vendor__legal_name"]
     date_hierarchy = "date"
@@ -320,6 +385,14 @@ class ExpenditureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHisto
     @admin.display(description="Paid by")
     def payer(self, obj):
         return obj.vendor.legal_name if obj.vendor_id else obj.agreement.authority.name
+
+    @admin.display(description=_("Agreement · milestone"), ordering="agreement__reference")
+    def agreement_line(self, obj):
+        return two_lines(obj.agreement.reference, short_text(obj.milestone, 50) if obj.milestone_id else "")
+
+    @admin.display(description=_("Amount"), ordering="amount")
+    def amount_money(self, obj):
+        return money_cell(obj.amount, obj.agreement.currency)
 
 
 # --- Amendments ------------------------------------------------------------------------------
@@ -371,8 +444,16 @@ class AmendmentShareChangeInline(ProjectScopedAdminMixin, admin.TabularInline):
 @admin.register(Amendment)
 class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHistoryAdmin):
     project_path = "agreement__projects"
-    list_display = ["__str__", "agreement", "status", "change_summary", "proposed_by", "proposed_at", "decided_by"]
-    list_filter = ["status", "agreement__authority", "agreement"]
+    # What is proposed on which agreement, and who proposed and decided it.
+    list_display = ["amendment_line", "status_badge", "change_summary", "proposed", "decided_by"]
+    list_display_links = ["amendment_line"]
+    list_secondary = ["change_summary", "decided_by"]
+    list_filter = [
+        my_work_filter(amendments_awaiting_approval, _("Waiting for my approval")),
+        "status",
+        "agreement__authority",
+        AgreementFilter,
+    ]
     search_fields = ["agreement__reference", "reason"]
     date_hierarchy = "proposed_at"
     autocomplete_fields = ["agreement"]
@@ -414,7 +495,19 @@ class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHisto
 
     @admin.display(description="Changes")
     def change_summary(self, obj):
-        return obj.summary()
+        return short_text(obj.summary(), 70)
+
+    @admin.display(description=_("Amendment"), ordering="agreement__reference")
+    def amendment_line(self, obj):
+        return two_lines(obj, short_text(obj.agreement.title, 50))
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description=_("Proposed"), ordering="proposed_at")
+    def proposed(self, obj):
+        return two_lines(format_date(obj.proposed_at), obj.proposed_by.get_full_name() or obj.proposed_by)
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -465,18 +558,86 @@ class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHisto
         )
 
 
-def dashboard_rows(request) -> list[DashboardRow]:
-    """The index's procurement line: proposals waiting for a second officer (on the user's projects)."""
+def dashboard_rows(request) -> list[DashboardRow | WorkPanel | DashboardChart]:
+    """The index's procurement line (proposals waiting for a second officer, on the user's projects), the
+    officer's approval panel and the spend-against-budget chart."""
+    user = request.user
     proposed = Amendment.objects.filter(status=Amendment.Status.PROPOSED)
-    return [
+    parts = [
         DashboardRow(
             key="pending_amendment_count",
             label="Amendments awaiting a decision",
             url=f"{reverse('admin:procurement_amendment_changelist')}?status__exact=proposed",
-            count=project_scope(proposed, request.user, "agreement__projects").count(),
+            count=project_scope(proposed, user, "agreement__projects").count(),
             order=40,
         )
     ]
+    if user.has_perm("procurement.change_amendment"):
+        parts.append(
+            work_panel(
+                key="amendment_approval_count",
+                title=gettext("Amendments waiting for my approval"),
+                changelist="admin:procurement_amendment_changelist",
+                rows=project_scope(amendments_awaiting_approval(user), user, "agreement__projects"),
+                item=lambda amendment: WorkItem(
+                    text=str(amendment),
+                    url=reverse("admin:procurement_amendment_change", args=[amendment.pk]),
+                    detail=gettext("proposed by %(name)s")
+                    % {"name": amendment.proposed_by.get_full_name() or amendment.proposed_by},
+                    note=format_date(amendment.proposed_at),
+                ),
+                empty=gettext("No amendment waits for your approval."),
+                order=20,
+            )
+        )
+    parts.append(_spend_chart(user))
+    return parts
+
+
+SPEND_CHART_ROWS = 6  # the largest budgets get a bar each; the rest are summed per currency
+
+
+def _spent_of(spent, budget, currency) -> str:
+    amounts = {"spent": format_amount(spent), "budget": format_money(budget, currency)}
+    return gettext("%(spent)s of %(budget)s") % amounts
+
+
+def _spend_chart(user) -> DashboardChart:
+    agreements = project_scope(Agreement.objects.exclude(status=Agreement.Status.DRAFT), user, "projects")
+    top, rest = agreement_spend(agreements, rows=SPEND_CHART_ROWS)
+    bars = [
+        BudgetBar(
+            label=agreement.reference,
+            detail=_spent_of(agreement.spent, agreement.total_value, agreement.currency),
+            budget=float(agreement.total_value),
+            spent=float(agreement.spent),
+            url=reverse("admin:procurement_agreement_change", args=[agreement.pk]),
+        )
+        for agreement in top
+    ]
+    bars += [
+        BudgetBar(
+            label=ngettext("%(count)d other agreement", "%(count)d other agreements", group.count)
+            % {"count": group.count},
+            detail=_spent_of(group.spent, group.budget, group.currency),
+            budget=float(group.budget),
+            spent=float(group.spent),
+        )
+        for group in rest
+    ]
+    title = gettext("Spend against budget")
+    body = (
+        budget_bars(bars, title=title, spent_label=gettext("Spent"), over_label=gettext("Over budget"))
+        if bars
+        else gettext("No signed agreement yet.")
+    )
+    return DashboardChart(
+        key="spend_chart",
+        title=title,
+        body=body,
+        note=gettext("Recorded expenditure per agreement, largest budgets first."),
+        order=20,
+    )
 
 
 admin.site.register_dashboard(dashboard_rows)

@@ -4,7 +4,8 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, Sum
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from .models import Agreement, Amendment, AmendmentShareChange, CostShare, CostShareTerm, Expenditure, Vendor
 
@@ -109,3 +110,54 @@ def shares_in_force(agreement: Agreement, *, on: datetime.date) -> list[CostShar
         .select_related("vendor", "agreement__authority")
         .party_order()
     )
+
+
+def amendments_awaiting_approval(user):
+    """Proposed amendments ``user`` may approve: every proposal but their own (four eyes), oldest first."""
+    return (
+        Amendment.objects.filter(status=Amendment.Status.PROPOSED)
+        .exclude(proposed_by=user)
+        .select_related("agreement", "proposed_by")
+        .order_by("proposed_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class SpendGroup:
+    currency: str
+    count: int
+    budget: Decimal
+    spent: Decimal
+
+
+def agreement_spend(agreements, *, rows: int) -> tuple[list[Agreement], list[SpendGroup]]:
+    """Budget against recorded spend: the ``rows`` largest agreements each (annotated ``spent``), and the rest
+    summed per currency (amounts of different currencies are never added). Three queries at any size."""
+    spent = Coalesce(
+        Subquery(
+            Expenditure.objects.filter(agreement=OuterRef("pk"))
+            .order_by()
+            .values("agreement")
+            .annotate(total=Sum("amount"))
+            .values("total")
+        ),
+        Decimal("0"),
+    )
+    top = list(agreements.annotate(spent=spent).order_by("-total_value", "pk")[:rows])
+    others = agreements.exclude(pk__in=[agreement.pk for agreement in top])
+    budgets = {
+        row["currency"]: row
+        for row in others.order_by().values("currency").annotate(budget=Sum("total_value"), count=Count("pk"))
+    }
+    spending = dict(
+        Expenditure.objects.filter(agreement__in=others.values("pk"))
+        .order_by()
+        .values("agreement__currency")
+        .annotate(total=Sum("amount"))
+        .values_list("agreement__currency", "total")
+    )
+    rest = [
+        SpendGroup(currency, row["count"], row["budget"], spending.get(currency, Decimal("0")))
+        for currency, row in sorted(budgets.items())
+    ]
+    return top, rest

@@ -1,28 +1,47 @@
+import datetime
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.db.models import Count, OuterRef, Subquery
-from django.db.models.functions import Coalesce
+from django.contrib.auth import get_user_model
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce, TruncMonth
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
-from django.utils.text import Truncator
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
+from ppp import charts
 from ppp.admin import (
+    DashboardChart,
     DashboardRow,
     ProjectScopedAdminMixin,
     ReadOnlyHistoryAdmin,
     ServiceAddFormMixin,
     ServiceAdminMixin,
+    WorkItem,
+    WorkPanel,
     adopt_created,
+    code_cell,
     form_changes,
+    money_cell,
+    my_work_filter,
+    name_search_filter,
     project_scope,
     run_form_action,
     run_service_action,
+    short_text,
+    status_badge,
+    two_lines,
+    work_panel,
 )
 from ppp.errors import DomainError
+from ppp.formatting import format_date, format_datetime
+from procurement.models import VendorUser
 
 from . import alerts, services
 from .models import (
@@ -39,6 +58,9 @@ from .models import (
 )
 from .reports import milestone_report_pdf, portfolio_report_pdf
 from .selectors import (
+    deliverables_awaiting_review,
+    milestones_needing_attention,
+    my_projects_label,
     project_kpis,
     projects_visible_to,
     risks_due_for_review,
@@ -83,11 +105,81 @@ class ProjectOverdueFilter(OverdueFilter):
         return queryset
 
 
+VendorNameFilter = name_search_filter("responsible_vendor__legal_name", _("vendor"), "vendor_name")
+FailureVendorFilter = name_search_filter("vendor__legal_name", _("vendor"), "vendor_name")
+ProjectNameFilter = name_search_filter("project__code", _("project code"), "project_code")
+
+# Who each escalation audience is, for the alert level labels ("Level 2 – board").
+AUDIENCE_LABELS = {
+    "owner": _("owner"),
+    "vendor_contacts": _("vendor contacts"),
+    "board": _("board"),
+    "authority": _("authority"),
+}
+
+
+def alert_level_label(level: int) -> str:
+    """``Due soon``, ``Level 1 – owner, vendor contacts``: the level and who it adds, from the settings."""
+    if level == Alert.DUE_SOON:
+        return gettext("Due soon")
+    for configured in settings.ALERT_ESCALATION_LEVELS:
+        if configured["level"] == level:
+            audience = ", ".join(str(AUDIENCE_LABELS.get(name, name)) for name in configured["adds"])
+            return gettext("Level %(level)s – %(audience)s") % {"level": level, "audience": audience}
+    return Alert.label_for(level)
+
+
+class AlertLevelFilter(admin.SimpleListFilter):
+    """The levels by name (not 0/1/2/3): the configured ladder, so a changed ladder shows its own levels."""
+
+    title = _("level")
+    parameter_name = "level"
+
+    def lookups(self, request, model_admin):
+        levels = [Alert.DUE_SOON, *(configured["level"] for configured in settings.ALERT_ESCALATION_LEVELS)]
+        return [(str(level), alert_level_label(level)) for level in levels]
+
+    def queryset(self, request, queryset):
+        if self.value() is not None:
+            try:
+                return queryset.filter(level=int(self.value()))
+            except ValueError:
+                return queryset.none()
+        return queryset
+
+
 def days_overdue_cell(milestone):
     days = milestone.days_overdue(timezone.localdate())
     if not days:
         return "–"
-    return format_html('<strong style="color:#ba2121">{} day{}</strong>', days, "" if days == 1 else "s")
+    return format_html(
+        '<span class="ppp-late">{}</span>', ngettext("%(days)d day", "%(days)d days", days) % {"days": days}
+    )
+
+
+def due_cell(milestone):
+    """The due date, with how late it is under it (in red) while the milestone is open and past due."""
+    days = milestone.days_overdue(timezone.localdate())
+    if not days:
+        return format_html('<span class="ppp-nowrap">{}</span>', format_date(milestone.due_date))
+    late = ngettext("%(days)d day late", "%(days)d days late", days) % {"days": days}
+    return format_html(
+        '<span class="ppp-nowrap">{}</span><br><span class="ppp-late">{}</span>', format_date(milestone.due_date), late
+    )
+
+
+def person(user) -> str:
+    if user is None:
+        return "–"
+    return user.get_full_name() or user.get_username()
+
+
+class AgencyUserChoiceField(forms.ModelMultipleChoiceField):
+    """Board members by full name (the username in brackets tells two people of the same name apart)."""
+
+    def label_from_instance(self, user):
+        name = user.get_full_name()
+        return f"{name} ({user.get_username()})" if name else user.get_username()
 
 
 def progress_bar(percent: int):
@@ -124,21 +216,21 @@ class MilestoneInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularI
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("responsible_vendor")
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "title" and field is not None:
+            field.widget.attrs["size"] = 28  # the inline fits the page; the full title is on the milestone's page
+        return field
+
 
 @admin.register(Project)
 class ProjectAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "pk"
     service_module, service_entity = services, "project"
-    list_display = [
-        "code",
-        "name",
-        "agreement",
-        "delivery_method",
-        "phase",
-        "owner",
-        "milestone_count",
-        "overdue_count",
-    ]
+    # Which projects, who runs them, what phase, and how many milestones are late.
+    list_display = ["project_line", "agreement_ref", "phase_badge", "owner_name", "milestone_count", "overdue_count"]
+    list_display_links = ["project_line"]
+    list_secondary = ["agreement_ref", "owner_name", "milestone_count"]
     list_filter = ["phase", "delivery_method", "agreement__authority", ProjectOverdueFilter]
     list_select_related = ["agreement", "owner"]
     search_fields = ["code", "name", "agreement__reference"]
@@ -153,6 +245,34 @@ class ProjectAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAd
         ("Governance", {"fields": ["kpi_summary", "risks_due"]}),
         ("Description", {"fields": ["description"]}),
     ]
+
+    @admin.display(description=_("Project"), ordering="code")
+    def project_line(self, obj):
+        return two_lines(obj.code, short_text(obj.name, 60))
+
+    @admin.display(description=_("Agreement"), ordering="agreement__reference")
+    def agreement_ref(self, obj):
+        return code_cell(obj.agreement.reference, obj.agreement)
+
+    @admin.display(description=_("Phase"), ordering="phase")
+    def phase_badge(self, obj):
+        return status_badge(obj.phase, obj.get_phase_display())
+
+    @admin.display(description=_("Owner"), ordering="owner__last_name")
+    def owner_name(self, obj):
+        return person(obj.owner)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "board_members":
+            # Board members are the agency's people: a vendor's login never sits on the board that oversees it.
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(is_active=True)
+                .exclude(pk__in=VendorUser.objects.values("user_id"))
+                .order_by("last_name", "first_name", "username")
+            )
+            kwargs["form_class"] = AgencyUserChoiceField
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     @admin.display(description="Phase gate")
     def phase_gate(self, obj):
@@ -250,17 +370,22 @@ class ProjectAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAd
     def overdue_count(self, obj):
         if not obj.overdue_count:
             return 0
-        return format_html('<strong style="color:#ba2121">{}</strong>', obj.overdue_count)
+        return format_html('<span class="ppp-late">{}</span>', obj.overdue_count)
 
 
 @admin.register(Iteration)
 class IterationAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     project_path = "project"
     service_module, service_entity = services, "iteration"
-    list_display = ["name", "project", "start_date", "end_date"]
+    list_display = ["name", "project_ref", "start_date", "end_date"]
+    list_secondary = ["start_date"]
     list_select_related = ["project"]
     search_fields = ["name", "project__code"]
     autocomplete_fields = ["project"]
+
+    @admin.display(description=_("Project"), ordering="project__code")
+    def project_ref(self, obj):
+        return code_cell(obj.project.code, obj.project)
 
 
 class DeliverableInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularInline):
@@ -268,10 +393,24 @@ class DeliverableInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.Tabula
     service_module, service_entity, service_verbs = services, "deliverable", {"update": "edit"}
     model = Deliverable
     extra = 0
-    fields = ["title", "responsible_vendor", "status", "progress", "evidence_url", "submitted_at"]
-    readonly_fields = ["status", "submitted_at"]
+    fields = ["title", "responsible_vendor", "status_badge", "progress", "evidence_url", "submitted"]
+    readonly_fields = ["status_badge", "submitted"]
     autocomplete_fields = ["responsible_vendor"]
     show_change_link = True
+
+    @admin.display(description=_("Status"))
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display()) if obj.pk else "–"
+
+    @admin.display(description=_("Submitted"))
+    def submitted(self, obj):
+        return format_datetime(obj.submitted_at) if obj.pk else "–"
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is not None and db_field.name in ("title", "evidence_url"):
+            field.widget.attrs["size"] = 24  # the row fits the page; the full text is on the deliverable's page
+        return field
 
 
 class AlertInline(ProjectScopedAdminMixin, admin.TabularInline):
@@ -282,7 +421,7 @@ class AlertInline(ProjectScopedAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ["level_name", "status", "scan_date", "recipient_list", "delivered", "attempts", "sent_at", "last_error"]
+    fields = ["level_name", "status_badge", "scan_date", "recipient_list", "delivered", "attempts", "sent", "error"]
     readonly_fields = fields
     ordering = ["level"]
 
@@ -291,7 +430,19 @@ class AlertInline(ProjectScopedAdminMixin, admin.TabularInline):
 
     @admin.display(description="Level")
     def level_name(self, obj):
-        return obj.level_label
+        return alert_level_label(obj.level)
+
+    @admin.display(description=_("Status"))
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description=_("Sent"))
+    def sent(self, obj):
+        return format_datetime(obj.sent_at)
+
+    @admin.display(description=_("Last error"))
+    def error(self, obj):
+        return obj.last_error or "–"
 
     @admin.display(description="Recipients")
     def recipient_list(self, obj):
@@ -306,25 +457,27 @@ class AlertInline(ProjectScopedAdminMixin, admin.TabularInline):
 class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "project"
     service_module, service_entity = services, "milestone"
+    # What is due when, how late, who delivers it, and what it pays.
     list_display = [
-        "title",
-        "project",
-        "status",
-        "due_date",
-        "days_overdue",
-        "responsible_vendor",
+        "title_line",
+        "status_badge",
+        "due",
+        "vendor_name",
         "deliverables_done",
-        "payment_amount",
+        "payment_money",
     ]
+    list_display_links = ["title_line"]
+    list_secondary = ["vendor_name", "deliverables_done", "payment_money"]
     list_filter = [
+        my_work_filter(milestones_needing_attention, _("Overdue or due soon on my projects")),
         "status",
         OverdueFilter,
         "type",
-        "responsible_vendor",
+        VendorNameFilter,
         "project__agreement__authority",
         "project__phase",
     ]
-    list_select_related = ["project", "responsible_vendor"]
+    list_select_related = ["project__agreement", "responsible_vendor"]
     search_fields = ["title", "project__code", "project__name"]
     date_hierarchy = "due_date"
     autocomplete_fields = ["project", "iteration", "responsible_vendor"]
@@ -344,6 +497,26 @@ class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     def days_overdue(self, obj):
         return days_overdue_cell(obj)
 
+    @admin.display(description=_("Milestone · project"), ordering="title")
+    def title_line(self, obj):
+        return two_lines(short_text(obj.title, 60), obj.project.code)
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
+
+    @admin.display(description=_("Due"), ordering="due_date")
+    def due(self, obj):
+        return due_cell(obj)
+
+    @admin.display(description=_("Vendor"), ordering="responsible_vendor__legal_name")
+    def vendor_name(self, obj):
+        return short_text(obj.responsible_vendor, 32) if obj.responsible_vendor_id else "–"
+
+    @admin.display(description=_("Payment"), ordering="payment_amount")
+    def payment_money(self, obj):
+        return money_cell(obj.payment_amount, obj.project.agreement.currency)
+
     @admin.display(description="Deliverables accepted")
     def deliverables_done(self, obj):
         return f"{obj.deliverable_accepted} / {obj.deliverable_total}"
@@ -352,7 +525,10 @@ class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     def slip(self, obj):
         if not obj.pk:
             return "–"
-        return f"{obj.slip_days:+d} days" if obj.slip_days else "on baseline"
+        if not obj.slip_days:
+            return "on baseline"
+        # Slippage is never good news: later is red, earlier than the baseline is still a change (amber).
+        return status_badge("overdue" if obj.slip_days > 0 else "due_soon", f"{obj.slip_days:+d} days")
 
     @admin.action(description="Mark selected milestones in progress", permissions=["change"])
     def start_selected(self, request, queryset):
@@ -401,18 +577,20 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
     can be sent again."""
 
     project_path = "milestone__project"
+    # Which milestone was escalated how far, and did it reach everyone.
     list_display = [
-        "milestone",
-        "project",
+        "milestone_line",
         "level_name",
-        "status",
+        "status_badge",
         "scan_date",
         "recipient_count",
         "attempts",
         "sent_at",
         "error",
     ]
-    list_filter = ["status", "level", "milestone__project", "scan_date"]
+    list_display_links = ["milestone_line"]
+    list_secondary = ["scan_date", "recipient_count", "attempts", "sent_at", "error"]
+    list_filter = ["status", AlertLevelFilter, "milestone__project", "scan_date"]
     list_select_related = ["milestone__project"]
     search_fields = ["milestone__title", "milestone__project__code", "last_error"]
     date_hierarchy = "scan_date"
@@ -447,9 +625,17 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
     def project(self, obj):
         return obj.milestone.project.code
 
+    @admin.display(description=_("Milestone · project"), ordering="milestone__title")
+    def milestone_line(self, obj):
+        return two_lines(short_text(obj.milestone.title, 50), obj.milestone.project.code)
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
+
     @admin.display(description="Level", ordering="level")
     def level_name(self, obj):
-        return obj.level_label
+        return alert_level_label(obj.level)
 
     @admin.display(description="Recipients")
     def recipient_count(self, obj):
@@ -457,7 +643,7 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description="Last error")
     def error(self, obj):
-        return Truncator(obj.last_error).chars(80) or "–"
+        return short_text(obj.last_error, 60) if obj.last_error else "–"
 
     @admin.action(description="Send selected failed alerts again", permissions=["change"])
     def resend_selected(self, request, queryset):
@@ -486,19 +672,21 @@ class DeliverableAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHisto
     project_path = "milestone__project"
     service_module, service_entity, service_verbs = services, "deliverable", {"update": "edit"}
     form = DeliverableAdminForm
+    # What waits for review, from whom, since when.
     list_display = [
-        "title",
-        "milestone",
-        "project",
-        "responsible_vendor",
-        "status",
+        "title_line",
+        "vendor_name",
+        "status_badge",
         "progress_display",
-        "submitted_at",
-        "reviewer",
+        "submitted",
+        "reviewer_name",
     ]
+    list_display_links = ["title_line"]
+    list_secondary = ["vendor_name", "progress_display", "reviewer_name"]
     list_filter = [
+        my_work_filter(deliverables_awaiting_review, _("Waiting for my review")),
         "status",
-        "responsible_vendor",
+        VendorNameFilter,
         "milestone__project__phase",
         "milestone__project__agreement__authority",
     ]
@@ -525,6 +713,31 @@ class DeliverableAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHisto
     @admin.display(description="Progress", ordering="progress")
     def progress_display(self, obj):
         return progress_bar(obj.progress)
+
+    @admin.display(description=_("Deliverable · milestone"), ordering="title")
+    def title_line(self, obj):
+        return two_lines(
+            short_text(obj.title, 60), short_text(f"{obj.milestone.project.code} · {obj.milestone.title}", 60)
+        )
+
+    @admin.display(description=_("Vendor"), ordering="responsible_vendor__legal_name")
+    def vendor_name(self, obj):
+        return short_text(obj.responsible_vendor, 32)
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, obj):
+        badge = status_badge(obj.status, obj.get_status_display())
+        if obj.awaiting_second_approval:
+            return two_lines(badge, gettext("first approval given"))
+        return badge
+
+    @admin.display(description=_("Submitted"), ordering="submitted_at")
+    def submitted(self, obj):
+        return format_date(obj.submitted_at)
+
+    @admin.display(description=_("Reviewer"), ordering="reviewer__last_name")
+    def reviewer_name(self, obj):
+        return person(obj.reviewer)
 
     def save_model(self, request, obj, form, change):
         if not change:
@@ -613,7 +826,8 @@ class GateDecisionAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, admin.Mode
 
     project_path = "project"
     form = GateDecisionForm
-    list_display = ["project", "from_phase", "to_phase", "decided_on", "decided_by", "criteria_met", "override"]
+    list_display = ["project_ref", "phases", "decided_on", "decided_by", "criteria_met", "override"]
+    list_secondary = ["decided_by", "criteria_met"]
     list_filter = ["to_phase", "criteria_met", "project__agreement__authority"]
     list_select_related = ["project", "decided_by"]
     search_fields = ["project__code", "project__name", "notes", "override_reason"]
@@ -638,6 +852,14 @@ class GateDecisionAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, admin.Mode
     @admin.display(description="Override", boolean=True)
     def override(self, obj):
         return obj.is_override
+
+    @admin.display(description=_("Project"), ordering="project__code")
+    def project_ref(self, obj):
+        return code_cell(obj.project.code, obj.project)
+
+    @admin.display(description=_("Gate"), ordering="to_phase")
+    def phases(self, obj):
+        return f"{obj.get_from_phase_display()} → {obj.get_to_phase_display()}"
 
     def save_model(self, request, obj, form, change):
         decision = services.project_change_phase(
@@ -674,18 +896,18 @@ LEVEL_COLOURS = {"low": "#417505", "medium": "#b08d00", "high": "#d35400", "crit
 class RiskAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "project"
     service_module, service_entity = services, "risk"
+    # Which risks are serious, who holds them, and when they are next reviewed.
     list_display = [
-        "title",
-        "project",
+        "title_line",
         "category",
-        "likelihood",
-        "impact",
         "score_display",
         "allocation",
-        "owner",
-        "status",
+        "owner_name",
+        "status_badge",
         "review_date",
     ]
+    list_display_links = ["title_line"]
+    list_secondary = ["category", "allocation", "owner_name", "review_date"]
     list_filter = [ReviewDueFilter, "status", "allocation", "category", "project__agreement__authority", "project"]
     list_select_related = ["project", "owner"]
     search_fields = ["title", "description", "project__code", "project__name"]
@@ -699,12 +921,31 @@ class RiskAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
+    @admin.display(description=_("Risk · project"), ordering="title")
+    def title_line(self, obj):
+        return two_lines(short_text(obj.title, 60), obj.project.code)
+
+    @admin.display(description=_("Owner"), ordering="owner__last_name")
+    def owner_name(self, obj):
+        return person(obj.owner)
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status, obj.get_status_display())
+
     @admin.display(description="Score", ordering="score")
     def score_display(self, obj):
         if obj.pk is None:
             return "likelihood × impact, shown once saved"
         level = Risk.level_for(obj.score)
-        return format_html('<strong style="color:{}">{} ({})</strong>', LEVEL_COLOURS[level], obj.score, level)
+        return format_html(
+            '<strong style="color:{}" title="{} × {}">{} ({})</strong>',
+            LEVEL_COLOURS[level],
+            obj.likelihood,
+            obj.impact,
+            obj.score,
+            level,
+        )
 
 
 class KPIMeasurementInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularInline):
@@ -719,17 +960,9 @@ class KPIMeasurementInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.Tab
 class KPIAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     project_path = "project"
     service_module, service_entity = services, "kpi"
-    list_display = [
-        "name",
-        "project",
-        "unit",
-        "baseline",
-        "target",
-        "direction",
-        "latest",
-        "trend_display",
-        "target_met",
-    ]
+    list_display = ["name_line", "baseline", "target", "direction", "latest", "trend_display", "target_met"]
+    list_display_links = ["name_line"]
+    list_secondary = ["baseline", "direction", "trend_display"]
     list_filter = ["direction", "project__agreement__authority", "project"]
     list_select_related = ["project"]
     search_fields = ["name", "project__code", "project__name"]
@@ -739,9 +972,15 @@ class KPIAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).with_latest()
 
+    @admin.display(description=_("KPI · project"), ordering="name")
+    def name_line(self, obj):
+        return two_lines(short_text(f"{obj.name} ({obj.unit})", 60), obj.project.code)
+
     @admin.display(description="Latest")
     def latest(self, obj):
-        return "–" if obj.latest_value is None else f"{obj.format_value(obj.latest_value)} ({obj.latest_date})"
+        if obj.latest_value is None:
+            return "–"
+        return f"{obj.format_value(obj.latest_value)} ({format_date(obj.latest_date)})"
 
     @admin.display(description="Trend")
     def trend_display(self, obj):
@@ -756,18 +995,20 @@ class KPIAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
 class PerformanceFailureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "milestone__project"
     service_module, service_entity = services, "performance_failure"
+    # Which vendor failed what, and what the penalty is and still owes.
     list_display = [
-        "milestone",
-        "project",
-        "vendor",
+        "milestone_line",
+        "vendor_name",
         "recorded_on",
-        "penalty_contracted",
-        "penalty_imposed",
-        "penalty_paid",
-        "outstanding",
+        "contracted_money",
+        "imposed_money",
+        "paid_money",
+        "outstanding_money",
     ]
-    list_filter = ["vendor", "milestone__project__agreement__authority", "milestone__project"]
-    list_select_related = ["milestone__project", "vendor"]
+    list_display_links = ["milestone_line"]
+    list_secondary = ["vendor_name", "contracted_money", "imposed_money", "paid_money"]
+    list_filter = [FailureVendorFilter, "milestone__project__agreement__authority", "milestone__project"]
+    list_select_related = ["milestone__project__agreement", "vendor"]
     search_fields = ["vendor__legal_name", "milestone__title", "milestone__project__code", "description"]
     date_hierarchy = "recorded_on"
     autocomplete_fields = ["milestone", "vendor"]
@@ -781,26 +1022,61 @@ class PerformanceFailureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOn
     def outstanding(self, obj):
         return obj.penalty_outstanding
 
+    def _money(self, obj, amount):
+        return money_cell(amount, obj.milestone.project.agreement.currency)
+
+    @admin.display(description=_("Milestone · project"), ordering="milestone__title")
+    def milestone_line(self, obj):
+        return two_lines(short_text(obj.milestone.title, 50), obj.milestone.project.code)
+
+    @admin.display(description=_("Vendor"), ordering="vendor__legal_name")
+    def vendor_name(self, obj):
+        return short_text(obj.vendor, 32)
+
+    @admin.display(description=_("Contracted penalty"), ordering="penalty_contracted")
+    def contracted_money(self, obj):
+        return self._money(obj, obj.penalty_contracted)
+
+    @admin.display(description=_("Imposed"), ordering="penalty_imposed")
+    def imposed_money(self, obj):
+        return self._money(obj, obj.penalty_imposed)
+
+    @admin.display(description=_("Paid"), ordering="penalty_paid")
+    def paid_money(self, obj):
+        return self._money(obj, obj.penalty_paid)
+
+    @admin.display(description=_("Outstanding"))
+    def outstanding_money(self, obj):
+        return self._money(obj, obj.penalty_outstanding)
+
 
 # --- What the whole admin takes from projects ----------------------------------------------------------------
 # Board members see only their boards' projects, on every app's project-scoped pages (ppp.admin.project_scope).
 project_scope.install(scoped=scoped_to_visible_projects, sees_all=user_sees_all_projects)
 
 
-def dashboard_rows(request) -> list[DashboardRow]:
-    """The index's delivery lines, counted over the projects ``request.user`` may see."""
+def dashboard_rows(request) -> list[DashboardRow | WorkPanel | DashboardChart]:
+    """The index's delivery lines, counted over the projects ``request.user`` may see, the officer's review and
+    milestone panels, and the milestones-by-month chart."""
     today = timezone.localdate()
+    user = request.user
 
     def count(queryset):
-        return scoped_to_visible_projects(queryset, request.user, "project").count()
+        return scoped_to_visible_projects(queryset, user, "project").count()
 
+    # Overdue and due soon in one pass over the open milestones.
+    soon = Milestone.objects.due_soon(on=today)
+    counts = scoped_to_visible_projects(Milestone.objects.open(), user, "project").aggregate(
+        overdue=Count("pk", filter=Q(due_date__lt=today)),
+        due_soon=Count("pk", filter=Q(pk__in=soon.values("pk"))),
+    )
     milestones = reverse("admin:projects_milestone_changelist")
-    return [
+    parts = [
         DashboardRow(
             key="overdue_count",
             label="Overdue milestones",
             url=f"{milestones}?overdue=yes",
-            count=count(Milestone.objects.overdue(on=today)),
+            count=counts["overdue"],
             alarming=True,
             order=10,
         ),
@@ -808,7 +1084,7 @@ def dashboard_rows(request) -> list[DashboardRow]:
             key="due_soon_count",
             label=f"Open milestones due within {settings.DUE_SOON_DAYS} days",
             url=f"{milestones}?overdue=soon",
-            count=count(Milestone.objects.due_soon(on=today)),
+            count=counts["due_soon"],
             order=20,
         ),
         DashboardRow(
@@ -826,6 +1102,105 @@ def dashboard_rows(request) -> list[DashboardRow]:
             order=90,
         ),
     ]
+    if user.has_perm("projects.change_deliverable"):
+        parts.append(_review_panel(user))
+    parts.append(_milestone_panel(user, today))
+    parts.append(_milestone_chart(user, today))
+    return parts
+
+
+def _review_panel(user) -> WorkPanel:
+    return work_panel(
+        key="review_count",
+        title=gettext("Deliverables waiting for my review"),
+        changelist="admin:projects_deliverable_changelist",
+        rows=deliverables_awaiting_review(user),
+        item=lambda deliverable: WorkItem(
+            text=deliverable.title,
+            url=reverse("admin:projects_deliverable_change", args=[deliverable.pk]),
+            detail=f"{deliverable.milestone.project.code} · {deliverable.responsible_vendor}",
+            note=gettext("second approval")
+            if deliverable.awaiting_second_approval
+            else format_date(deliverable.submitted_at),
+        ),
+        empty=gettext("Nothing waits for your review."),
+        order=10,
+    )
+
+
+def _milestone_panel(user, today) -> WorkPanel:
+    def item(milestone):
+        days = milestone.days_overdue(today)
+        note = (
+            ngettext("%(days)d day late", "%(days)d days late", days) % {"days": days}
+            if days
+            else gettext("due %(day)s") % {"day": format_date(milestone.due_date)}
+        )
+        return WorkItem(
+            text=milestone.title,
+            url=reverse("admin:projects_milestone_change", args=[milestone.pk]),
+            detail=milestone.project.code,
+            note=note,
+        )
+
+    return work_panel(
+        key="attention_count",
+        title=gettext("Milestones overdue or due soon on %(projects)s") % {"projects": my_projects_label(user)},
+        changelist="admin:projects_milestone_changelist",
+        rows=milestones_needing_attention(user, on=today),
+        item=item,
+        empty=gettext("No milestone is late or due within %(days)d days.") % {"days": settings.DUE_SOON_DAYS},
+        alarming=lambda found: any(milestone.days_overdue(today) for milestone in found),
+        order=40,
+    )
+
+
+# Milestones by month: how each month's milestones stand today, bottom-up.
+MONTH_BUCKETS = [
+    ("achieved", _("Achieved"), "good"),
+    ("open", _("Open"), "info"),
+    ("overdue", _("Overdue"), "bad"),
+    ("missed", _("Missed"), "grave"),
+    ("cancelled", _("Cancelled"), "muted"),
+]
+
+
+def _milestone_chart(user, today, months: int = 12) -> DashboardChart:
+    first = (today.replace(day=1) - datetime.timedelta(days=31 * (months - 1))).replace(day=1)
+    month_starts = []
+    month = first
+    for _index in range(months):
+        month_starts.append(month)
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    end = month  # the first day after the last month shown
+    bucket = Case(
+        When(status__in=Milestone.OPEN_STATUSES, due_date__lt=today, then=Value("overdue")),
+        When(status__in=Milestone.OPEN_STATUSES, then=Value("open")),
+        default=F("status"),
+    )
+    counts = {
+        (row["month"], row["bucket"]): row["count"]
+        for row in scoped_to_visible_projects(Milestone.objects.all(), user, "project")
+        .filter(due_date__gte=first, due_date__lt=end)
+        .annotate(month=TruncMonth("due_date"), bucket=bucket)
+        .values("month", "bucket")
+        .annotate(count=Count("pk"))
+        .order_by()
+    }
+    series = [
+        charts.Series(str(label), tone, [counts.get((start, key), 0) for start in month_starts])
+        for key, label, tone in MONTH_BUCKETS
+    ]
+    categories = [date_format(start, "M") for start in month_starts]
+    title = gettext("Milestones by due month, last %(months)d months") % {"months": months}
+    return DashboardChart(
+        key="milestone_chart",
+        title=title,
+        body=charts.stacked_columns(categories, series, title=title),
+        note=gettext("Each month's milestones as they stand today, on %(projects)s.")
+        % {"projects": gettext("every project") if user_sees_all_projects(user) else my_projects_label(user)},
+        order=10,
+    )
 
 
 admin.site.register_dashboard(dashboard_rows)

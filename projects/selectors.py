@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db.models import Avg, Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from procurement.models import Agreement, Vendor, VendorUser
 from procurement.selectors import PartyBudget, agreements_budget_vs_actual
@@ -390,3 +391,41 @@ def deliverable_list(*, vendor: Vendor | None):
 def risk_list(*, vendor: Vendor | None):
     """Every risk for the agency; for a vendor, the private or shared risks of its agreements' projects."""
     return Risk.objects.select_related("project") if vendor is None else risks_for_vendor(vendor)
+
+
+# --- An officer's work (the admin index's "My work") ---------------------------------------------------------
+
+
+def deliverables_awaiting_review(user) -> QuerySet[Deliverable]:
+    """Submitted deliverables ``user`` may decide now: those on projects they own, and any whose first approval
+    another officer gave (four eyes: they wait for a second officer, whoever owns the project). Never one
+    ``user`` approved first: they cannot give the second approval. Superusers review on every project."""
+    waiting = Deliverable.objects.filter(status=Deliverable.Status.SUBMITTED).exclude(first_approved_by=user)
+    if not user.is_superuser:
+        waiting = waiting.filter(Q(milestone__project__owner=user) | Q(first_approved_by__isnull=False))
+    return (
+        scoped_to_visible_projects(waiting, user, "milestone__project")
+        .select_related("milestone__project", "responsible_vendor")
+        .order_by("submitted_at", "pk")
+    )
+
+
+def milestones_needing_attention(user, *, on: datetime.date | None = None) -> QuerySet[Milestone]:
+    """Open milestones overdue or due soon (settings.DUE_SOON_DAYS) on ``user``'s projects, most overdue first:
+    the projects an officer owns, a board member's boards, every project for a superuser."""
+    on = on or timezone.localdate()
+    late_or_soon = Milestone.objects.open().filter(due_date__lte=on + datetime.timedelta(days=settings.DUE_SOON_DAYS))
+    if not user.is_superuser and user_sees_all_projects(user):
+        late_or_soon = late_or_soon.filter(project__owner=user)
+    return (
+        scoped_to_visible_projects(late_or_soon, user, "project")
+        .select_related("project", "responsible_vendor")
+        .order_by("due_date", "pk")
+    )
+
+
+def my_projects_label(user) -> str:
+    """How the dashboard names the projects ``milestones_needing_attention`` covers for ``user``."""
+    if user.is_superuser:
+        return gettext("all projects")
+    return gettext("my projects") if user_sees_all_projects(user) else gettext("my boards' projects")

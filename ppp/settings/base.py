@@ -144,6 +144,8 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=VAR_DIR / "static")
+# Project-wide static files (the admin's ppp/admin.css), beside the project-wide templates/.
+STATICFILES_DIRS = [BASE_DIR / "static"]
 # Production (DEBUG off) serves compressed files under content-hashed names, so browsers may cache them for
 # ever: run `manage.py collectstatic --noinput` on every release, before the web process starts (a template
 # naming a file that was not collected fails loudly). In debug, plain storage: no collectstatic needed.

@@ -64,7 +64,7 @@ def test_pay_asks_for_the_date_and_reference_then_records_them(officer_client, o
     certificate = CertificateFactory(milestone=achieved, status="approved", approver=officer)
 
     page = _action(officer_client, CHANGELIST, "pay_selected", [certificate.pk])
-    assert b"Payment reference" in page.content and b"9,500.00 EUR" in page.content
+    assert b"Payment reference" in page.content and "9,500.00\u00a0EUR".encode() in page.content
     _action(
         officer_client,
         CHANGELIST,
