@@ -492,7 +492,7 @@ def _overview_charts(report: ProjectReport) -> list:
     charts = Table(
         [
             [Paragraph("Planned vs achieved milestones", H2), Paragraph(gettext("Spend by party"), H2)],
-            [_progress_chart(report, width=half, height=160), spend],
+            [_progress_chart(report, width=half, height=145), spend],
         ],
         colWidths=[half + 4, half + 4],
         hAlign="LEFT",
