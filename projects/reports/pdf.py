@@ -396,7 +396,8 @@ def _summary_table(report: ProjectReport) -> Table:
     extra = []
     for line, (_key, label, count, colour) in enumerate(report.summary, start=1):
         rows.append([label, str(count)])
-        extra.append(("BACKGROUND", (0, line), (0, line), RAG_BACKGROUND[colour]))
+        if count:  # a zero is never shaded red or amber
+            extra.append(("BACKGROUND", (0, line), (0, line), RAG_BACKGROUND[colour]))
     rows += [
         ["Total", str(len(report.rows))],
         [f"Milestone payments ({report.currency})", money(report.total_payments)],

@@ -180,6 +180,8 @@ def test_project_page_leads_with_the_overall_status_and_its_reason(board_client,
 
     status = page.split('id="overall-status"', 1)[1].split("</p>", 1)[0]
     assert '<span class="rag rag-red">Red</span> 3 milestones overdue, the oldest 12 days' in status
+    assert '<li class="rag-red" data-status="overdue">' in page
+    assert '<li class="rag-none" data-status="missed">' in page  # zero missed: not shaded red
 
 
 def test_a_slipped_milestone_is_drawn_amber_or_red_never_green(board_client, report_project):
