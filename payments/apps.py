@@ -7,9 +7,10 @@ class PaymentsConfig(AppConfig):
     verbose_name = "Payments"
 
     def ready(self):
-        from projects.selectors import register_report_section
+        from projects.selectors import register_board_section, register_report_section
 
-        from .selectors import add_payments_to_reports
+        from .selectors import add_payments_to_board_rows, add_payments_to_reports
 
         # The board pages, CSV and PDF reports show each party's payments: projects asks, payments answers.
         register_report_section(add_payments_to_reports)
+        register_board_section(add_payments_to_board_rows)

@@ -118,25 +118,48 @@ def payments_by_party(agreements, *, year: int | None = None) -> dict[int, list[
     return {pk: sorted(parties.values(), key=lambda p: (not p.is_authority, p.party)) for pk, parties in rows.items()}
 
 
-def paid_by_project(project_ids) -> dict[int, Decimal]:
-    """Net paid by certificates (milestone payments and retention released) per project. One query."""
-    return dict(
-        Certificate.objects.filter(milestone__project_id__in=list(project_ids), status__in=Certificate.PAID_STATUSES)
-        .values_list("milestone__project_id")
-        .annotate(total=Sum("net_amount"))
+@dataclass(frozen=True)
+class ProjectPayments:
+    certified: Decimal = ZERO  # gross certified for the project's milestones (live certificates)
+    paid: Decimal = ZERO  # net paid by certificates (milestone payments and retention released)
+
+
+def payments_by_project(project_ids) -> dict[int, ProjectPayments]:
+    """Certified and paid per project, from the certificates of its milestones. One query."""
+    rows = (
+        Certificate.objects.filter(milestone__project_id__in=list(project_ids))
+        .values("milestone__project_id")
+        .annotate(
+            certified=Sum("gross_amount", filter=Q(status__in=CERTIFIED_STATUSES, kind=Certificate.Kind.MILESTONE)),
+            paid=Sum("net_amount", filter=Q(status__in=Certificate.PAID_STATUSES)),
+        )
         .order_by()
     )
+    return {
+        row["milestone__project_id"]: ProjectPayments(certified=row["certified"] or ZERO, paid=row["paid"] or ZERO)
+        for row in rows
+    }
 
 
 def add_payments_to_reports(reports) -> None:
     """The payments section of the board report (``projects.selectors.ProjectReport``), filled in place:
-    each agreement's money per party and what certificates paid for each project's milestones. Three queries
-    plus one, however many reports; registered in ``PaymentsConfig.ready``."""
+    each agreement's money per party and what certificates certified and paid for each project's milestones.
+    Three queries plus one, however many reports; registered in ``PaymentsConfig.ready``."""
     by_agreement = payments_by_party({report.project.agreement for report in reports})
-    paid = paid_by_project([report.project.pk for report in reports])
+    by_project = payments_by_project([report.project.pk for report in reports])
     for report in reports:
         report.payments = by_agreement[report.project.agreement_id]
-        report.paid_payments = paid.get(report.project.pk, ZERO)
+        money = by_project.get(report.project.pk, ProjectPayments())
+        report.certified_payments, report.paid_payments = money.certified, money.paid
+
+
+def add_payments_to_board_rows(rows) -> None:
+    """The board list's money columns (``projects.selectors.BoardRow``): certified and paid per project, in one
+    query; registered in ``PaymentsConfig.ready``."""
+    by_project = payments_by_project([row.project.pk for row in rows])
+    for row in rows:
+        money = by_project.get(row.project.pk, ProjectPayments())
+        row.certified, row.paid = money.certified, money.paid
 
 
 def certificates_awaiting_approval(user):

@@ -15,19 +15,25 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, F, Min, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from procurement.models import Agreement, Vendor, VendorUser
 from procurement.selectors import PartyBudget, agreements_budget_vs_actual
 
 from .models import KPI, Deliverable, KPIMeasurement, Milestone, Project, Risk
+from .status import ProjectStatus, ScheduleFacts, project_status
 
 
 class Rag:
-    """A milestone's red/amber/green standing as the board reads it."""
+    """A milestone's red/amber/green standing as the board reads it.
+
+    ``COLOURS`` is the one status-to-colour map: the page, the charts, the PDF and the portfolio all read it.
+    A milestone whose due date slipped past its baseline is never drawn green (see ``timeline.slip_colour``).
+    """
 
     ACHIEVED = "achieved"
     ON_TRACK = "on_track"
@@ -37,12 +43,12 @@ class Rag:
     CANCELLED = "cancelled"
 
     LABELS = {
-        ACHIEVED: "Achieved",
-        ON_TRACK: "On track",
-        DUE_SOON: "Due soon",
-        OVERDUE: "Overdue",
-        MISSED: "Missed",
-        CANCELLED: "Cancelled",
+        ACHIEVED: _("Achieved"),
+        ON_TRACK: _("On track"),
+        DUE_SOON: _("Due soon"),
+        OVERDUE: _("Overdue"),
+        MISSED: _("Missed"),
+        CANCELLED: _("Cancelled"),
     }
     COLOURS = {
         ACHIEVED: "green",
@@ -100,20 +106,139 @@ def evidence_readable_by(user) -> QuerySet[Deliverable]:
 
 
 def board_projects(user, *, on: datetime.date | None = None) -> QuerySet[Project]:
-    """The board list: the visible projects with their milestone counts, in one query."""
+    """The board list: the visible projects with their milestone counts and payments, in one query."""
     on = on or timezone.localdate()
     open_q = Q(milestones__status__in=Milestone.OPEN_STATUSES)
+    overdue_q = open_q & Q(milestones__due_date__lt=on)
+    live_q = ~Q(milestones__status=Milestone.Status.CANCELLED)
+    due_soon_q = (
+        open_q
+        & Q(milestones__due_date__gte=on)
+        & Q(milestones__due_date__lte=on + datetime.timedelta(days=settings.DUE_SOON_DAYS))
+    )
     return (
         projects_visible_to(user)
         .select_related("agreement__authority")
         .annotate(
-            milestone_total=Count("milestones", filter=~Q(milestones__status=Milestone.Status.CANCELLED)),
+            milestone_total=Count("milestones", filter=live_q),
             milestone_achieved=Count("milestones", filter=Q(milestones__status=Milestone.Status.ACHIEVED)),
-            milestone_overdue=Count("milestones", filter=open_q & Q(milestones__due_date__lt=on)),
+            milestone_overdue=Count("milestones", filter=overdue_q),
             milestone_missed=Count("milestones", filter=Q(milestones__status=Milestone.Status.MISSED)),
+            milestone_due_soon=Count("milestones", filter=due_soon_q),
+            milestone_slipped=Count(
+                "milestones", filter=open_q & Q(milestones__due_date__gt=F("milestones__baseline_due_date"))
+            ),
+            oldest_overdue_due=Min("milestones__due_date", filter=overdue_q),
+            milestone_payments=Sum("milestones__payment_amount", filter=live_q),
         )
         .order_by("code")
     )
+
+
+@dataclass
+class BoardRow:
+    """One project on the board list, with its overall status; ``certified`` and ``paid`` are filled in by the
+    payments app's board section (``register_board_section``)."""
+
+    project: Project
+    on: datetime.date
+    certified: Decimal = Decimal("0")
+    paid: Decimal = Decimal("0")
+
+    @property
+    def currency(self) -> str:
+        return self.project.agreement.currency
+
+    @property
+    def payments(self) -> Decimal:
+        return self.project.milestone_payments or Decimal("0")
+
+    @property
+    def facts(self) -> ScheduleFacts:
+        project = self.project
+        oldest = project.oldest_overdue_due
+        return ScheduleFacts(
+            milestones=project.milestone_total,
+            achieved=project.milestone_achieved,
+            overdue=project.milestone_overdue,
+            oldest_overdue_days=(self.on - oldest).days if oldest else 0,
+            missed=project.milestone_missed,
+            due_soon=project.milestone_due_soon,
+            slipped=project.milestone_slipped,
+            payments=self.payments,
+            certified=self.certified,
+        )
+
+    @property
+    def status(self) -> ProjectStatus:
+        return project_status(self.facts)
+
+
+@dataclass(frozen=True)
+class MoneyTotal:
+    currency: str
+    payments: Decimal
+    certified: Decimal
+    paid: Decimal
+
+
+@dataclass
+class BoardList:
+    rows: list[BoardRow]
+    on: datetime.date
+
+    @property
+    def milestones(self) -> int:
+        return sum(row.project.milestone_total for row in self.rows)
+
+    @property
+    def achieved(self) -> int:
+        return sum(row.project.milestone_achieved for row in self.rows)
+
+    @property
+    def overdue(self) -> int:
+        return sum(row.project.milestone_overdue for row in self.rows)
+
+    @property
+    def missed(self) -> int:
+        return sum(row.project.milestone_missed for row in self.rows)
+
+    @property
+    def money(self) -> list[MoneyTotal]:
+        """Totals per currency: amounts in different currencies are never added together."""
+        totals: dict[str, list[Decimal]] = {}
+        for row in self.rows:
+            sums = totals.setdefault(row.currency, [Decimal("0")] * 3)
+            for index, value in enumerate((row.payments, row.certified, row.paid)):
+                sums[index] += value
+        return [MoneyTotal(currency, *sums) for currency, sums in sorted(totals.items())]
+
+    @property
+    def statuses(self) -> dict[str, int]:
+        counts = {"red": 0, "amber": 0, "green": 0}
+        for row in self.rows:
+            counts[row.status.colour] += 1
+        return counts
+
+
+# Functions that add a downstream app's figures to the board list's rows, in place, in a fixed number of queries.
+_board_sections: list[Callable[[list[BoardRow]], None]] = []
+
+
+def register_board_section(add: Callable[[list[BoardRow]], None]) -> None:
+    """Called from an ``AppConfig.ready``; registering the same function twice keeps one."""
+    if add not in _board_sections:
+        _board_sections.append(add)
+
+
+def board_list(user, *, on: datetime.date | None = None) -> BoardList:
+    """The board list with each project's status and money and the totals: two queries however many projects."""
+    on = on or timezone.localdate()
+    rows = [BoardRow(project=project, on=on) for project in board_projects(user, on=on)]
+    if rows:
+        for add_section in _board_sections:
+            add_section(rows)
+    return BoardList(rows=rows, on=on)
 
 
 def project_for_user(user, pk: int) -> Project:
@@ -135,7 +260,7 @@ class MilestoneRow:
 
     @property
     def rag_label(self) -> str:
-        return Rag.LABELS[self.rag]
+        return str(Rag.LABELS[self.rag])
 
     @property
     def rag_colour(self) -> str:
@@ -203,6 +328,7 @@ class ProjectReport:
     # shown once per agreement and never summed across its projects ...
     payments: list = field(default_factory=list)
     paid_payments: Decimal = Decimal("0")  # ... and the net paid by certificates for this project's milestones
+    certified_payments: Decimal = Decimal("0")  # ... and the gross certified for them
 
     @property
     def currency(self) -> str:
@@ -223,7 +349,7 @@ class ProjectReport:
     def summary(self) -> list[tuple[str, str, int, str]]:
         """(key, label, count, colour) in the board's reading order."""
         counts = self.counts
-        return [(key, Rag.LABELS[key], counts[key], Rag.COLOURS[key]) for key in Rag.ORDER]
+        return [(key, str(Rag.LABELS[key]), counts[key], Rag.COLOURS[key]) for key in Rag.ORDER]
 
     @property
     def late_rows(self) -> list[MilestoneRow]:
@@ -235,6 +361,28 @@ class ProjectReport:
             (row.milestone.payment_amount for row in self.rows if row.rag != Rag.CANCELLED),
             Decimal("0"),
         )
+
+    @property
+    def facts(self) -> ScheduleFacts:
+        counted = [row for row in self.rows if row.rag != Rag.CANCELLED]
+        counts = self.counts
+        open_rows = [row for row in counted if row.milestone.status in Milestone.OPEN_STATUSES]
+        return ScheduleFacts(
+            milestones=len(counted),
+            achieved=counts[Rag.ACHIEVED],
+            overdue=counts[Rag.OVERDUE],
+            oldest_overdue_days=max((row.days_late for row in self.rows if row.rag == Rag.OVERDUE), default=0),
+            missed=counts[Rag.MISSED],
+            due_soon=counts[Rag.DUE_SOON],
+            slipped=sum(row.milestone.slip_days > 0 for row in open_rows),
+            payments=self.total_payments,
+            certified=self.certified_payments,
+        )
+
+    @property
+    def status(self) -> ProjectStatus:
+        """The overall red / amber / green status with its one-line reason (``projects.status``)."""
+        return project_status(self.facts)
 
     @property
     def percent_achieved(self) -> int:

@@ -11,10 +11,13 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from .reports import milestone_report_pdf, milestones_csv, payments_csv, portfolio_report_pdf
+from .reports import milestone_report_pdf, milestones_csv, payments_csv, portfolio_csv, portfolio_report_pdf
 from .reports.kpis import kpi_chart, svg_sparkline
+from .reports.spend import spend_chart, svg_spend
 from .reports.timeline import milestone_timeline, svg_layout
-from .selectors import board_projects, project_for_user, project_report, projects_visible_to, user_sees_all_projects
+from .selectors import board_list, project_for_user, project_report, projects_visible_to, user_sees_all_projects
+
+CSV = "text/csv; charset=utf-8"
 
 
 def board_view(view):
@@ -35,7 +38,7 @@ def project_list(request):
         request,
         "boards/project_list.html",
         {
-            "projects": board_projects(request.user, on=today),
+            "board": board_list(request.user, on=today),
             "sees_all": user_sees_all_projects(request.user),
             "today": today,
         },
@@ -55,6 +58,8 @@ def project_detail(request, pk: int):
             "report": report,
             "timeline": timeline,
             "svg": svg_layout(timeline),
+            "status": report.status,
+            "spend": svg_spend(spend_chart(report.payments)),
             "kpis": [(row, svg_sparkline(kpi_chart(row))) for row in report.kpis],
         },
     )
@@ -73,7 +78,7 @@ def project_report_download(request, pk: int):
 def project_milestones_download(request, pk: int):
     project = project_for_user(request.user, pk)
     report = project_report(project, governance=False)
-    return _download(milestones_csv(report), "text/csv; charset=utf-8", f"milestones-{project.code}-{report.on}.csv")
+    return _download(milestones_csv(report), CSV, f"milestones-{project.code}-{report.on}.csv")
 
 
 @board_view
@@ -81,7 +86,7 @@ def project_payments_download(request, pk: int):
     project = project_for_user(request.user, pk)
     report = project_report(project, governance=False)
     filename = f"payments-{project.agreement.reference}-{report.on}.csv"
-    return _download(payments_csv(report), "text/csv; charset=utf-8", filename)
+    return _download(payments_csv(report), CSV, filename)
 
 
 @board_view
@@ -92,3 +97,10 @@ def portfolio_report_download(request):
         "application/pdf",
         f"portfolio-report-{today}.pdf",
     )
+
+
+@board_view
+def portfolio_csv_download(request):
+    """The board list as CSV: one line per project with its status, counts and money."""
+    today = timezone.localdate()
+    return _download(portfolio_csv(board_list(request.user, on=today)), CSV, f"portfolio-{today}.csv")

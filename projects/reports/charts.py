@@ -1,6 +1,7 @@
 """The report charts drawn with reportlab's graphics: a milestone timeline, planned vs achieved, the portfolio's
 status bars, and one small chart per KPI."""
 
+from django.utils.translation import gettext
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
 from reportlab.graphics.charts.linecharts import HorizontalLineChart
@@ -9,6 +10,7 @@ from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from .kpis import KpiChart
+from .spend import spend_chart
 from .timeline import Timeline
 
 RAG_FILL = {
@@ -20,14 +22,10 @@ RAG_FILL = {
 PLANNED_COLOUR = colors.HexColor("#1f4e79")
 ACHIEVED_COLOUR = colors.HexColor("#2e7d32")
 MUTED = colors.HexColor("#555555")
-
-_RAG_COLOUR = {
-    "achieved": "green",
-    "on_track": "green",
-    "due_soon": "amber",
-    "overdue": "red",
-    "missed": "red",
-    "cancelled": "grey",
+SPEND_FILL = {
+    "committed": colors.HexColor("#b0bec5"),
+    "certified": colors.HexColor("#5b8db8"),
+    "paid": colors.HexColor("#1f4e79"),
 }
 
 
@@ -35,9 +33,8 @@ def _shorten(text: str, most: int) -> str:
     return text if len(text) <= most else text[: most - 1] + "…"
 
 
-def _due_marker(x: float, y: float, *, achieved: bool, late: bool, size: float = 3.2):
-    if achieved:
-        return Circle(x, y, size, fillColor=RAG_FILL["green"], strokeColor=colors.white, strokeWidth=0.5)
+def _due_marker(x: float, y: float, colour: str, *, late: bool, size: float = 3.2):
+    """The due date: a diamond when late, a filled circle when achieved or due soon, an open circle otherwise."""
     if late:
         return Polygon(
             [x, y + size, x + size, y, x, y - size, x - size, y],
@@ -45,63 +42,109 @@ def _due_marker(x: float, y: float, *, achieved: bool, late: bool, size: float =
             strokeColor=colors.white,
             strokeWidth=0.5,
         )
+    return Circle(x, y, size, fillColor=RAG_FILL[colour], strokeColor=colors.white, strokeWidth=0.5)
+
+
+def _open_circle(x: float, y: float, size: float = 3.2):
     return Circle(x, y, size * 0.8, fillColor=colors.white, strokeColor=MUTED, strokeWidth=0.8)
 
 
+def _marker(bar, x: float, y: float, size: float = 3.2):
+    """The due-date marker in the milestone's status colour (Rag.COLOURS); on track is an open circle."""
+    if bar.rag == "on_track":
+        return _open_circle(x, y, size)
+    return _due_marker(x, y, bar.colour, late=bar.late, size=size)
+
+
 def timeline_drawing(timeline: Timeline, width: float, *, row_height: float = 10, label_width: float = 190) -> Drawing:
-    """Gantt-style bars from the baseline to the due date, with a marker at the due date and a line for today."""
-    top_margin, bottom_margin = 22, 24
+    """Gantt-style rows: a grey tick at the baseline, a bar to the due date when it moved (amber or red: a slip is
+    never green), and a marker at the due date in the milestone's status colour; a dashed line for today."""
+    top_margin, bottom_margin = 34, 24
     height = top_margin + bottom_margin + max(len(timeline.bars), 1) * row_height
     drawing = Drawing(width, height)
-    plot_left, plot_width = label_width, width - label_width - 8
-    plot_bottom = bottom_margin
+    # Inset by a marker's width on both sides, so a milestone due on the first or last day is drawn whole.
+    inset = 5
+    plot_left, plot_width = label_width + inset, width - label_width - 2 * inset
+    plot_bottom, plot_top = bottom_margin, height - top_margin
 
     def x_of(fraction: float) -> float:
         return plot_left + fraction * plot_width
 
     # Legend across the top.
     legend_y = height - 10
-    legend_x = plot_left
-    for achieved, late, label in (
-        (True, False, "Achieved"),
-        (False, True, "Overdue or missed"),
-        (False, False, "Open"),
+    legend_x = label_width
+    for sample, label in (
+        ("achieved", gettext("Achieved")),
+        ("due_soon", gettext("Due soon")),
+        ("late", gettext("Overdue or missed")),
+        ("on_track", gettext("Open")),
+        ("slip", gettext("Slip past baseline")),
+        ("today", gettext("Today")),
     ):
-        drawing.add(_due_marker(legend_x, legend_y + 2.5, achieved=achieved, late=late))
+        if sample == "slip":
+            drawing.add(Rect(legend_x - 3, legend_y, 12, 5, fillColor=RAG_FILL["amber"], strokeWidth=0))
+            legend_x += 6
+        elif sample == "today":
+            drawing.add(
+                Line(
+                    legend_x, legend_y - 1, legend_x, legend_y + 7, strokeColor=RAG_FILL["red"], strokeDashArray=[2, 2]
+                )
+            )
+        elif sample == "on_track":
+            drawing.add(_open_circle(legend_x, legend_y + 2.5))
+        else:
+            colour = {"achieved": "green", "due_soon": "amber", "late": "red"}[sample]
+            drawing.add(_due_marker(legend_x, legend_y + 2.5, colour, late=sample == "late"))
         drawing.add(String(legend_x + 6, legend_y, label, fontName="Helvetica", fontSize=7, fillColor=MUTED))
-        legend_x += 30 + len(label) * 3.6
-    drawing.add(
-        Line(legend_x, legend_y - 1, legend_x, legend_y + 7, strokeColor=RAG_FILL["red"], strokeDashArray=[2, 2])
-    )
-    drawing.add(String(legend_x + 4, legend_y, "Today", fontName="Helvetica", fontSize=7, fillColor=MUTED))
+        legend_x += 16 + stringWidth(label, "Helvetica", 7)
 
-    # Axis with month ticks.
+    # Axis with calendar ticks.
     drawing.add(Line(plot_left, plot_bottom, plot_left + plot_width, plot_bottom, strokeColor=MUTED, strokeWidth=0.5))
     for fraction, label in timeline.ticks:
         x = x_of(fraction)
-        drawing.add(
-            Line(x, plot_bottom, x, height - top_margin, strokeColor=colors.HexColor("#e6e6e6"), strokeWidth=0.4)
-        )
+        drawing.add(Line(x, plot_bottom, x, plot_top, strokeColor=colors.HexColor("#e6e6e6"), strokeWidth=0.4))
         drawing.add(String(x, plot_bottom - 10, label, fontName="Helvetica", fontSize=6.5, textAnchor="middle"))
 
+    # Today: a dashed line through the rows, labelled above them (clear of the axis labels below).
+    today = x_of(timeline.today)
+    drawing.add(Line(today, plot_bottom, today, plot_top + 3, strokeColor=RAG_FILL["red"], strokeDashArray=[2, 2]))
+    anchor = "end" if timeline.today > 0.9 else "start" if timeline.today < 0.1 else "middle"
+    drawing.add(
+        String(
+            today,
+            plot_top + 5,
+            gettext("Today"),
+            fontName="Helvetica-Bold",
+            fontSize=6.5,
+            fillColor=RAG_FILL["red"],
+            textAnchor=anchor,
+        )
+    )
+
     for index, bar in enumerate(timeline.bars):
-        y = height - top_margin - (index + 0.5) * row_height
+        y = plot_top - (index + 0.5) * row_height
         drawing.add(
             String(
-                plot_left - 6, y - 2.5, _shorten(bar.label, 48), fontName="Helvetica", fontSize=6.5, textAnchor="end"
+                label_width - 4, y - 2.5, _shorten(bar.label, 48), fontName="Helvetica", fontSize=6.5, textAnchor="end"
             )
         )
-        start, end = x_of(bar.start), x_of(bar.end)
-        fill = RAG_FILL[_RAG_COLOUR[bar.rag]]
+        if bar.slip:
+            start, end = x_of(bar.start), x_of(bar.end)
+            drawing.add(
+                Rect(
+                    start,
+                    y - row_height * 0.25,
+                    end - start,
+                    row_height * 0.5,
+                    fillColor=RAG_FILL[bar.slip],
+                    strokeWidth=0,
+                )
+            )
+        baseline = x_of(bar.baseline_at)
         drawing.add(
-            Rect(start, y - row_height * 0.3, max(end - start, 2), row_height * 0.6, fillColor=fill, strokeWidth=0)
+            Line(baseline, y - row_height * 0.38, baseline, y + row_height * 0.38, strokeColor=MUTED, strokeWidth=1)
         )
-        drawing.add(_due_marker(x_of(bar.due_at), y, achieved=bar.achieved, late=bar.late))
-
-    today = x_of(timeline.today)
-    drawing.add(
-        Line(today, plot_bottom, today, height - top_margin + 4, strokeColor=RAG_FILL["red"], strokeDashArray=[2, 2])
-    )
+        drawing.add(_marker(bar, x_of(bar.due_at), y))
     return drawing
 
 
@@ -123,7 +166,8 @@ def planned_vs_achieved_drawing(series, width: float, height: float = 170) -> Dr
         label = months[index].strftime("%b %y")
         drawing.add(String(x, chart.y - 11, label, fontName="Helvetica", fontSize=6.5, textAnchor="middle"))
     chart.valueAxis.valueMin = 0
-    chart.valueAxis.valueStep = max(1, -(-max(series.planned + series.achieved) // 5))
+    reached = [value for value in series.planned + series.achieved if value is not None]
+    chart.valueAxis.valueStep = max(1, -(-max(reached, default=0) // 5))
     chart.valueAxis.labels.fontSize = 6.5
     chart.valueAxis.visibleGrid = True
     chart.valueAxis.gridStrokeColor = colors.HexColor("#e6e6e6")
@@ -137,8 +181,64 @@ def planned_vs_achieved_drawing(series, width: float, height: float = 170) -> Dr
     legend.x, legend.y = width - 104, height - 20
     legend.fontName, legend.fontSize = "Helvetica", 7
     legend.alignment = "right"
-    legend.colorNamePairs = [(PLANNED_COLOUR, "Planned (cumulative)"), (ACHIEVED_COLOUR, "Achieved (cumulative)")]
+    legend.colorNamePairs = [
+        (PLANNED_COLOUR, gettext("Planned (cumulative)")),
+        (ACHIEVED_COLOUR, gettext("Achieved (cumulative)")),
+    ]
     drawing.add(legend)
+    return drawing
+
+
+def spend_drawing(parties, width: float, *, currency: str, bar_height: float = 7) -> Drawing:
+    """Per party of the agreement: committed, certified and paid, as three bars on one scale (``SpendChart``)."""
+    chart = spend_chart(parties)
+    label_width, value_width, legend_height = 120, 70, 16
+    row_height = 3 * bar_height + 8
+    height = legend_height + max(len(chart.rows), 1) * row_height + 4
+    drawing = Drawing(width, height)
+    plot_left, plot_width = label_width, width - label_width - value_width
+    legend_x = plot_left
+    for key, label in chart.series:
+        drawing.add(Rect(legend_x, height - 9, 8, 6, fillColor=SPEND_FILL[key], strokeWidth=0))
+        drawing.add(String(legend_x + 11, height - 9, label, fontName="Helvetica", fontSize=7, fillColor=MUTED))
+        legend_x += 22 + stringWidth(label, "Helvetica", 7)
+    drawing.add(
+        String(width, height - 9, currency, fontName="Helvetica", fontSize=7, fillColor=MUTED, textAnchor="end")
+    )
+    for index, row in enumerate(chart.rows):
+        top = height - legend_height - index * row_height
+        drawing.add(
+            String(
+                label_width - 4,
+                top - 1.5 * bar_height - 2,
+                _shorten(row.party, 30),
+                fontName="Helvetica",
+                fontSize=7,
+                textAnchor="end",
+            )
+        )
+        for line, bar in enumerate(row.bars):
+            y = top - (line + 1) * bar_height
+            drawing.add(
+                Rect(
+                    plot_left,
+                    y,
+                    max(bar.fraction * plot_width, 0.5),
+                    bar_height - 1,
+                    fillColor=SPEND_FILL[bar.key],
+                    strokeWidth=0,
+                )
+            )
+            drawing.add(
+                String(
+                    plot_left + bar.fraction * plot_width + 3,
+                    y + 1,
+                    bar.text,
+                    fontName="Helvetica",
+                    fontSize=6,
+                    fillColor=MUTED,
+                )
+            )
     return drawing
 
 
@@ -217,7 +317,8 @@ def kpi_chart_drawing(chart: KpiChart, width: float, height: float = 118) -> Dra
         return drawing
 
     def x_of(fraction: float) -> float:
-        return left + fraction * (right - left)
+        # Inset by the last point's marker, so a point on the plot's edge is drawn whole.
+        return left + 4 + fraction * (right - left - 8)
 
     def y_of(fraction: float) -> float:
         return bottom + fraction * (top - bottom)

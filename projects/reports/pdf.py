@@ -17,6 +17,7 @@ from xml.sax.saxutils import escape
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
@@ -39,7 +40,14 @@ from reportlab.platypus import (
 
 from ..models import Milestone, Project
 from ..selectors import ProjectReport, Rag, project_report, project_reports
-from .charts import kpi_chart_drawing, planned_vs_achieved_drawing, portfolio_status_drawing, timeline_drawing
+from .charts import (
+    RAG_FILL,
+    kpi_chart_drawing,
+    planned_vs_achieved_drawing,
+    portfolio_status_drawing,
+    spend_drawing,
+    timeline_drawing,
+)
 from .kpis import kpi_chart
 from .timeline import milestone_timeline, planned_vs_achieved
 
@@ -356,8 +364,31 @@ def _cover(report: ProjectReport, heading: str) -> list:
     return [
         _FooterContext(f"Agreement {agreement.reference} · Project {project.code}"),
         Paragraph(escape(heading), TITLE),
+        _status_line(report),
         layout,
     ]
+
+
+STATUS_STYLE = ParagraphStyle("ReportStatus", parent=BODY, fontSize=10.5, leading=13)
+
+
+def _status_line(report: ProjectReport, width: float = FRAME_WIDTH) -> Table:
+    """The overall status as a band: its colour down the left edge, "Red: 3 milestones overdue, ..." beside it."""
+    status = report.status
+    text = f"<b>{escape(status.label)}:</b> {escape(status.reason)}"
+    band = Table([["", Paragraph(text, STATUS_STYLE)]], colWidths=[3 * mm, width - 3 * mm], hAlign="LEFT", spaceAfter=5)
+    band.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (0, 0), RAG_FILL[status.colour]),
+                ("BACKGROUND", (1, 0), (1, 0), RAG_BACKGROUND[status.colour]),
+                ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                ("TOPPADDING", (0, 0), (-1, -1), 4),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 4),
+            ]
+        )
+    )
+    return band
 
 
 def _summary_table(report: ProjectReport) -> Table:
@@ -365,7 +396,8 @@ def _summary_table(report: ProjectReport) -> Table:
     extra = []
     for line, (_key, label, count, colour) in enumerate(report.summary, start=1):
         rows.append([label, str(count)])
-        extra.append(("BACKGROUND", (0, line), (0, line), RAG_BACKGROUND[colour]))
+        if count:  # a zero is never shaded red or amber
+            extra.append(("BACKGROUND", (0, line), (0, line), RAG_BACKGROUND[colour]))
     rows += [
         ["Total", str(len(report.rows))],
         [f"Milestone payments ({report.currency})", money(report.total_payments)],
@@ -406,11 +438,8 @@ def _cost_shares(report: ProjectReport) -> list:
     if not rows:
         rows.append([_p("No cost shares recorded."), "", "", "", "", ""])
     extra.append(("ALIGN", (2, 1), (-1, -1), "RIGHT"))
-    return [
-        Paragraph("Cost shares: budget against actual spend", H2),
-        _table([header, *rows], [80 * mm, 22 * mm, 18 * mm, 36 * mm, 36 * mm, 36 * mm], extra_style=extra),
-        *_party_payments(report),
-    ]
+    table = _table([header, *rows], [80 * mm, 22 * mm, 18 * mm, 36 * mm, 36 * mm, 36 * mm], extra_style=extra)
+    return [KeepTogether([Paragraph("Cost shares: budget against actual spend", H2), table]), *_party_payments(report)]
 
 
 def _party_payments(report: ProjectReport) -> list:
@@ -427,14 +456,14 @@ def _party_payments(report: ProjectReport) -> list:
         [_p(party.party), money(party.certified), money(party.deducted), money(party.retained), money(party.paid)]
         for party in report.payments
     ] or [[_p("No cost shares recorded."), "", "", "", ""]]
-    return [
-        Paragraph(f"Payments per party: agreement {report.project.agreement.reference} (all its projects)", H2),
-        _table(
-            [header, *rows],
-            [80 * mm, 40 * mm, 40 * mm, 40 * mm, 40 * mm],
-            extra_style=[("ALIGN", (1, 1), (-1, -1), "RIGHT")],
-        ),
-    ]
+    heading = f"Payments per party: agreement {report.project.agreement.reference} (all its projects)"
+    table = _table(
+        [header, *rows],
+        [80 * mm, 40 * mm, 40 * mm, 40 * mm, 40 * mm],
+        extra_style=[("ALIGN", (1, 1), (-1, -1), "RIGHT")],
+    )
+    # A heading never ends a page alone: it moves over with its table (a party list is never pages long).
+    return [KeepTogether([Paragraph(heading, H2), table])]
 
 
 def _timeline(report: ProjectReport, *, limit: int | None = None, width: float = FRAME_WIDTH, **drawing) -> list:
@@ -452,6 +481,33 @@ def _progress_chart(report: ProjectReport, *, width: float = FRAME_WIDTH, height
         planned_vs_achieved_drawing(series, width, height=height),
         _p("Cumulative count at each month end: planned by baseline date, achieved by achievement date.", CAPTION),
     ]
+
+
+def _overview_charts(report: ProjectReport) -> list:
+    """Page 1's charts, side by side: planned vs achieved milestones, and spend by party."""
+    half = FRAME_WIDTH / 2 - 4
+    if report.payments:
+        spend = [spend_drawing(report.payments, half, currency=report.currency)]
+    else:
+        spend = [_p("No cost shares recorded.", BODY)]
+    charts = Table(
+        [
+            [Paragraph("Planned vs achieved milestones", H2), Paragraph(gettext("Spend by party"), H2)],
+            [_progress_chart(report, width=half, height=145), spend],
+        ],
+        colWidths=[half + 4, half + 4],
+        hAlign="LEFT",
+    )
+    charts.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return [charts]
 
 
 def _compact_charts(report: ProjectReport) -> list:
@@ -654,13 +710,14 @@ def _render(story: list, *, title: str, generated_at: datetime.datetime) -> byte
 
 
 def project_report_story(report: ProjectReport) -> list:
+    # Page 1 reads on its own: status, facts and counts, then the two overview charts.
     return [
         *_cover(report, f"Milestone report: {report.project.code}"),
+        *_overview_charts(report),
         *_cost_shares(report),
         *_overdue_risks(report),
         *_kpi_table(report),
         *_kpi_charts(report),
-        KeepTogether([Paragraph("Planned vs achieved milestones", H2), *_progress_chart(report)]),
         KeepTogether([Paragraph("Milestone timeline", H2), *_timeline(report)]),
         *_milestone_table(report),
         *_late_deliverables(report),
@@ -704,38 +761,47 @@ def milestone_report_pdf(project: Project, *, on: datetime.date | None = None, p
 
 
 def _comparison_page(reports: list[ProjectReport]) -> list:
+    counted = (Rag.ACHIEVED, Rag.ON_TRACK, Rag.DUE_SOON, Rag.OVERDUE, Rag.MISSED)
     header = [
         "Project",
+        gettext("Status"),
         "Agreement",
-        "Phase",
-        *[Rag.LABELS[key] for key in Rag.ORDER],
+        *[str(Rag.LABELS[key]) for key in counted],
         "Achieved %",
         "Payments",
         "Paid",
     ]
     rows = []
     for report in reports:
-        counts = report.counts
+        counts, status = report.counts, report.status
         rows.append(
             [
                 f"{report.project.code} – {report.project.name}",
+                status.line,
                 report.project.agreement.reference,
-                report.project.get_phase_display(),
-                *[str(counts[key]) for key in Rag.ORDER],
+                *[str(counts[key]) for key in counted],
                 f"{report.percent_achieved} %",
                 f"{report.currency} {money(report.total_payments)}",
                 f"{report.currency} {money(report.paid_payments)}",
             ]
         )
+    first_count = 3
 
     def row_style(index, line):
-        style = [("ALIGN", (3, line), (-1, line), "RIGHT")]
-        counts = reports[index].counts
-        if counts[Rag.OVERDUE] or counts[Rag.MISSED]:
-            style.append(("BACKGROUND", (6, line), (7, line), RAG_BACKGROUND["red"]))
+        report = reports[index]
+        style = [
+            ("ALIGN", (first_count, line), (-1, line), "RIGHT"),
+            ("BACKGROUND", (1, line), (1, line), RAG_BACKGROUND[report.status.colour]),
+        ]
+        # Each count shaded by its own value: a zero is never red, whatever its neighbours hold.
+        for offset, key in enumerate(counted):
+            colour = Rag.COLOURS[key]
+            if report.counts[key] and colour in ("amber", "red"):
+                column = first_count + offset
+                style.append(("BACKGROUND", (column, line), (column, line), RAG_BACKGROUND[colour]))
         return style
 
-    widths = [55, 28, 16, 15, 15, 15, 15, 15, 15, 16, 32, 32]
+    widths = [50, 56, 25, 14, 14, 14, 14, 14, 16, 26, 26]
     story = [
         _FooterContext("Portfolio report"),
         Paragraph("Portfolio milestone report", TITLE),
@@ -768,11 +834,17 @@ def _project_page(report: ProjectReport) -> list:
         *_overdue_risks(report, limit=PORTFOLIO_RISK_LIMIT),
         *_kpi_table(report),
     ]
-    # One page per project: shrink rather than spill when a project has many parties.
+    # One page per project: shrink rather than spill when a project has many parties. KeepInFrame cannot hold
+    # KeepTogether (it never breaks a page inside anyway), so those are unwrapped.
+    content = [part for flowable in content for part in _unwrapped(flowable)]
     return [
         _cover(report, "")[0],
         KeepInFrame(FRAME_WIDTH, PAGE[1] - 2 * MARGIN - 12, content, mode="shrink"),
     ]
+
+
+def _unwrapped(flowable) -> list:
+    return list(flowable._content) if isinstance(flowable, KeepTogether) else [flowable]
 
 
 def portfolio_report_pdf(

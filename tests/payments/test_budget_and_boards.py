@@ -85,8 +85,8 @@ def test_board_page_csv_and_pdf_show_the_same_figures(board_client, two_projects
 
     html = page.content.decode()
     assert "Payments per party" in html and "9,000.00" in html and "5,700.00" in html
-    rows = list(csv.DictReader(io.StringIO(download.content.decode())))
-    assert [(r["party"], r["certified"], r["retained"], r["paid"]) for r in rows][1] == (
+    rows = list(csv.DictReader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert [(r["Party"], r["Certified"], r["Retained"], r["Paid"]) for r in rows][1] == (
         "Alpha Build",
         "9000.00",
         "450.00",

@@ -1,7 +1,8 @@
 """A board member reads their project's milestones in a real browser (Debian's chromium, headless).
 
 Skipped where /usr/bin/chromium is missing (a newcomer's laptop); CI installs it (.ci/run) and sets
-PPP_REQUIRE_BROWSER=1, which turns a missing browser into a failure instead of a skip.
+PPP_REQUIRE_BROWSER=1, which turns a missing browser into a failure instead of a skip. Screenshots go to
+var/screenshots/ for a person to look at.
 """
 
 import os
@@ -24,7 +25,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(settings.BASE_DIR) / "test-artifacts"
+ARTIFACTS = Path(settings.BASE_DIR) / "var" / "screenshots"
+WIDTHS = {"desktop": 1440, "phone": 390}
 
 if not CHROMIUM.exists() and os.environ.get("PPP_REQUIRE_BROWSER") != "1":
     pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium; .ci/run does this)", allow_module_level=True)
@@ -64,7 +66,7 @@ def test_board_member_logs_in_and_reads_the_project_milestones(live_server, scen
     page.wait_for_url(f"**{reverse('boards:project_list')}")
     assert page.locator("main table tbody tr").count() == 1
     assert "PRJ-NOT-MINE" not in page.content()
-    ARTIFACTS.mkdir(exist_ok=True)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "board-project-list.png"), full_page=True)
 
     page.click("text=PRJ-BOARD-1")
@@ -79,3 +81,39 @@ def test_board_member_logs_in_and_reads_the_project_milestones(live_server, scen
 
     page.screenshot(path=str(ARTIFACTS / "board-project-page.png"), full_page=True)
     assert (ARTIFACTS / "board-project-page.png").stat().st_size > 10_000
+
+
+def log_in(page, live_server, username):
+    page.goto(live_server.url + reverse("boards:project_list"))
+    page.fill("#id_username", username)
+    page.fill("#id_password", DEMO_PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"**{reverse('boards:project_list')}")
+
+
+def overflow(page) -> tuple[int, int]:
+    """The page's scrollable width against the viewport's: equal when nothing pushes the page sideways."""
+    return page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+
+
+@pytest.mark.parametrize("device", WIDTHS)
+def test_board_pages_fit_the_screen_on_a_desktop_and_a_phone(live_server, scene, browser_page, device):
+    page = browser_page
+    page.set_viewport_size({"width": WIDTHS[device], "height": 900})
+    log_in(page, live_server, scene["username"])
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+
+    for name, url in (("board-list", reverse("boards:project_list")), ("board-project", scene["project_url"])):
+        page.goto(live_server.url + url)
+        scroll_width, viewport = overflow(page)
+        assert scroll_width <= viewport, f"{url} is {scroll_width} px wide at {viewport} px"
+        page.screenshot(path=str(ARTIFACTS / f"{name}-{WIDTHS[device]}.png"), full_page=True)
+
+    # The timeline stays readable on a phone: it keeps its size and scrolls inside its own box.
+    timeline = page.locator("section[aria-labelledby=timeline-heading] svg.chart")
+    assert timeline.bounding_box()["width"] >= 860
+    assert page.locator("#overall-status").inner_text().startswith("Red")
+    # "2 of 10"-style cells never break across lines.
+    page.goto(live_server.url + reverse("boards:project_list"))
+    cell = page.locator("#projects tbody td.nowrap", has_text=" of ").first
+    assert cell.evaluate("el => getComputedStyle(el).whiteSpace") == "nowrap"

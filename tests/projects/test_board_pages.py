@@ -31,11 +31,17 @@ def project_urls(project) -> list[str]:
         reverse("boards:project_detail", args=[project.pk]),
         reverse("boards:project_report", args=[project.pk]),
         reverse("boards:project_milestones_csv", args=[project.pk]),
+        reverse("boards:project_payments_csv", args=[project.pk]),
     ]
 
 
 def all_urls(project) -> list[str]:
-    return [reverse("boards:project_list"), reverse("boards:portfolio_report"), *project_urls(project)]
+    return [
+        reverse("boards:project_list"),
+        reverse("boards:portfolio_report"),
+        reverse("boards:portfolio_csv"),
+        *project_urls(project),
+    ]
 
 
 def pdf_text(response) -> str:
@@ -169,6 +175,91 @@ def test_project_page_shows_each_kpi_against_its_target_with_a_sparkline(board_c
     assert "<script" not in page
 
 
+def test_project_page_leads_with_the_overall_status_and_its_reason(board_client, report_project):
+    page = board_client.get(reverse("boards:project_detail", args=[report_project.pk])).content.decode()
+
+    status = page.split('id="overall-status"', 1)[1].split("</p>", 1)[0]
+    assert '<span class="rag rag-red">Red</span> 3 milestones overdue, the oldest 12 days' in status
+    assert '<li class="rag-red" data-status="overdue">' in page
+    assert '<li class="rag-none" data-status="missed">' in page  # zero missed: not shaded red
+
+
+def test_a_slipped_milestone_is_drawn_amber_or_red_never_green(board_client, report_project):
+    today = timezone.localdate()
+    MilestoneFactory(
+        project=report_project,
+        title="Slipped but on track",
+        baseline_due_date=today + timedelta(days=40),
+        due_date=today + timedelta(days=100),
+    )
+    MilestoneFactory(
+        project=report_project,
+        title="Slipped and achieved",
+        baseline_due_date=today - timedelta(days=90),
+        due_date=today - timedelta(days=60),
+        status="achieved",
+        achieved_date=today - timedelta(days=61),
+    )
+    late = report_project.milestones.get(title="Security accreditation")
+    late.baseline_due_date = late.due_date - timedelta(days=20)
+    late.save()
+
+    page = board_client.get(reverse("boards:project_detail", args=[report_project.pk])).content.decode()
+
+    bars = {bar.split("<title>", 1)[1].split(":", 1)[0]: bar for bar in page.split('<g class="bar ')[1:]}
+    assert bars["Slipped but on track"].startswith('bar-on_track slip-amber"')
+    assert '<rect class="fill-amber"' in bars["Slipped but on track"]
+    assert bars["Slipped and achieved"].startswith('bar-achieved slip-amber"')  # the marker is green, the slip not
+    assert bars["Security accreditation"].startswith('bar-overdue slip-red"')
+    for bar in bars.values():
+        assert '<rect class="fill-green"' not in bar
+    assert "60 days later than planned" in bars["Slipped but on track"]
+
+
+def test_project_page_labels_today_above_the_rows_clear_of_the_axis(board_client, report_project):
+    response = board_client.get(reverse("boards:project_detail", args=[report_project.pk]))
+    svg = response.context["svg"]
+
+    assert svg.plot_top > 0
+    page = response.content.decode()
+    label = page.split('<text class="today-label"', 1)[1].split(">", 1)[0]
+    label_y = float(label.split('y="', 1)[1].split('"', 1)[0])
+    assert label_y < svg.plot_top < svg.axis_y  # above the first row, far from the axis labels
+
+
+def test_project_page_charts_spend_by_party(board_client, report_project):
+    page = board_client.get(reverse("boards:project_detail", args=[report_project.pk])).content.decode()
+
+    chart = page.split('id="spend-chart"', 1)[1].split("</figure>", 1)[0]
+    assert "Spend by party in EUR: committed, certified and paid" in chart
+    assert chart.count('<g class="party">') == 2  # the authority and the partner
+    assert '<rect class="spend-committed"' in chart and '<rect class="spend-paid"' in chart
+    assert "Committed 600,000.00" in chart
+
+
+def test_board_list_shows_each_projects_status_and_a_totals_row(board_client, report_project):
+    member = report_project.board_members.get()
+    ProjectFactory(code="PRJ-BOARD-2", board_members=[member])
+    dollars = ProjectFactory(code="PRJ-BOARD-3", board_members=[member], agreement__currency="USD")
+    MilestoneFactory(project=dollars, due_date=timezone.localdate() + timedelta(days=5), payment_amount="700.00")
+
+    page = board_client.get(reverse("boards:project_list")).content.decode()
+
+    rows = {row.split('"', 1)[0]: row for row in page.split('<tr data-project="')[1:]}
+    assert (
+        '<span class="rag rag-red">Red</span> <small>3 milestones overdue, the oldest 12 days</small>'
+        in rows["PRJ-BOARD-1"]
+    )
+    assert "Green</span> <small>no milestones planned yet</small>" in rows["PRJ-BOARD-2"]
+    assert "Amber</span> <small>1 due within 14 days</small>" in rows["PRJ-BOARD-3"]
+    assert "2 of 10" in rows["PRJ-BOARD-1"] and '<td class="nowrap">' in rows["PRJ-BOARD-1"]
+    totals = page.split("<tfoot>", 1)[1].split("</tfoot>", 1)[0]
+    assert "1 red, 1 amber, 1 green" in totals
+    assert "2 of 11" in totals
+    # Amounts in different currencies are totalled apart, never added together.
+    assert "500,000.00\N{NO-BREAK SPACE}EUR" in totals and "700.00\N{NO-BREAK SPACE}USD" in totals
+
+
 def test_report_download_is_the_projects_pdf(board_client, report_project):
     response = board_client.get(reverse("boards:project_report", args=[report_project.pk]))
 
@@ -177,35 +268,92 @@ def test_report_download_is_the_projects_pdf(board_client, report_project):
     assert "PRJ-BOARD-1" in pdf_text(response)
 
 
-def test_milestones_csv_has_the_columns_and_values_a_board_needs(board_client, report_project):
+def read_csv(response) -> list[dict[str, str]]:
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.content.startswith(b"\xef\xbb\xbf")  # the BOM: spreadsheet programs then read UTF-8
+    return list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def test_milestones_csv_has_human_headers_labels_and_spreadsheet_values(board_client, report_project):
     late = report_project.milestones.get(title="Security accreditation")
 
     response = board_client.get(reverse("boards:project_milestones_csv", args=[report_project.pk]))
 
-    assert response["Content-Type"] == "text/csv; charset=utf-8"
-    rows = list(csv.DictReader(io.StringIO(response.content.decode())))
-    assert list(rows[0]) == MILESTONE_COLUMNS
+    rows = read_csv(response)
+    assert list(rows[0]) == [str(header) for _key, header in MILESTONE_COLUMNS]
+    assert list(rows[0])[:6] == ["Project", "Milestone ID", "Milestone", "Type", "Status", "Board status"]
     assert len(rows) == 11
-    by_title = {row["title"]: row for row in rows}
+    by_title = {row["Milestone"]: row for row in rows}
     assert by_title["Security accreditation"] == {
         **by_title["Security accreditation"],
-        "project": "PRJ-BOARD-1",
-        "milestone_id": str(late.pk),
-        "status": "planned",
-        "rag": "overdue",
-        "due_date": late.due_date.isoformat(),
-        "days_late": "12",
-        "responsible_vendor": "Northwind Civic Systems Ltd",
-        "payment_amount": "50000.00",
-        "currency": "EUR",
-        "deliverables_total": "2",
-        "deliverables_accepted": "1",
-        "deliverables_open": "1",
-        "average_progress": "80",
+        "Project": "PRJ-BOARD-1",
+        "Milestone ID": str(late.pk),
+        "Type": "Delivery",
+        "Status": "Planned",  # the label, never the code "planned"
+        "Board status": "Overdue",
+        "Due date": late.due_date.isoformat(),  # ISO: a date to any spreadsheet, in any locale
+        "Days late": "12",
+        "Responsible vendor": "Northwind Civic Systems Ltd",
+        "Payment": "50000.00",  # a plain decimal: a number to sum, not text
+        "Currency": "EUR",
+        "Deliverables": "2",
+        "Deliverables accepted": "1",
+        "Deliverables open": "1",
+        "Average progress (%)": "80",
     }
-    assert by_title["Discovery report"]["rag"] == "achieved"
-    assert by_title["Discovery report"]["days_late"] == "5"  # achieved five days after its due date
-    assert by_title["Go-live"]["rag"] == "due_soon"
+    assert by_title["Discovery report"]["Board status"] == "Achieved"
+    assert by_title["Discovery report"]["Days late"] == "5"  # achieved five days after its due date
+    assert by_title["Go-live"]["Board status"] == "Due soon"
+    assert by_title["Pilot environment live"]["Status"] == "In progress"
+
+
+def test_a_due_date_brought_forward_reads_as_a_negative_number_not_text(board_client, report_project):
+    today = timezone.localdate()
+    MilestoneFactory(
+        project=report_project,
+        title="Brought forward",
+        baseline_due_date=today + timedelta(days=40),
+        due_date=today + timedelta(days=30),
+    )
+
+    rows = read_csv(board_client.get(reverse("boards:project_milestones_csv", args=[report_project.pk])))
+
+    assert next(row for row in rows if row["Milestone"] == "Brought forward")["Slip (days)"] == "-10"
+
+
+def test_payments_csv_has_human_headers_and_role_labels(board_client, report_project):
+    rows = read_csv(board_client.get(reverse("boards:project_payments_csv", args=[report_project.pk])))
+
+    assert list(rows[0])[:4] == ["Agreement", "Party", "Role", "Committed"]
+    assert {row["Role"] for row in rows} == {"Authority", "Partner"}
+
+
+def test_portfolio_csv_has_one_line_per_visible_project_with_status_counts_and_money(board_client, report_project):
+    ProjectFactory(code="PRJ-OTHER")
+    quiet = ProjectFactory(code="PRJ-BOARD-2", board_members=[report_project.board_members.get()])
+    MilestoneFactory(project=quiet, due_date=timezone.localdate() + timedelta(days=60), payment_amount="1000.00")
+
+    rows = read_csv(board_client.get(reverse("boards:portfolio_csv")))
+
+    assert [row["Project"] for row in rows] == ["PRJ-BOARD-1", "PRJ-BOARD-2"]  # never another board's project
+    first, second = rows
+    assert first == {
+        **first,
+        "Agreement": "PPP-REPORT-001",
+        "Overall status": "Red",
+        "Reason": "3 milestones overdue, the oldest 12 days",
+        "Milestones": "10",
+        "Achieved": "2",
+        "Due soon": "4",
+        "Overdue": "3",
+        "Oldest overdue (days)": "12",
+        "Missed": "0",
+        "Milestone payments": "500000.00",
+        "Certified": "0.00",
+        "Paid": "0.00",
+        "Currency": "EUR",
+    }
+    assert (second["Overall status"], second["Reason"]) == ("Green", "on schedule, 0 % of payments certified")
 
 
 def test_csv_cells_cannot_run_as_spreadsheet_formulas(board_client, report_project):
@@ -234,7 +382,8 @@ def test_board_list_query_count_does_not_grow_with_projects(board_client, board_
         project = ProjectFactory(board_members=[board_member])
         MilestoneFactory.create_batch(2, project=project, overdue_days=2)
 
-    assert count_queries(board_client, url) == few == 5  # session, user, 2 permission reads, projects
+    # session, user, 2 permission reads, projects with their counts, certified and paid per project
+    assert count_queries(board_client, url) == few == 6
 
 
 def test_project_page_and_csv_query_counts_do_not_grow_with_milestones(board_client, report_project):

@@ -104,14 +104,18 @@ def test_board_page_csv_and_pdf_count_days_late_to_the_delivery(board_client, re
     page = board_client.get(reverse("boards:project_detail", args=[project.pk]))
     csv_rows = list(
         csv.DictReader(
-            io.StringIO(board_client.get(reverse("boards:project_milestones_csv", args=[project.pk])).content.decode())
+            io.StringIO(
+                board_client.get(reverse("boards:project_milestones_csv", args=[project.pk])).content.decode(
+                    "utf-8-sig"
+                )
+            )
         )
     )
     pdf = "\n".join(pdf_pages(milestone_report_pdf(project, on=TODAY)))
 
     assert row.days_late == 2
     assert page.context["report"].rows[0].days_late == 2
-    assert (csv_rows[0]["delivered_on"], csv_rows[0]["achieved_date"], csv_rows[0]["days_late"]) == (
+    assert (csv_rows[0]["Delivered on"], csv_rows[0]["Achieved on"], csv_rows[0]["Days late"]) == (
         days_ago(8).isoformat(),
         TODAY.isoformat(),
         "2",

@@ -240,3 +240,80 @@ def test_portfolio_of_a_large_board_charts_every_project_across_pages(db):
 
     charts = "\n".join(pages).split("Milestones by status", 1)[1].split("Cost shares", 1)[0]
     assert all(project.code in charts for project in projects)
+
+
+# --- Page 1, the overall status and the portfolio's shading ---------------------------------------
+
+
+def test_page_one_holds_the_status_line_the_summary_and_both_overview_charts(report_project):
+    first_page = pdf_pages(milestone_report_pdf(report_project))[0]
+
+    assert "Red: 3 milestones overdue, the oldest 12 days" in first_page
+    assert "Planned vs achieved milestones" in first_page and "Planned (cumulative)" in first_page
+    assert "Spend by party" in first_page and "Committed" in first_page and "Certified" in first_page
+    assert "Cost shares: budget against actual spend" in first_page  # the page is filled, not half empty
+
+
+def test_portfolio_states_each_projects_status_and_shades_only_counts_that_are_not_zero(report_project):
+    from projects.reports import pdf as pdf_module
+    from projects.selectors import project_reports
+
+    missed_only = ProjectFactory(code="PRJ-MISSED")
+    MilestoneFactory(project=missed_only, overdue_days=5, status=Milestone.Status.MISSED)
+    projects = Project.objects.filter(pk__in=[report_project.pk, missed_only.pk]).order_by("code")
+
+    first_page = " ".join(pdf_pages(portfolio_report_pdf(projects))[0].split())  # cells wrap onto lines
+    assert "Red: 3 milestones overdue, the oldest 12 days" in first_page
+    assert "Red: 1 milestone missed" in first_page
+
+    reports = project_reports(projects.select_related("agreement__authority"))
+    (table,) = [f for f in pdf_module._comparison_page(reports) if isinstance(f, pdf_module._PagedTable)]
+    header = table._measured[0]
+    overdue, missed = header.index("Overdue"), header.index("Missed")
+
+    def shaded(index: int) -> dict[int, str]:
+        backgrounds = {}
+        for name, (column, _line), _end, value in table.row_style(index, 0):
+            if name == "BACKGROUND":
+                backgrounds[column] = next(k for k, colour in pdf_module.RAG_BACKGROUND.items() if colour == value)
+        return backgrounds
+
+    board_one, missed_project = shaded(0), shaded(1)
+    assert board_one[overdue] == "red" and missed not in board_one  # PRJ-BOARD-1: 3 overdue, 0 missed
+    assert missed_project[missed] == "red" and overdue not in missed_project  # zero overdue is not red
+    assert board_one[header.index("Status")] == "red"
+
+
+def test_page_one_renders_to_a_picture(report_project, tmp_path):
+    """Rasterise page 1 (pdftoppm, from poppler-utils) so a person can look at it: var/screenshots/."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    from django.conf import settings
+
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm is not installed (apt-get install poppler-utils)")
+    source = tmp_path / "report.pdf"
+    source.write_bytes(milestone_report_pdf(report_project))
+    target = Path(settings.BASE_DIR) / "var" / "screenshots"
+    target.mkdir(parents=True, exist_ok=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-png",
+            "-r",
+            "80",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            source,
+            target / "milestone-report-page-1",
+        ],
+        check=True,
+        timeout=60,
+    )
+    picture = target / "milestone-report-page-1.png"
+    assert picture.read_bytes().startswith(b"\x89PNG") and picture.stat().st_size > 20_000
