@@ -465,7 +465,7 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
             self,
             request,
             queryset,
-            lambda alert: alerts.alert_resend(alert_id=alert.pk, queue_digest=queue_alert_digest),
+            lambda alert: alerts.alert_resend(alert_id=alert.pk, queue_digest=queue_alert_digest, by=request.user),
             "queued again",
         )
 

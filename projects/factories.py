@@ -204,6 +204,7 @@ class AlertFactory(DjangoModelFactory):
 
     milestone = factory.SubFactory(MilestoneFactory, overdue_days=1)
     level = 1
+    due_date = factory.LazyAttribute(lambda a: a.milestone.due_date)
     scan_date = factory.LazyFunction(timezone.localdate)
     recipients = factory.LazyAttribute(lambda a: [a.milestone.project.owner.email])
     status = Alert.Status.FAILED
