@@ -1029,7 +1029,7 @@ class AlertDelivery(models.Model):
 class NotificationQuerySet(models.QuerySet):
     def for_user(self, user):
         """Only ever the user's own notifications: every path (admin, board pages, API) starts here."""
-        return self.filter(user=user).select_related("alert__milestone__project").order_by("-created_at", "-pk")
+        return self.filter(user=user).select_related("user", "alert__milestone__project").order_by("-created_at", "-pk")
 
     def unread(self):
         return self.filter(read_at__isnull=True)

@@ -28,6 +28,7 @@ from .models import (
     Iteration,
     KPIMeasurement,
     Milestone,
+    Notification,
     PerformanceFailure,
     Project,
     Risk,
@@ -523,3 +524,21 @@ def performance_failure_create(*, by, data) -> PerformanceFailure:
 
 def performance_failure_update(*, performance_failure_id: int, by, changes) -> PerformanceFailure:
     return record_update(PerformanceFailure, pk=performance_failure_id, by=by, changes=changes)
+
+
+# --- In-app notifications (each user's own; a user never touches another's) ----------------------------------
+
+
+@transaction.atomic
+def notification_mark_read(*, notification_id: int, by) -> Notification:
+    """Mark one of ``by``'s notifications read (again is a no-op). Another user's answers DoesNotExist."""
+    notification = Notification.objects.select_for_update().get(pk=notification_id, user=by)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, by) -> int:
+    """Mark every unread notification of ``by`` read; returns how many. One UPDATE, whatever the number."""
+    return Notification.objects.filter(user=by).unread().update(read_at=timezone.now())

@@ -30,7 +30,10 @@ def test_resend_sends_a_failed_alert_and_refuses_a_sent_one(officer_client, djan
 
     messages = [str(message) for message in response.context["messages"]]
     assert "Queued again 1 item(s)." in messages
-    assert any("from 'sent' to 'pending'" in message and "only failed alerts" in message for message in messages)
+    assert any(
+        "from 'sent' to 'pending'" in message and "only pending, failed or in-doubt alerts" in message
+        for message in messages
+    )
     failed.refresh_from_db()
     assert failed.status == "sent" and [message.to for message in mail.outbox] == [failed.recipients]
 
