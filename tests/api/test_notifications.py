@@ -84,3 +84,8 @@ def test_the_endpoints_are_in_the_openapi_document(client_a):
     assert {"/api/v1/notifications/", "/api/v1/notifications/{id}/read/", "/api/v1/notifications/read-all/"} <= set(
         paths
     )
+
+
+def test_an_empty_page_parameter_is_a_400(client_a):
+    response = client_a.get(LIST, {"page": ""})
+    assert response.status_code == 400 and "page" in response.json()["fields"]

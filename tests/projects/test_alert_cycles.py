@@ -15,18 +15,9 @@ from projects.factories import DeliverableFactory
 from projects.models import Alert, AlertDelivery, Notification, Project
 from projects.tasks import queue_alert_digest
 
-from .alerting import AUTHORITY, BOARD, OWNER, VENDOR_PM, FlakyBackend, due
+from .alerting import AUTHORITY, BOARD, DUE, OWNER, VENDOR_PM, FlakyBackend, days, due, recipients_of_outbox
 
 pytestmark = pytest.mark.django_db
-DUE = datetime.date(2026, 6, 15)
-
-
-def days(n: int) -> datetime.date:
-    return DUE + datetime.timedelta(days=n)
-
-
-def recipients_of_outbox():
-    return sorted(address for message in mail.outbox for address in message.to)
 
 
 # --- 1. Cycles ---------------------------------------------------------------------------------

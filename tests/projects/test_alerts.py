@@ -1,7 +1,5 @@
 """Overdue-milestone alerts: who hears what on which day, once, in one digest, even when mail fails."""
 
-import datetime
-
 import pytest
 from celery.app import autoretry
 from celery.utils.time import get_exponential_backoff_interval
@@ -16,18 +14,9 @@ from projects.factories import DeliverableFactory, MilestoneFactory, ProjectFact
 from projects.models import Alert
 from projects.tasks import queue_alert_digest, send_alert_digest
 
-from .alerting import AUTHORITY, BOARD, OWNER, VENDOR_PM, FlakyBackend, due
+from .alerting import AUTHORITY, BOARD, DUE, OWNER, VENDOR_PM, FlakyBackend, days, due, recipients_of_outbox
 
 pytestmark = pytest.mark.django_db
-DUE = datetime.date(2026, 6, 15)
-
-
-def days(n: int) -> datetime.date:
-    return DUE + datetime.timedelta(days=n)
-
-
-def recipients_of_outbox():
-    return sorted(address for message in mail.outbox for address in message.to)
 
 
 def test_each_level_reaches_its_audience_on_its_day_and_not_before(world, scan, settings):
