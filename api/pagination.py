@@ -21,6 +21,12 @@ class PagePagination(PageNumberPagination):
             )
         return int(raw)
 
+    def get_page_number(self, request, paginator):
+        # DRF reads ``?page=`` (sent empty) as page 1; an empty value is a mistake to name, as for filters.
+        if request.query_params.get(self.page_query_param) == "":
+            raise ValidationError({self.page_query_param: ["page is empty; give a page number or leave it out."]})
+        return super().get_page_number(request, paginator)
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:

@@ -4,10 +4,10 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, Count, F, OuterRef, Prefetch, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, TruncMonth
-from django.http import HttpResponse
-from django.urls import reverse
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
@@ -47,11 +47,13 @@ from . import alerts, services
 from .models import (
     KPI,
     Alert,
+    AlertDelivery,
     Deliverable,
     GateDecision,
     Iteration,
     KPIMeasurement,
     Milestone,
+    Notification,
     PerformanceFailure,
     Project,
     Risk,
@@ -421,9 +423,19 @@ class AlertInline(ProjectScopedAdminMixin, admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = True
-    fields = ["level_name", "status_badge", "scan_date", "recipient_list", "delivered", "attempts", "sent", "error"]
+    fields = [
+        "level_name",
+        "due_date",
+        "status_badge",
+        "scan_date",
+        "recipient_list",
+        "delivered",
+        "attempts",
+        "sent",
+        "error",
+    ]
     readonly_fields = fields
-    ordering = ["level"]
+    ordering = ["-due_date", "level"]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -571,6 +583,17 @@ class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
         )
 
 
+class InDoubtFilter(admin.SimpleListFilter):
+    title = _("delivery in doubt")
+    parameter_name = "in_doubt"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Yes: sent or not, nobody knows"))]
+
+    def queryset(self, request, queryset):
+        return queryset.in_doubt() if self.value() == "yes" else queryset
+
+
 @admin.register(Alert)
 class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
     """What the daily scan raised and whether it reached everyone. Written by the scan only; failed alerts
@@ -581,23 +604,27 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "milestone_line",
         "level_name",
+        "due_date",
         "status_badge",
         "scan_date",
         "recipient_count",
+        "doubt",
         "attempts",
         "sent_at",
         "error",
     ]
     list_display_links = ["milestone_line"]
-    list_secondary = ["scan_date", "recipient_count", "attempts", "sent_at", "error"]
-    list_filter = ["status", AlertLevelFilter, "milestone__project", "scan_date"]
+    list_secondary = ["due_date", "scan_date", "recipient_count", "doubt", "attempts", "sent_at", "error"]
+    list_filter = [InDoubtFilter, "status", "kind", AlertLevelFilter, "milestone__project", "scan_date"]
     list_select_related = ["milestone__project"]
     search_fields = ["milestone__title", "milestone__project__code", "last_error"]
     date_hierarchy = "scan_date"
     actions = ["resend_selected"]
     fields = [
         "milestone",
+        "kind",
         "level",
+        "due_date",
         "status",
         "scan_date",
         "recipients",
@@ -645,13 +672,29 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
     def error(self, obj):
         return short_text(obj.last_error, 60) if obj.last_error else "–"
 
-    @admin.action(description="Send selected failed alerts again", permissions=["change"])
+    def get_queryset(self, request):
+        # The in-doubt deliveries of the page's alerts, in one query (the "In doubt" column).
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(
+                Prefetch("deliveries", queryset=AlertDelivery.objects.in_doubt().order_by("pk"), to_attr="in_doubt")
+            )
+        )
+
+    @admin.display(description=_("In doubt"))
+    def doubt(self, obj):
+        """Recipients whose copy went to the mail server but was never recorded as sent: it may or may not have
+        arrived. Never sent again automatically; resending may give them a second copy."""
+        return ", ".join(delivery.recipient for delivery in obj.in_doubt) or "–"
+
+    @admin.action(description=_("Send selected pending, failed or in-doubt alerts again"), permissions=["change"])
     def resend_selected(self, request, queryset):
         run_service_action(
             self,
             request,
             queryset,
-            lambda alert: alerts.alert_resend(alert_id=alert.pk, queue_digest=queue_alert_digest),
+            lambda alert: alerts.alert_resend(alert_id=alert.pk, queue_digest=queue_alert_digest, by=request.user),
             "queued again",
         )
 
@@ -1204,3 +1247,106 @@ def _milestone_chart(user, today, months: int = 12) -> DashboardChart:
 
 
 admin.site.register_dashboard(dashboard_rows)
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """Each officer's and board member's own alerts, in the app. Only ever their own: the queryset is the user's,
+    superusers included, so another user's notification is a 404 here as everywhere."""
+
+    list_display = ["alert_label", "milestone", "project", "due_date", "created_at", "read"]
+    list_filter = [("read_at", admin.EmptyFieldListFilter)]
+    list_display_links = None
+    actions = ["mark_read"]
+
+    def get_queryset(self, request):
+        return Notification.objects.for_user(request.user)
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_staff
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request) and (obj is None or obj.user_id == request.user.pk)
+
+    def has_change_permission(self, request, obj=None):
+        # Only to mark read, through the actions and the "mark all" button; there is no edit form.
+        return obj is None and self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description=_("Alert"))
+    def alert_label(self, obj):
+        return obj.alert.level_label
+
+    @admin.display(description=_("Milestone"))
+    def milestone(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:projects_milestone_change", args=[obj.alert.milestone_id]),
+            obj.alert.milestone.title,
+        )
+
+    @admin.display(description=_("Project"))
+    def project(self, obj):
+        return obj.alert.milestone.project.code
+
+    @admin.display(description=_("Due date"))
+    def due_date(self, obj):
+        return format_date(obj.alert.due_date)
+
+    @admin.display(description=_("Read"), boolean=True)
+    def read(self, obj):
+        return obj.is_read
+
+    @admin.action(description=_("Mark selected notifications as read"), permissions=["change"])
+    def mark_read(self, request, queryset):
+        marked = 0
+        for notification in queryset.unread():
+            services.notification_mark_read(notification_id=notification.pk, by=request.user)
+            marked += 1
+        self.message_user(
+            request,
+            ngettext("Marked %(n)s notification read.", "Marked %(n)s notifications read.", marked) % {"n": marked},
+        )
+
+    def get_urls(self):
+        mark_all = self.admin_site.admin_view(self.mark_all_read_view)
+        return [path("read-all/", mark_all, name="projects_notification_read_all"), *super().get_urls()]
+
+    def mark_all_read_view(self, request):
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        marked = services.notifications_mark_all_read(by=request.user)
+        self.message_user(
+            request,
+            ngettext("Marked %(n)s notification read.", "Marked %(n)s notifications read.", marked) % {"n": marked},
+        )
+        return HttpResponseRedirect(reverse("admin:projects_notification_changelist"))
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "unread_count": Notification.objects.filter(user=request.user).unread().count(),
+        }
+        return super().changelist_view(request, extra_context)
+
+
+def notification_rows(request) -> list[DashboardRow]:
+    """The index's unread count: each user's own."""
+    return [
+        DashboardRow(
+            key="unread_notifications",
+            label=gettext("Unread notifications"),
+            url=f"{reverse('admin:projects_notification_changelist')}?read_at__isempty=1",
+            count=Notification.objects.filter(user=request.user).unread().count(),
+            alarming=True,
+            order=5,
+        )
+    ]
+
+
+admin.site.register_dashboard(notification_rows)

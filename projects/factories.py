@@ -7,7 +7,7 @@ import factory
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
-from ppp.factories import OfficerFactory
+from ppp.factories import OfficerFactory, UserFactory
 from procurement.factories import AgreementFactory
 
 from .models import (
@@ -18,6 +18,7 @@ from .models import (
     Iteration,
     KPIMeasurement,
     Milestone,
+    Notification,
     PerformanceFailure,
     Project,
     Risk,
@@ -204,8 +205,20 @@ class AlertFactory(DjangoModelFactory):
 
     milestone = factory.SubFactory(MilestoneFactory, overdue_days=1)
     level = 1
+    due_date = factory.LazyAttribute(lambda a: a.milestone.due_date)
     scan_date = factory.LazyFunction(timezone.localdate)
     recipients = factory.LazyAttribute(lambda a: [a.milestone.project.owner.email])
     status = Alert.Status.FAILED
     attempts = 7
     last_error = "SMTPServerDisconnected: Connection unexpectedly closed"
+
+
+class NotificationFactory(DjangoModelFactory):
+    """An unread in-app notification of a level-1 alert for ``user``."""
+
+    class Meta:
+        model = Notification
+
+    user = factory.SubFactory(UserFactory)
+    alert = factory.SubFactory(AlertFactory, status=Alert.Status.SENT, sent_at=factory.LazyFunction(timezone.now))
+    created_at = factory.LazyFunction(timezone.now)

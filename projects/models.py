@@ -7,8 +7,10 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ppp import limits
@@ -873,17 +875,28 @@ class AlertQuerySet(models.QuerySet):
         """Alerts a scan should (re)try: never sent, or given up on by an earlier run."""
         return self.filter(status__in=[Alert.Status.PENDING, Alert.Status.FAILED])
 
+    def in_doubt(self):
+        """Alerts with a delivery that was handed to the mail server but never recorded as sent."""
+        return self.filter(Exists(AlertDelivery.objects.in_doubt().filter(alert_id=OuterRef("pk"))))
+
 
 class Alert(models.Model):
-    """One escalation level of one milestone, announced exactly once to its recipients.
+    """One level of one milestone's due date (a *cycle*), announced once to its recipients.
 
-    Level 0 is the "due soon" reminder; levels 1, 2, 3... follow settings.ALERT_ESCALATION_LEVELS.
-    The unique (milestone, level) constraint is what makes a second scan, or two at once, a no-op.
-    Recipients each get the alert inside their daily digest; ``delivered_to`` records who already has
-    it, so a retry after a partial failure writes only to the others.
+    Level 0 is the "due soon" reminder; levels 1, 2, 3... follow settings.ALERT_ESCALATION_LEVELS. A "review
+    waiting" alert (``kind``) tells the project owner that submitted work waits for them while the vendor is
+    not escalated; it has one per cycle. Rescheduling a milestone starts a new cycle (a new ``due_date``), so
+    its levels fire again for the new date, and never twice for the same date and level: that is what the
+    unique constraints guard, which make a second scan, or two at once, a no-op.
+    Recipients each get the alert inside their daily digest; ``AlertDelivery`` rows (the outbox) record each
+    recipient's send before it happens; ``delivered_to`` lists who has it.
     """
 
     DUE_SOON = 0
+
+    class Kind(models.TextChoices):
+        DEADLINE = "deadline", _("Due soon or overdue")
+        REVIEW_WAITING = "review_waiting", _("Review waiting")
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
@@ -892,7 +905,12 @@ class Alert(models.Model):
         SKIPPED = "skipped", "Skipped"
 
     milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="alerts")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.DEADLINE)
     level = models.PositiveSmallIntegerField(help_text="0 = due soon; 1, 2, 3... = escalation level.")
+    due_date = models.DateField(
+        _("due date of the cycle"),
+        help_text=_("The milestone's due date when this alert was raised; a reschedule starts a new cycle."),
+    )
     scan_date = models.DateField(help_text="The day of the scan that raised this alert.")
     recipients = models.JSONField(default=list, blank=True)
     delivered_to = models.JSONField(default=list, blank=True)
@@ -908,7 +926,17 @@ class Alert(models.Model):
     class Meta:
         ordering = ["-scan_date", "milestone_id", "level"]
         constraints = [
-            models.UniqueConstraint(fields=["milestone", "level"], name="alert_once_per_milestone_level"),
+            models.UniqueConstraint(
+                fields=["milestone", "due_date", "level"],
+                condition=Q(kind="deadline"),
+                name="alert_once_per_cycle_level",
+            ),
+            models.UniqueConstraint(
+                fields=["milestone", "due_date"],
+                condition=Q(kind="review_waiting"),
+                name="alert_review_waiting_once_per_cycle",
+            ),
+            models.CheckConstraint(condition=Q(kind__in=["deadline", "review_waiting"]), name="alert_kind_valid"),
             models.CheckConstraint(
                 condition=Q(status__in=["pending", "sent", "failed", "skipped"]), name="alert_status_valid"
             ),
@@ -923,13 +951,110 @@ class Alert(models.Model):
         return f"{self.level_label} – {self.milestone}"
 
     @classmethod
-    def label_for(cls, level: int) -> str:
-        return "Due soon" if level == cls.DUE_SOON else f"Level {level}"
+    def label_for(cls, level: int, kind: str = "deadline") -> str:
+        if kind == cls.Kind.REVIEW_WAITING:
+            return gettext("Review waiting")
+        return gettext("Due soon") if level == cls.DUE_SOON else gettext("Level %(level)s") % {"level": level}
 
     @property
     def level_label(self) -> str:
-        return self.label_for(self.level)
+        return self.label_for(self.level, self.kind)
 
     @property
     def undelivered(self) -> list[str]:
         return [email for email in self.recipients if email not in self.delivered_to]
+
+
+class AlertDeliveryQuerySet(models.QuerySet):
+    def in_doubt(self):
+        """Handed to the mail server (or about to be) and never recorded as sent: the process died, or the
+        record failed, between the send and its record. Never sent again automatically."""
+        return self.filter(status=AlertDelivery.Status.SENDING)
+
+
+class AlertDelivery(models.Model):
+    """The outbox: one recipient's copy of one alert, written and committed *before* the email goes out.
+
+    ``sending`` is committed before the send and becomes ``sent`` after it. A row left ``sending`` is in doubt
+    (the mail server may or may not have it), so no automatic run sends it again: an officer decides.
+    ``failed`` means the mail server refused it (not delivered), so a retry may send it; ``queued`` is an
+    officer's resend waiting for the worker.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        SENDING = "sending", _("Sending (in doubt if it stays)")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    SENDABLE = (Status.QUEUED, Status.FAILED)
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
+    recipient = models.EmailField(_("recipient"), max_length=254)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    started_at = models.DateTimeField(_("send started"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    requeued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("last resent by"),
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AlertDeliveryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("alert delivery")
+        verbose_name_plural = _("alert deliveries")
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "recipient"], name="alert_delivery_once_per_recipient"),
+            models.CheckConstraint(
+                condition=Q(status__in=["queued", "sending", "sent", "failed"]), name="alert_delivery_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="sent") | Q(sent_at__isnull=False), name="alert_delivery_sent_has_time"
+            ),
+        ]
+        indexes = [models.Index(fields=["status"], name="alert_delivery_status_idx")]
+
+    def __str__(self):
+        return f"{self.recipient}: {self.alert}"
+
+
+class NotificationQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """Only ever the user's own notifications: every path (admin, board pages, API) starts here."""
+        return self.filter(user=user).select_related("user", "alert__milestone__project").order_by("-created_at", "-pk")
+
+    def unread(self):
+        return self.filter(read_at__isnull=True)
+
+
+class Notification(models.Model):
+    """An alert shown in the app to one user it concerns (project owner, board member, vendor user)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notifications")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    objects = NotificationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["user", "alert"], name="notification_once_per_user_alert")]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_user_unread_idx")]
+
+    def __str__(self):
+        return f"{self.alert} → {self.user}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None

@@ -19,6 +19,7 @@ from ppp import limits
 from ppp.errors import RuleViolation, StaleVersion, StateConflict, TransitionError
 from ppp.services import record_create, record_delete, record_update, save_with_author
 
+from .alerts import alerts_skip_old_cycles
 from .evidence import remove_evidence_after_commit
 from .models import (
     KPI,
@@ -27,6 +28,7 @@ from .models import (
     Iteration,
     KPIMeasurement,
     Milestone,
+    Notification,
     PerformanceFailure,
     Project,
     Risk,
@@ -72,12 +74,14 @@ def milestones_rebaseline(*, agreement_id: int, shift: datetime.timedelta, by) -
     The baseline (first plan) stays, so the slip against it shows in the admin and the board report.
     """
     milestones = Milestone.objects.open().select_for_update().filter(project__agreement_id=agreement_id)
-    moved = 0
+    moved = []
     for milestone in milestones:
         milestone.due_date += shift
         _save(milestone, by, ["due_date"])
-        moved += 1
-    return moved
+        moved.append(milestone.pk)
+    # New due dates, new alert cycles: what the old dates raised and never sent would now be wrong.
+    alerts_skip_old_cycles(milestone_ids=moved)
+    return len(moved)
 
 
 # --- Milestones ------------------------------------------------------------------------------
@@ -161,8 +165,13 @@ def milestone_reschedule(*, milestone_id: int, due_date: datetime.date, by) -> M
             f"Milestone '{milestone}' is {milestone.get_status_display().lower()}; only open milestones move.",
             field="due_date",
         )
+    moved = milestone.due_date != due_date
     milestone.due_date = due_date
-    return _save(milestone, by, ["due_date"])
+    _save(milestone, by, ["due_date"])
+    if moved:
+        # A new due date is a new alert cycle: its levels fire again; the old date's unsent alerts never go out.
+        alerts_skip_old_cycles(milestone_ids=[milestone.pk])
+    return milestone
 
 
 # --- Deliverables ----------------------------------------------------------------------------
@@ -515,3 +524,21 @@ def performance_failure_create(*, by, data) -> PerformanceFailure:
 
 def performance_failure_update(*, performance_failure_id: int, by, changes) -> PerformanceFailure:
     return record_update(PerformanceFailure, pk=performance_failure_id, by=by, changes=changes)
+
+
+# --- In-app notifications (each user's own; a user never touches another's) ----------------------------------
+
+
+@transaction.atomic
+def notification_mark_read(*, notification_id: int, by) -> Notification:
+    """Mark one of ``by``'s notifications read (again is a no-op). Another user's answers DoesNotExist."""
+    notification = Notification.objects.select_for_update().get(pk=notification_id, user=by)
+    if notification.read_at is None:
+        notification.read_at = timezone.now()
+        notification.save(update_fields=["read_at"])
+    return notification
+
+
+def notifications_mark_all_read(*, by) -> int:
+    """Mark every unread notification of ``by`` read; returns how many. One UPDATE, whatever the number."""
+    return Notification.objects.filter(user=by).unread().update(read_at=timezone.now())

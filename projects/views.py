@@ -3,14 +3,20 @@
 Everything is scoped by ``projects_visible_to``: a project on someone else's board answers 404.
 """
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_safe
+from django.views.decorators.http import require_POST, require_safe
 
+from . import services
+from .models import Notification
 from .reports import milestone_report_pdf, milestones_csv, payments_csv, portfolio_csv, portfolio_report_pdf
 from .reports.kpis import kpi_chart, svg_sparkline
 from .reports.spend import spend_chart, svg_spend
@@ -104,3 +110,52 @@ def portfolio_csv_download(request):
     """The board list as CSV: one line per project with its status, counts and money."""
     today = timezone.localdate()
     return _download(portfolio_csv(board_list(request.user, on=today)), CSV, f"portfolio-{today}.csv")
+
+
+# --- Notifications: the signed-in user's own alerts ------------------------------------------------------------
+
+NOTIFICATIONS_PER_PAGE = 50
+
+
+@board_view
+def notification_list(request):
+    """The user's notifications, newest first, a page at a time; ``?unread=1`` for the unread ones only."""
+    notifications = Notification.objects.for_user(request.user)
+    only_unread = request.GET.get("unread") == "1"
+    if only_unread:
+        notifications = notifications.unread()
+    page = Paginator(notifications, NOTIFICATIONS_PER_PAGE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "boards/notifications.html",
+        {
+            "page": page,
+            "only_unread": only_unread,
+            "unread_count": Notification.objects.filter(user=request.user).unread().count(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def notification_read(request, pk: int):
+    try:
+        services.notification_mark_read(notification_id=pk, by=request.user)
+    except Notification.DoesNotExist as exc:  # another user's, or none: the same answer
+        raise Http404 from exc
+    return redirect(_back_to_notifications(request))
+
+
+@login_required
+@require_POST
+def notification_read_all(request):
+    marked = services.notifications_mark_all_read(by=request.user)
+    messages.success(
+        request, ngettext("Marked %(n)s notification read.", "Marked %(n)s notifications read.", marked) % {"n": marked}
+    )
+    return redirect(_back_to_notifications(request))
+
+
+def _back_to_notifications(request) -> str:
+    url = reverse("boards:notifications")
+    return f"{url}?unread=1" if request.POST.get("unread") == "1" else url

@@ -15,12 +15,12 @@ from procurement.models import Amendment, Vendor
 from procurement.services import amendment_reject
 from projects import factories as projects_factories
 from projects import services
-from projects.models import Alert, Deliverable
+from projects.models import Alert, AlertDelivery, Deliverable
 
 pytestmark = pytest.mark.django_db
 
 # Written by the alert task (and cut to 2,000 characters there), not by people.
-SYSTEM_TEXT = {(Alert, "last_error")}
+SYSTEM_TEXT = {(Alert, "last_error"), (AlertDelivery, "last_error")}
 
 
 def user_text_fields():

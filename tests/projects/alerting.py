@@ -4,6 +4,7 @@ import datetime
 import smtplib
 from types import SimpleNamespace
 
+from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 
 from ppp.factories import BoardMemberFactory, OfficerFactory
@@ -14,6 +15,15 @@ OWNER = "owner@agency.example"
 VENDOR_PM = "pm@vendor.example"
 BOARD = "board@agency.example"
 AUTHORITY = "contracts@authority.example"
+DUE = datetime.date(2026, 6, 15)  # the due date the alert tests count from
+
+
+def days(n: int) -> datetime.date:
+    return DUE + datetime.timedelta(days=n)
+
+
+def recipients_of_outbox():
+    return sorted(address for message in mail.outbox for address in message.to)
 
 
 def make_world():

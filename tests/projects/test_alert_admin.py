@@ -7,7 +7,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from projects.factories import AlertFactory, MilestoneFactory
-from projects.models import Alert
+from projects.models import Alert, AlertDelivery
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = reverse("admin:projects_alert_changelist")
@@ -30,7 +30,10 @@ def test_resend_sends_a_failed_alert_and_refuses_a_sent_one(officer_client, djan
 
     messages = [str(message) for message in response.context["messages"]]
     assert "Queued again 1 item(s)." in messages
-    assert any("from 'sent' to 'pending'" in message and "only failed alerts" in message for message in messages)
+    assert any(
+        "from 'sent' to 'pending'" in message and "only pending, failed or in-doubt alerts" in message
+        for message in messages
+    )
     failed.refresh_from_db()
     assert failed.status == "sent" and [message.to for message in mail.outbox] == [failed.recipients]
 
@@ -83,3 +86,14 @@ def test_alert_list_queries_do_not_grow_with_rows(officer_client):
 
     assert Alert.objects.count() == 30
     assert _list_queries(officer_client) == few
+
+
+def test_the_list_shows_which_recipients_are_in_doubt_and_filters_them(officer_client):
+    in_doubt = AlertFactory(status="pending")
+    AlertDelivery.objects.create(alert=in_doubt, recipient=in_doubt.recipients[0], status="sending", attempts=1)
+    AlertFactory()
+
+    response = officer_client.get(CHANGELIST, {"in_doubt": "yes"})
+
+    assert list(response.context["cl"].result_list) == [in_doubt]
+    assert in_doubt.recipients[0] in response.content.decode()

@@ -382,7 +382,8 @@ def test_board_list_query_count_does_not_grow_with_projects(board_client, board_
         project = ProjectFactory(board_members=[board_member])
         MilestoneFactory.create_batch(2, project=project, overdue_days=2)
 
-    # session, user, 2 permission reads, projects with their counts, certified and paid per project
+    # session, user, 2 permission reads, projects with their counts, certified and paid per project, the header's
+    # unread notifications
     assert count_queries(board_client, url) == few == 6
 
 
@@ -399,8 +400,9 @@ def test_project_page_and_csv_query_counts_do_not_grow_with_milestones(board_cli
 
     # session, user, 2 permission reads, project, milestones, open deliverables, 2 budget reads;
     # the page also reads the risks past review, the KPI measurements and the KPIs with their latest values;
-    # both read the payment chain: cost shares, certified and paid per party, paid per project
-    assert (count_queries(board_client, detail), count_queries(board_client, download)) == few == (16, 13)
+    # both read the payment chain: cost shares, certified and paid per party, paid per project; the page's header
+    # counts the unread notifications
+    assert (count_queries(board_client, detail), count_queries(board_client, download)) == few == (17, 13)
 
 
 def test_board_pdf_downloads_leave_the_garbage_collector_running(board_client, report_project, monkeypatch):

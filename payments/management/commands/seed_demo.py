@@ -28,6 +28,7 @@ from procurement.factories import (
 from procurement.models import Agreement, ContractingAuthority, VendorUser
 from procurement.selectors import shares_in_force
 from projects import services as project_services
+from projects.alerts import alerts_scan
 from projects.factories import (
     DeliverableFactory,
     GateDecisionFactory,
@@ -213,6 +214,8 @@ class Command(BaseCommand):
         self._step("payment certificates: certified, approved, paid, reconciled, a partial and a void one")
         self._seed_payments(officer, second_officer)
         self._seed_first_approval(officer)
+        self._step("today's alerts and in-app notifications (raised, not emailed: the worker sends them)")
+        alerts_scan(queue_digest=lambda recipient, alert_ids: None, on=today)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Created {Project.objects.count()} projects, {Milestone.objects.count()} milestones "

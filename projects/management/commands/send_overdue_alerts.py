@@ -40,13 +40,19 @@ class Command(BaseCommand):
         self.stdout.write(f"Scan of {result.on.isoformat()}: {result.scanned} open milestone(s) due by the horizon.")
         by_level = ", ".join(f"{Alert.label_for(level)}: {count}" for level, count in sorted(result.raised.items()))
         self.stdout.write(f"{prefix} {sum(result.raised.values())} new alert(s){f' ({by_level})' if by_level else ''}.")
+        if result.review_waiting:
+            verb = "would remind" if dry_run else "reminded"
+            self.stdout.write(f"Review waiting: {verb} {result.review_waiting} owner(s) of submitted work.")
         if dry_run:
             for milestone, level, recipients in result.raised_sample:
                 to = ", ".join(recipients) or "nobody"
                 self.stdout.write(f"  {Alert.label_for(level)}: {milestone.project.code} / {milestone} -> {to}")
             self._and_more(sum(result.raised.values()) - len(result.raised_sample), "alert(s)")
         if result.closed_skipped:
-            self.stdout.write(f"Skipped {result.closed_skipped} unsent alert(s) of milestones closed meanwhile.")
+            self.stdout.write(
+                f"Skipped {result.closed_skipped} unsent alert(s) no longer due (milestone closed or rescheduled, "
+                "project closed, agreement terminated, or work waiting for review)."
+            )
         sizes = result.digest_sizes
         verb = "Would send" if dry_run else "Queued"
         self.stdout.write(
