@@ -8,6 +8,7 @@ who sees which project's rows (``project_scope.install``), which every ``Project
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, get_fields_from_path, unquote
@@ -18,6 +19,7 @@ from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpRespon
 from django.urls import reverse
 from simple_history.admin import SimpleHistoryAdmin
 
+from ppp import demo
 from ppp.errors import DomainError
 from ppp.services import locked_fields
 
@@ -62,6 +64,7 @@ class PPPAdminSite(admin.AdminSite):
     site_title = "ppp-tracker"
     index_title = "Procurement and delivery"
     index_template = "admin/ppp_index.html"
+    login_template = "admin/ppp_login.html"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -72,6 +75,17 @@ class PPPAdminSite(admin.AdminSite):
         may see, so a board member's dashboard counts only their boards' projects, like their admin lists."""
         if rows not in self._dashboard_sources:
             self._dashboard_sources.append(rows)
+
+    def login(self, request, extra_context=None):
+        # In DEBUG only (a developer's machine after `make run`), the login page lists the demo logins, so nobody
+        # scrolls back through honcho's output for them. Production never shows them: they share one password.
+        if settings.DEBUG:
+            extra_context = {
+                **(extra_context or {}),
+                "demo_logins": demo.staff_logins_present(),
+                "demo_password": demo.DEMO_PASSWORD,
+            }
+        return super().login(request, extra_context)
 
     def index(self, request, extra_context=None):
         rows = sorted((row for source in self._dashboard_sources for row in source(request)), key=lambda r: r.order)
