@@ -46,7 +46,6 @@ from projects.models import Deliverable, Milestone, Project, Risk
 # The programme itself (authorities, vendors, agreements, projects, milestones, risks, KPIs) is in the catalogues
 # the factories also draw from: procurement/catalogue.py and projects/catalogue.py.
 AUTHORITIES = catalogue.AUTHORITIES
-SECTOR_OF_PROJECT: dict[str, str] = {}
 
 
 def _noon(day: datetime.date) -> datetime.datetime:
@@ -149,16 +148,16 @@ class Command(BaseCommand):
                     end_date=agreement.end_date,
                 )
                 # A digital part of a built programme (ticketing on the tramway) delivers like a digital service.
-                SECTOR_OF_PROJECT[code] = delivery.DIGITAL if method_code == "agile" else sector
+                project_sector = delivery.DIGITAL if method_code == "agile" else sector
                 if len(projects) % 2 == 0:
                     project.board_members.add(board)
-                projects.append((project, agreement, [vendors[i] for i in vendor_indexes]))
+                projects.append((project, agreement, [vendors[i] for i in vendor_indexes], project_sector))
 
         self._step(f"{len(projects)} projects with milestones and deliverables")
-        for project, agreement, parties in projects:
-            self._seed_milestones(project, agreement, parties, rng, today)
+        for project, agreement, parties, sector in projects:
+            self._seed_milestones(project, agreement, parties, sector, rng, today)
         self._step("expenditures")
-        for project, agreement, _parties in projects:
+        for project, agreement, _parties, _sector in projects:
             for milestone in project.milestones.filter(status=Milestone.Status.ACHIEVED)[:6]:
                 # Split by the shares in force on the day it was achieved, to the cent, like a certificate.
                 terms = shares_in_force(agreement, on=milestone.achieved_date)
@@ -176,8 +175,8 @@ class Command(BaseCommand):
                             by=officer,
                         )
         self._step("governance: KPIs, risk registers, gate decisions, penalties, amendments")
-        for project, _agreement, _parties in projects:
-            self._seed_governance(project, officer, rng, today)
+        for project, _agreement, _parties, sector in projects:
+            self._seed_governance(project, sector, officer, rng, today)
         self._seed_amendments(officer, second_officer, today)
         self._step("payment certificates: certified, approved, paid, reconciled, a partial and a void one")
         self._seed_payments(officer, second_officer)
@@ -189,8 +188,7 @@ class Command(BaseCommand):
             )
         )
 
-    def _seed_milestones(self, project, agreement, parties, rng, today):
-        sector = SECTOR_OF_PROJECT[project.code]
+    def _seed_milestones(self, project, agreement, parties, sector, rng, today):
         plan = delivery.MILESTONES[sector]
         iterations = []
         if project.delivery_method == Project.DeliveryMethod.AGILE:
@@ -283,8 +281,7 @@ class Command(BaseCommand):
                 else:
                     DeliverableFactory(**text, milestone=milestone, responsible_vendor=vendor)
 
-    def _seed_governance(self, project, officer, rng, today):
-        sector = SECTOR_OF_PROJECT[project.code]
+    def _seed_governance(self, project, sector, officer, rng, today):
         for name, unit, baseline, target, direction in delivery.KPIS[sector]:
             kpi = KPIFactory(
                 project=project, name=name, unit=unit, baseline=baseline, target=target, direction=direction
