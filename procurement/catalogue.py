@@ -195,7 +195,9 @@ def vendor_name_for(country: str, number: int) -> str:
 
 # --- The demo programme: one national PPP programme, in euro ------------------------------------------------
 
-PROGRAMME_CURRENCY = "EUR"
+# The authorities' country; their agreements are in its currency, whichever country a partner comes from.
+PROGRAMME_COUNTRY = "IE"
+PROGRAMME_CURRENCY = COUNTRIES[PROGRAMME_COUNTRY].currency
 
 # (code, name, contact name, contact email)
 AUTHORITIES = (
