@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import factory
 from django.utils import timezone
+from django.utils.text import slugify
 from factory.django import DjangoModelFactory
 
 from ppp.factories import OfficerFactory, UserFactory
@@ -45,7 +46,8 @@ class VendorFactory(DjangoModelFactory):
     registration_number = factory.Sequence(lambda n: f"REG-{n:06d}")
     country = factory.Iterator(["GB", "DE", "FR", "NL", "KE", "IN", "CA"])
     address = factory.LazyAttributeSequence(lambda v, n: catalogue.address_for(v.country, n))
-    website = factory.LazyAttribute(lambda v: f"https://{v.registration_number.lower()}.example.com")
+    # Registration numbers have spaces and brackets in some registers ("HRB 52817 (Köln)"): slugged for a host name.
+    website = factory.LazyAttribute(lambda v: f"https://{slugify(v.registration_number)}.example.com")
     status = Vendor.Status.ACTIVE
 
 

@@ -106,7 +106,7 @@ class DeliverableFactory(DjangoModelFactory):
         with_evidence = factory.Trait(
             evidence_url=factory.LazyAttribute(
                 lambda d: (
-                    f"https://evidence.example.com/{d.responsible_vendor.registration_number.lower()}/"
+                    f"https://evidence.example.com/{slugify(d.responsible_vendor.registration_number)}/"
                     f"{slugify(d.title)}.pdf"
                 )
             )

@@ -3,6 +3,7 @@ import re
 
 import pytest
 from django.core.management import call_command
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import F
 
@@ -148,6 +149,13 @@ def test_seeded_texts_have_no_filler(seeded):
         *Iteration.objects.values_list("goal", flat=True),
     ]
     assert all(text.strip() for text in texts)
+    # Every link a partner API client or an OCDS reader follows is a valid URL (registration numbers have spaces).
+    valid_url = URLValidator()
+    for url in [
+        *Vendor.objects.values_list("website", flat=True),
+        *Deliverable.objects.exclude(evidence_url="").values_list("evidence_url", flat=True),
+    ]:
+        valid_url(url)
     assert [text for text in texts if FILLER.search(text)] == []
     # Built assets are PPPs, digital services agile; hospitals, roads and schools are all there.
     assert not Project.objects.filter(name__icontains="school", delivery_method="agile").exists()
