@@ -15,9 +15,8 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Local development defaults: DEBUG on, SQLite and the file-system broker under var/.
-# Set DATABASE_URL / CELERY_BROKER_URL to use PostgreSQL and Redis instead (see README).
-run: export DJANGO_DEBUG ?= 1
+# Local development (ppp.settings.local, manage.py's default): DEBUG on, SQLite and the file-system broker
+# under var/. Set DATABASE_URL / CELERY_BROKER_URL to use PostgreSQL and Redis instead (see README).
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo

@@ -293,7 +293,6 @@ def main() -> None:
     import django
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-    os.environ.setdefault("DJANGO_DEBUG", "1")
     django.setup()
     print(json.dumps(list_query_counts(), indent=2))
     duration = int(sys.argv[1]) if len(sys.argv) > 1 else 15

@@ -24,8 +24,7 @@ SECTIONS = ("generate", "queries", "api", "scan", "reports")
 
 def _prepare_environment(database_url: str):
     os.environ["DATABASE_URL"] = database_url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppp.settings.base")
-    os.environ.setdefault("DJANGO_DEBUG", "1")  # DEBUG only so the dev secret is accepted; queries are not logged
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppp.settings.local")  # queries are not logged, even in DEBUG
     os.environ.setdefault("CELERY_BROKER_URL", "memory://")
     name = database_url.rsplit("/", 1)[1].split("?")[0]
     server = database_url.rsplit("/", 1)[0] + "/postgres"

@@ -3,6 +3,6 @@
 The baseline views live only here (``bench.urls``), never in the product's URLconf.
 """
 
-from ppp.settings.base import *  # noqa: F403
+from ppp.settings.local import *  # noqa: F403
 
 ROOT_URLCONF = "bench.urls"

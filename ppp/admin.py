@@ -8,6 +8,7 @@ who sees which project's rows (``project_scope.install``), which every ``Project
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, get_fields_from_path, unquote
@@ -22,6 +23,7 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
+from ppp import demo
 from ppp.errors import DomainError
 from ppp.formatting import format_money
 from ppp.services import locked_fields
@@ -292,6 +294,7 @@ class PPPAdminSite(admin.AdminSite):
     # The left-hand app menu repeats the index and took a quarter of a 1440 px screen from every list; the
     # breadcrumbs and the index lead everywhere it did.
     enable_nav_sidebar = False
+    login_template = "admin/ppp_login.html"
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -303,6 +306,17 @@ class PPPAdminSite(admin.AdminSite):
         what that user may see, so a board member's dashboard counts only their boards' projects."""
         if rows not in self._dashboard_sources:
             self._dashboard_sources.append(rows)
+
+    def login(self, request, extra_context=None):
+        # In DEBUG only (a developer's machine after `make run`), the login page lists the demo logins, so nobody
+        # scrolls back through honcho's output for them. Production never shows them: they share one password.
+        if settings.DEBUG:
+            extra_context = {
+                **(extra_context or {}),
+                "demo_logins": demo.staff_logins_present(),
+                "demo_password": demo.DEMO_PASSWORD,
+            }
+        return super().login(request, extra_context)
 
     def index(self, request, extra_context=None):
         parts = sorted((part for source in self._dashboard_sources for part in source(request)), key=lambda p: p.order)

@@ -4,7 +4,7 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppp.settings.base")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ppp.settings.local")
 
 app = Celery("ppp")
 # Every CELERY_* Django setting configures Celery (CELERY_BROKER_URL -> broker_url, ...).

@@ -5,9 +5,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from factory.django import DjangoModelFactory
 
+from ppp.demo import DEMO_PASSWORD
 from ppp.roles import BOARD, OFFICERS
-
-DEMO_PASSWORD = "ppp-demo-pass"
 
 
 class UserFactory(DjangoModelFactory):

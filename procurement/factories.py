@@ -5,10 +5,12 @@ from decimal import Decimal
 
 import factory
 from django.utils import timezone
+from django.utils.text import slugify
 from factory.django import DjangoModelFactory
 
 from ppp.factories import OfficerFactory, UserFactory
 
+from . import catalogue
 from .models import (
     Agreement,
     Amendment,
@@ -28,9 +30,9 @@ class ContractingAuthorityFactory(DjangoModelFactory):
         model = ContractingAuthority
         django_get_or_create = ["code"]
 
-    name = factory.Sequence(lambda n: f"Ministry of Digital Services {n}")
+    name = factory.Sequence(lambda n: catalogue.AUTHORITY_NAMES[n % len(catalogue.AUTHORITY_NAMES)])
     code = factory.Sequence(lambda n: f"AUTH-{n:03d}")
-    contact_name = factory.Faker("name")
+    contact_name = factory.Sequence(lambda n: catalogue.person_for("IE", n))
     contact_email = factory.LazyAttribute(lambda a: f"procurement@{a.code.lower()}.gov.example")
 
 
@@ -39,11 +41,13 @@ class VendorFactory(DjangoModelFactory):
         model = Vendor
         django_get_or_create = ["registration_number"]
 
-    legal_name = factory.Faker("company")
+    # Name, address and (for contacts) phone numbers follow the country, whichever one a test passes.
+    legal_name = factory.LazyAttributeSequence(lambda v, n: catalogue.vendor_name_for(v.country, n))
     registration_number = factory.Sequence(lambda n: f"REG-{n:06d}")
     country = factory.Iterator(["GB", "DE", "FR", "NL", "KE", "IN", "CA"])
-    address = factory.Faker("address")
-    website = factory.LazyAttribute(lambda v: f"https://{v.registration_number.lower()}.example.com")
+    address = factory.LazyAttributeSequence(lambda v, n: catalogue.address_for(v.country, n))
+    # Registration numbers have spaces and brackets in some registers ("HRB 52817 (Köln)"): slugged for a host name.
+    website = factory.LazyAttribute(lambda v: f"https://{slugify(v.registration_number)}.example.com")
     status = Vendor.Status.ACTIVE
 
 
@@ -52,10 +56,13 @@ class VendorContactFactory(DjangoModelFactory):
         model = VendorContact
 
     vendor = factory.SubFactory(VendorFactory)
-    name = factory.Faker("name")
-    email = factory.Sequence(lambda n: f"contact{n}@vendor.example.com")
-    phone = factory.Faker("numerify", text="+44 20 #### ####")
-    role = factory.Iterator(["Delivery manager", "Account director", "Finance lead"])
+    name = factory.LazyAttributeSequence(lambda c, n: catalogue.person_for(c.vendor.country, n))
+    # first.last@ the company's domain; a digit only once the catalogue's people repeat (unique per vendor).
+    email = factory.LazyAttributeSequence(
+        lambda c, n: f"{catalogue.email_local_part(c.name)}{n // 6 or ''}@{catalogue.domain_for(c.vendor.legal_name)}"
+    )
+    phone = factory.LazyAttributeSequence(lambda c, n: catalogue.phone_for(c.vendor.country, n))
+    role = factory.Iterator(catalogue.CONTACT_ROLES)
     receives_alerts = True
 
 
@@ -88,7 +95,7 @@ class AgreementFactory(DjangoModelFactory):
         )
 
     reference = factory.Sequence(lambda n: f"PPP-{timezone.localdate().year}-{n:04d}")
-    title = factory.Faker("catch_phrase")
+    title = factory.Sequence(lambda n: catalogue.AGREEMENT_TITLES[n % len(catalogue.AGREEMENT_TITLES)])
     authority = factory.SubFactory(ContractingAuthorityFactory)
     procurement_method = factory.Iterator([m for m, _ in Agreement.Method.choices])
     total_value = Decimal("1000000.00")

@@ -5,11 +5,13 @@ from decimal import Decimal
 
 import factory
 from django.utils import timezone
+from django.utils.text import slugify
 from factory.django import DjangoModelFactory
 
 from ppp.factories import OfficerFactory, UserFactory
 from procurement.factories import AgreementFactory
 
+from . import catalogue
 from .models import (
     KPI,
     Alert,
@@ -24,6 +26,9 @@ from .models import (
     Risk,
 )
 
+_HEALTH_MILESTONES = catalogue.MILESTONES[catalogue.HEALTH]
+_BUILT_RISKS = catalogue.risks_for("built")
+
 
 def _first_vendor(agreement):
     share = agreement.cost_shares.filter(vendor__isnull=False).select_related("vendor").first()
@@ -36,14 +41,14 @@ class ProjectFactory(DjangoModelFactory):
         skip_postgeneration_save = True
 
     code = factory.Sequence(lambda n: f"PRJ-{n:04d}")
-    name = factory.Faker("bs")
+    name = factory.Sequence(lambda n: catalogue.PROJECT_NAMES[n % len(catalogue.PROJECT_NAMES)][0])
     agreement = factory.SubFactory(AgreementFactory, active=True)
     delivery_method = Project.DeliveryMethod.PPP
     phase = Project.Phase.PILOT
     owner = factory.SubFactory(OfficerFactory)
     start_date = factory.LazyAttribute(lambda p: p.agreement.start_date)
     end_date = factory.LazyAttribute(lambda p: p.agreement.end_date)
-    description = factory.Faker("paragraph")
+    description = factory.Sequence(lambda n: catalogue.PROJECT_NAMES[n % len(catalogue.PROJECT_NAMES)][1])
 
     @factory.post_generation
     def board_members(project, create, extracted, **kwargs):
@@ -59,7 +64,7 @@ class IterationFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: f"Iteration {n}")
     start_date = factory.LazyAttribute(lambda i: i.project.start_date)
     end_date = factory.LazyAttribute(lambda i: i.start_date + datetime.timedelta(days=13))
-    goal = factory.Faker("sentence")
+    goal = factory.Sequence(lambda n: catalogue.ITERATIONS[n % len(catalogue.ITERATIONS)][1])
 
 
 class MilestoneFactory(DjangoModelFactory):
@@ -76,7 +81,7 @@ class MilestoneFactory(DjangoModelFactory):
 
     project = factory.SubFactory(ProjectFactory)
     title = factory.Sequence(lambda n: f"Milestone {n}")
-    description = factory.Faker("sentence")
+    description = factory.Sequence(lambda n: _HEALTH_MILESTONES[n % len(_HEALTH_MILESTONES)][2])
     type = Milestone.Type.DELIVERY
     due_date = factory.LazyAttribute(
         lambda m: (
@@ -102,8 +107,8 @@ class DeliverableFactory(DjangoModelFactory):
         with_evidence = factory.Trait(
             evidence_url=factory.LazyAttribute(
                 lambda d: (
-                    f"https://evidence.example.com/{d.responsible_vendor.registration_number.lower()}/"
-                    f"{d.title.lower().replace(' ', '-')}.pdf"
+                    f"https://evidence.example.com/{slugify(d.responsible_vendor.registration_number)}/"
+                    f"{slugify(d.title)}.pdf"
                 )
             )
         )
@@ -123,7 +128,9 @@ class DeliverableFactory(DjangoModelFactory):
 
     milestone = factory.SubFactory(MilestoneFactory)
     title = factory.Sequence(lambda n: f"Deliverable {n}")
-    description = factory.Faker("sentence")
+    description = factory.Sequence(
+        lambda n: catalogue.DELIVERABLE_DESCRIPTIONS[n % len(catalogue.DELIVERABLE_DESCRIPTIONS)]
+    )
     responsible_vendor = factory.LazyAttribute(
         lambda d: d.milestone.responsible_vendor or _first_vendor(d.milestone.project.agreement)
     )
@@ -151,13 +158,13 @@ class RiskFactory(DjangoModelFactory):
 
     project = factory.SubFactory(ProjectFactory)
     title = factory.Sequence(lambda n: f"Risk {n}")
-    description = factory.Faker("sentence")
+    description = factory.Sequence(lambda n: _BUILT_RISKS[n % len(_BUILT_RISKS)][3])
     category = Risk.Category.TECHNOLOGY
     likelihood = 3
     impact = 3
     allocation = Risk.Allocation.SHARED
     owner = factory.LazyAttribute(lambda r: r.project.owner)
-    mitigation = factory.Faker("sentence")
+    mitigation = factory.Sequence(lambda n: _BUILT_RISKS[n % len(_BUILT_RISKS)][4])
     status = Risk.Status.OPEN
     review_date = factory.LazyFunction(lambda: timezone.localdate() + datetime.timedelta(days=30))
 

@@ -302,7 +302,7 @@ SHOW_LOGIN_SETTINGS = (
 def test_by_default_no_proxy_is_trusted_and_five_failures_lock_for_fifteen_minutes():
     from .test_settings import _manage
 
-    result = _manage("shell", "-v", "0", "-c", SHOW_LOGIN_SETTINGS, DJANGO_DEBUG="true")
+    result = _manage("shell", "-v", "0", "-c", SHOW_LOGIN_SETTINGS)
 
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["0", "0", "5", "0:15:00"]
@@ -317,7 +317,6 @@ def test_the_environment_sets_proxies_for_throttle_and_lockout_alike_and_the_loc
         "0",
         "-c",
         SHOW_LOGIN_SETTINGS,
-        DJANGO_DEBUG="true",
         PPP_NUM_PROXIES="2",
         PPP_LOGIN_FAILURE_LIMIT="8",
         PPP_LOGIN_COOLOFF_MINUTES="60",

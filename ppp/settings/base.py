@@ -1,8 +1,15 @@
-"""Settings for ppp-tracker, read from the environment (see README.md for every variable).
+"""Settings shared by every environment, read from the environment (see README.md for every variable).
 
-Defaults are chosen so that a fresh clone runs with nothing else installed: SQLite and a
-file-system Celery broker, both under the git-ignored ``var/`` folder. Production sets
-``DJANGO_DEBUG=false``, a real ``DJANGO_SECRET_KEY`` and PostgreSQL / Redis URLs.
+Pick the environment with DJANGO_SETTINGS_MODULE, as cookiecutter-django does:
+
+- ``ppp.settings.local`` (the default of ``manage.py`` and Celery): DEBUG on, a development secret, SQLite and a
+  file-system Celery broker under the git-ignored ``var/`` folder, emails on the console. A fresh clone runs with
+  nothing else installed.
+- ``ppp.settings.production`` (the default of ``wsgi.py``/``asgi.py``; opt in everywhere else): DEBUG off, and it
+  refuses to start without ``DJANGO_SECRET_KEY``, ``DATABASE_URL`` and ``CELERY_BROKER_URL``.
+- ``ppp.settings.test``: the test suite (pytest selects it).
+
+This module is not meant to be used on its own: it has no secret key.
 """
 
 import datetime
@@ -20,15 +27,11 @@ env = environ.Env()
 # A local .env file is convenient in development; real deployments use the process environment.
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DJANGO_DEBUG", default=False)
+# Each environment module decides (local: on; production and tests: off). Never derive other settings from
+# DEBUG here: this module is read before the environment module sets it.
+DEBUG = False
 
-# Production has no default secret: refusing to start beats signing sessions with a known key.
-_DEV_SECRET_KEY = "django-insecure-dev-only-key-do-not-use-in-production"
-SECRET_KEY = env.str("DJANGO_SECRET_KEY", default=_DEV_SECRET_KEY if DEBUG else "")
-if not SECRET_KEY:
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off.")
-
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=[])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -146,16 +149,12 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=VAR_DIR / "static")
 # Project-wide static files (the admin's ppp/admin.css), beside the project-wide templates/.
 STATICFILES_DIRS = [BASE_DIR / "static"]
-# Production (DEBUG off) serves compressed files under content-hashed names, so browsers may cache them for
-# ever: run `manage.py collectstatic --noinput` on every release, before the web process starts (a template
-# naming a file that was not collected fails loudly). In debug, plain storage: no collectstatic needed.
+# Compressed files under content-hashed names, so browsers may cache them for ever: run `manage.py collectstatic
+# --noinput` on every release, before the web process starts (a template naming a file that was not collected
+# fails loudly). Local development overrides this with plain storage: no collectstatic needed.
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
-        if DEBUG
-        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
@@ -163,12 +162,8 @@ MEDIA_ROOT = env.path("DJANGO_MEDIA_ROOT", default=VAR_DIR / "media")
 LOGIN_URL = "admin:login"
 
 # --- Email -----------------------------------------------------------------------------------
-EMAIL_BACKEND = env.str(
-    "DJANGO_EMAIL_BACKEND",
-    default="django.core.mail.backends.console.EmailBackend"
-    if DEBUG
-    else "django.core.mail.backends.smtp.EmailBackend",
-)
+# Local development defaults to the console backend (ppp/settings/local.py).
+EMAIL_BACKEND = env.str("DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = env.str("DJANGO_EMAIL_HOST", default="localhost")
 EMAIL_PORT = env.int("DJANGO_EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env.str("DJANGO_EMAIL_HOST_USER", default="")
@@ -352,14 +347,8 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# --- Security (all on when DEBUG is off; `manage.py check --deploy` stays quiet) -------------
+# --- Security (HTTPS-only cookies, HSTS and the HTTPS redirect are in production.py) -----------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SESSION_COOKIE_SECURE = env.bool("DJANGO_SESSION_COOKIE_SECURE", default=not DEBUG)
-CSRF_COOKIE_SECURE = env.bool("DJANGO_CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
-SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 

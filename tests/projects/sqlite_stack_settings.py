@@ -1,11 +1,11 @@
-"""Settings for the processes ``test_sqlite_worker.py`` starts: ``make run``'s (base settings, DEBUG, SQLite
+"""Settings for the processes ``test_sqlite_worker.py`` starts: ``make run``'s (local settings, DEBUG, SQLite
 from DATABASE_URL, the file-system broker), with the broker and the outgoing mail inside the test's own
 folder ``PPP_STACK_DIR``, so the test never meets a ``make run`` in the same checkout."""
 
 import os
 from pathlib import Path
 
-from ppp.settings.base import *  # noqa: F403
+from ppp.settings.local import *  # noqa: F403
 
 STACK_DIR = Path(os.environ["PPP_STACK_DIR"])
 

@@ -25,7 +25,7 @@ print(json.dumps({
 
 def _settings(**env):
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "PPP_", "CELERY_"))}
-    environment.update(DJANGO_SETTINGS_MODULE="ppp.settings.base", DJANGO_DEBUG="1", **env)
+    environment.update(DJANGO_SETTINGS_MODULE="ppp.settings.local", **env)
     result = subprocess.run(
         [sys.executable, "-c", "import django; django.setup();" + PRINT_SETTINGS],
         cwd=ROOT,

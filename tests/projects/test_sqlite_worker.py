@@ -38,7 +38,6 @@ class Stack:
             **{name: value for name, value in os.environ.items() if not name.startswith(("CELERY_", "DJANGO_"))},
             "DATABASE_URL": f"sqlite:///{self.database}",
             "DJANGO_SETTINGS_MODULE": "tests.projects.sqlite_stack_settings",
-            "DJANGO_DEBUG": "1",
             "PPP_STACK_DIR": str(folder),
             "PPP_API_RATE": "1000000/hour",  # the writer is busy on purpose; a 429 would only slow it down
             "PYTHONPATH": str(ROOT),

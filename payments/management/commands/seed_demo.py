@@ -5,7 +5,6 @@ because the demo spans all three.
 """
 
 import datetime
-import os
 import random
 from decimal import Decimal
 
@@ -15,8 +14,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from payments.management.commands.demo_logins import write_logins
 from payments.services import split_largest_remainder
-from ppp.factories import DEMO_PASSWORD, BoardMemberFactory, OfficerFactory, UserFactory
+from ppp.factories import BoardMemberFactory, OfficerFactory, UserFactory
+from procurement import catalogue
 from procurement import services as procurement_services
 from procurement.factories import (
     AgreementFactory,
@@ -25,8 +26,9 @@ from procurement.factories import (
     VendorFactory,
     VendorUserFactory,
 )
-from procurement.models import Agreement, ContractingAuthority, VendorUser
+from procurement.models import Agreement, ContractingAuthority
 from procurement.selectors import shares_in_force
+from projects import catalogue as delivery
 from projects import services as project_services
 from projects.alerts import alerts_scan
 from projects.factories import (
@@ -40,70 +42,11 @@ from projects.factories import (
     ProjectFactory,
     RiskFactory,
 )
-from projects.models import KPI, Deliverable, Milestone, Project, Risk
+from projects.models import Deliverable, Milestone, Project, Risk
 
-AUTHORITIES = [
-    ("DEMO-DSA", "National Digital Services Agency"),
-    ("DEMO-HLT", "Regional Health Authority"),
-    ("DEMO-TRN", "Metropolitan Transport Authority"),
-]
-VENDORS = [
-    "Northwind Civic Systems Ltd",
-    "Helix Infrastructure Partners",
-    "Bluegate Cloud Services",
-    "Meridian Data Works",
-    "Cobalt Health IT",
-    "Atlas Transit Technologies",
-    "Quillon Identity Solutions",
-    "Harbourline Engineering",
-    "Verdant Facilities Management",
-    "Orbit Payments plc",
-    "Lumen Analytics GmbH",
-    "Keystone Build & Operate",
-]
-AGREEMENTS = [
-    ("DEMO-PPP-001", "Citizen digital identity platform", "DEMO-DSA", "competitive_dialogue", [0, 6]),
-    ("DEMO-PPP-002", "Government cloud hosting", "DEMO-DSA", "open", [2]),
-    ("DEMO-PPP-003", "Online tax filing modernisation", "DEMO-DSA", "restricted", [3, 9, 10]),
-    ("DEMO-PPP-004", "Hospital records interoperability", "DEMO-HLT", "negotiated", [4, 3]),
-    ("DEMO-PPP-005", "Primary care facilities build and maintain", "DEMO-HLT", "competitive_dialogue", [7, 8]),
-    ("DEMO-PPP-006", "Smart ticketing for buses and rail", "DEMO-TRN", "open", [5, 9]),
-    ("DEMO-PPP-007", "Light rail depot design-build-operate", "DEMO-TRN", "competitive_dialogue", [11, 7]),
-    ("DEMO-PPP-008", "Traffic data open platform", "DEMO-TRN", "direct", [1, 10]),
-]
-PROJECTS_PER_AGREEMENT = [3, 2, 3, 3, 2, 3, 2, 2]  # 20 projects
-# Typical public-sector KPIs: (name, unit, baseline, target, direction, monthly drift toward the target).
-DEMO_KPIS = [
-    ("Digital service adoption", "%", Decimal("18"), Decimal("65"), KPI.Direction.HIGHER),
-    ("Cost per transaction", "EUR", Decimal("7.40"), Decimal("2.50"), KPI.Direction.LOWER),
-    ("Citizen satisfaction", "%", Decimal("61"), Decimal("80"), KPI.Direction.HIGHER),
-]
-DEMO_RISKS = [
-    ("Legacy data quality delays migration", Risk.Category.TECHNOLOGY, Risk.Allocation.SHARED),
-    ("Take-up below forecast", Risk.Category.REVENUE, Risk.Allocation.PUBLIC),
-    ("Service availability below contracted level", Risk.Category.AVAILABILITY_AND_QUALITY, Risk.Allocation.PRIVATE),
-    ("Data protection rules change", Risk.Category.CHANGE_IN_LAW, Risk.Allocation.PUBLIC),
-    ("Partner cannot finance phase 2", Risk.Category.FINANCE_AVAILABILITY, Risk.Allocation.PRIVATE),
-    ("Site works overrun", Risk.Category.CONSTRUCTION, Risk.Allocation.PRIVATE),
-    ("Cyber incident takes the service down", Risk.Category.FORCE_MAJEURE, Risk.Allocation.SHARED),
-]
-MILESTONE_TITLES = [
-    "Requirements baseline signed off",
-    "Discovery report",
-    "Pilot environment live",
-    "Security accreditation",
-    "Pilot user research findings",
-    "Data migration dry run",
-    "Phase 1 rollout",
-    "Accessibility audit",
-    "Service assessment",
-    "Phase 2 rollout",
-    "Operational handover",
-    "Performance review",
-    "Payment certificate",
-    "Annual financial report",
-    "Go-live readiness review",
-]
+# The programme itself (authorities, vendors, agreements, projects, milestones, risks, KPIs) is in the catalogues
+# the factories also draw from: procurement/catalogue.py and projects/catalogue.py.
+AUTHORITIES = catalogue.AUTHORITIES
 
 
 def _noon(day: datetime.date) -> datetime.datetime:
@@ -132,65 +75,90 @@ class Command(BaseCommand):
         self.stdout.write("Seeding demo data:")
 
         self._step("users")
-        officer = OfficerFactory(username="officer", first_name="Olivia", last_name="Officer")
+        officer = OfficerFactory(username="officer", first_name="Olivia", last_name="Quinn")
         second_officer = OfficerFactory(username="officer2", first_name="Omar", last_name="Okafor")
-        board = BoardMemberFactory(username="board", first_name="Bo", last_name="Boardman")
-        BoardMemberFactory(username="board2", first_name="Beatrice", last_name="Banks")
-        UserFactory(username="admin", is_staff=True, is_superuser=True, first_name="Ada", last_name="Admin")
+        board = BoardMemberFactory(username="board", first_name="Brendan", last_name="Doherty")
+        BoardMemberFactory(username="board2", first_name="Beatrice", last_name="Flynn")
+        UserFactory(username="admin", is_staff=True, is_superuser=True, first_name="Ada", last_name="Moran")
 
-        self._step("3 contracting authorities")
-        authorities = {code: ContractingAuthorityFactory(code=code, name=name) for code, name in AUTHORITIES}
+        self._step(f"{len(AUTHORITIES)} contracting authorities")
+        authorities = {
+            code: ContractingAuthorityFactory(code=code, name=name, contact_name=contact, contact_email=email)
+            for code, name, contact, email in AUTHORITIES
+        }
 
-        self._step("12 vendors with contacts and API users")
+        self._step(f"{len(catalogue.DEMO_VENDORS)} vendors with contacts and API users")
         vendors = []
-        for index, name in enumerate(VENDORS):
-            vendor = VendorFactory(legal_name=name, registration_number=f"DEMO-REG-{index + 1:03d}")
-            VendorContactFactory.create_batch(2, vendor=vendor)
-            VendorUserFactory(vendor=vendor, user=UserFactory(username=f"vendor{index + 1}"))
+        for index, demo_vendor in enumerate(catalogue.DEMO_VENDORS):
+            domain = catalogue.domain_for(demo_vendor.legal_name)
+            vendor = VendorFactory(
+                legal_name=demo_vendor.legal_name,
+                registration_number=demo_vendor.registration_number,
+                country=demo_vendor.country,
+                address=demo_vendor.address,
+                website=f"https://www.{domain}",
+            )
+            for number in range(2):
+                name = catalogue.person_for(demo_vendor.country, index + number)
+                VendorContactFactory(
+                    vendor=vendor,
+                    name=name,
+                    email=f"{catalogue.email_local_part(name)}@{domain}",
+                    phone=catalogue.phone_for(demo_vendor.country, index * 2 + number),
+                    role=catalogue.CONTACT_ROLES[number],
+                )
+            VendorUserFactory(vendor=vendor, user=UserFactory(username=f"vendor{index + 1}", email=f"api@{domain}"))
             vendors.append(vendor)
         vendors[-1].status = vendors[-1].Status.SUSPENDED
         vendors[-1].save(update_fields=["status"])
 
-        self._step("8 agreements with cost shares")
+        self._step(f"{len(delivery.PROGRAMME)} agreements with cost shares")
         projects = []
-        for (reference, title, authority_code, method, vendor_indexes), project_count in zip(
-            AGREEMENTS, PROJECTS_PER_AGREEMENT, strict=True
-        ):
+        for reference, title, authority_code, method, vendor_indexes, sector, project_specs in delivery.PROGRAMME:
             start = today - datetime.timedelta(days=rng.randint(200, 500))
+            built = sector != delivery.DIGITAL
             agreement = AgreementFactory(
                 reference=reference,
                 title=title,
                 authority=authorities[authority_code],
                 procurement_method=method,
-                total_value=Decimal(rng.randrange(2_000_000, 60_000_000, 250_000)),
-                currency="EUR",
+                # Hospitals, roads and schools cost tens of millions; digital services a few.
+                total_value=Decimal(
+                    rng.randrange(40_000_000, 180_000_000, 500_000)
+                    if built
+                    else rng.randrange(2_000_000, 30_000_000, 250_000)
+                ),
+                currency=catalogue.PROGRAMME_CURRENCY,
                 start_date=start,
                 end_date=start + datetime.timedelta(days=rng.choice([3, 4, 5]) * 365),
                 active=True,
                 vendors=[vendors[i] for i in vendor_indexes],
                 vendors__authority_share=Decimal(rng.choice([30, 40, 50])),
             )
-            for number in range(project_count):
-                agile = number % 2 == 1
+            for number, (project_name, method_code) in enumerate(project_specs):
+                code = f"{reference.replace('DEMO-PPP-', 'PRJ-')}-{number + 1}"
                 project = ProjectFactory(
-                    code=f"{reference.replace('DEMO-PPP-', 'PRJ-')}-{number + 1}",
-                    name=f"{title} – {['pilot', 'national rollout', 'operations'][number % 3]}",
+                    code=code,
+                    name=project_name,
+                    description=f"Part of '{title}' for the {agreement.authority.name}.",
                     agreement=agreement,
                     owner=officer if number % 2 == 0 else second_officer,
-                    delivery_method=Project.DeliveryMethod.AGILE if agile else Project.DeliveryMethod.PPP,
+                    delivery_method=Project.DeliveryMethod(method_code),
                     phase=[Project.Phase.PILOT, Project.Phase.ROLLOUT, Project.Phase.OPERATION][number % 3],
                     start_date=agreement.start_date,
                     end_date=agreement.end_date,
                 )
+                # A digital part of a built programme (ticketing on the tramway) delivers like a digital service.
+                project_sector = delivery.DIGITAL if method_code == "agile" else sector
                 if len(projects) % 2 == 0:
                     project.board_members.add(board)
-                projects.append((project, agreement, [vendors[i] for i in vendor_indexes]))
+                projects.append((project, agreement, [vendors[i] for i in vendor_indexes], project_sector))
 
-        self._step("20 projects with milestones and deliverables")
-        for project, agreement, parties in projects:
-            self._seed_milestones(project, agreement, parties, rng, today)
+        self._step(f"{len(projects)} projects with milestones and deliverables")
+        for project, agreement, parties, sector in projects:
+            self._seed_milestones(project, agreement, parties, sector, rng, today)
         self._step("expenditures")
-        for project, agreement, _parties in projects:
+        for project, agreement, _parties, _sector in projects:
             for milestone in project.milestones.filter(status=Milestone.Status.ACHIEVED)[:6]:
                 # Split by the shares in force on the day it was achieved, to the cent, like a certificate.
                 terms = shares_in_force(agreement, on=milestone.achieved_date)
@@ -208,8 +176,8 @@ class Command(BaseCommand):
                             by=officer,
                         )
         self._step("governance: KPIs, risk registers, gate decisions, penalties, amendments")
-        for project, _agreement, _parties in projects:
-            self._seed_governance(project, officer, rng, today)
+        for project, _agreement, _parties, sector in projects:
+            self._seed_governance(project, sector, officer, rng, today)
         self._seed_amendments(officer, second_officer, today)
         self._step("payment certificates: certified, approved, paid, reconciled, a partial and a void one")
         self._seed_payments(officer, second_officer)
@@ -223,15 +191,17 @@ class Command(BaseCommand):
             )
         )
 
-    def _seed_milestones(self, project, agreement, parties, rng, today):
+    def _seed_milestones(self, project, agreement, parties, sector, rng, today):
+        plan = delivery.MILESTONES[sector]
         iterations = []
         if project.delivery_method == Project.DeliveryMethod.AGILE:
-            for number in range(4):
+            for number, (name, goal) in enumerate(delivery.ITERATIONS):
                 start = project.start_date + datetime.timedelta(days=90 * number)
                 iterations.append(
                     IterationFactory(
                         project=project,
-                        name=f"{'Pilot' if number == 0 else 'Rollout wave'} {number or ''}".strip(),
+                        name=name,
+                        goal=goal,
                         start_date=start,
                         end_date=start + datetime.timedelta(days=89),
                     )
@@ -242,10 +212,13 @@ class Command(BaseCommand):
             due = project.start_date + datetime.timedelta(days=int(span * (number + 1) / (count + 1)))
             baseline = due - datetime.timedelta(days=rng.choice([0, 0, 0, 14, 30]))
             vendor = parties[number % len(parties)]
-            milestone_type = rng.choice(
-                [Milestone.Type.DELIVERY] * 4
-                + [Milestone.Type.PAYMENT, Milestone.Type.REPORTING, Milestone.Type.PLANNING]
-            )
+            if number < len(plan):
+                title, milestone_type, description = plan[number]
+            else:
+                # Past the build-up, a project reports every quarter, as the agreement's monitoring schedule asks.
+                quarter = f"Q{(due.month - 1) // 3 + 1} {due.year}"
+                title, milestone_type = f"Quarterly performance report, {quarter}", Milestone.Type.REPORTING
+                description = f"Availability, service failures, deductions and KPIs for {quarter}."
             iteration = next((it for it in iterations if it.start_date <= due <= it.end_date), None)
             past = due < today
             # Most past milestones were met; some are late (the overdue ones officers chase), a few missed.
@@ -266,7 +239,8 @@ class Command(BaseCommand):
             milestone = MilestoneFactory(
                 project=project,
                 iteration=iteration,
-                title=MILESTONE_TITLES[number % len(MILESTONE_TITLES)],
+                title=title,
+                description=description,
                 type=milestone_type,
                 due_date=due,
                 baseline_due_date=min(baseline, due),
@@ -278,9 +252,15 @@ class Command(BaseCommand):
                 responsible_vendor=vendor,
                 payment_amount=Decimal(rng.randrange(0, 400_000, 5_000)),
             )
-            for _ in range(rng.randint(1, 3)):
+            titles = delivery.deliverable_titles(sector, milestone_type)
+            for item in range(rng.randint(1, 3)):
+                text = {
+                    "title": titles[(number + item) % len(titles)],
+                    "description": delivery.DELIVERABLE_DESCRIPTIONS[item % len(delivery.DELIVERABLE_DESCRIPTIONS)],
+                }
                 if status == Milestone.Status.ACHIEVED:
                     DeliverableFactory(
+                        **text,
                         milestone=milestone,
                         responsible_vendor=vendor,
                         accepted=True,
@@ -290,21 +270,22 @@ class Command(BaseCommand):
                 elif status == Milestone.Status.IN_PROGRESS:
                     kind = rng.choice(["not_started", "in_progress", "submitted", "accepted"])
                     if kind == "submitted":
-                        DeliverableFactory(milestone=milestone, responsible_vendor=vendor, submitted=True)
+                        DeliverableFactory(**text, milestone=milestone, responsible_vendor=vendor, submitted=True)
                     elif kind == "accepted":
-                        DeliverableFactory(milestone=milestone, responsible_vendor=vendor, accepted=True)
+                        DeliverableFactory(**text, milestone=milestone, responsible_vendor=vendor, accepted=True)
                     else:
                         DeliverableFactory(
+                            **text,
                             milestone=milestone,
                             responsible_vendor=vendor,
                             status=kind,
                             progress=rng.randint(5, 90) if kind == "in_progress" else 0,
                         )
                 else:
-                    DeliverableFactory(milestone=milestone, responsible_vendor=vendor)
+                    DeliverableFactory(**text, milestone=milestone, responsible_vendor=vendor)
 
-    def _seed_governance(self, project, officer, rng, today):
-        for name, unit, baseline, target, direction in DEMO_KPIS:
+    def _seed_governance(self, project, sector, officer, rng, today):
+        for name, unit, baseline, target, direction in delivery.KPIS[sector]:
             kpi = KPIFactory(
                 project=project, name=name, unit=unit, baseline=baseline, target=target, direction=direction
             )
@@ -319,10 +300,12 @@ class Command(BaseCommand):
                     date=today - datetime.timedelta(days=30 * (6 - month)),
                     value=value.quantize(Decimal("0.01")),
                 )
-        for title, category, allocation in rng.sample(DEMO_RISKS, 4):
+        for title, category, allocation, description, mitigation in rng.sample(delivery.risks_for(sector), 4):
             RiskFactory(
                 project=project,
                 title=title,
+                description=description,
+                mitigation=mitigation,
                 category=category,
                 allocation=allocation,
                 likelihood=rng.randint(1, 5),
@@ -436,17 +419,5 @@ class Command(BaseCommand):
             project_services.deliverable_accept(deliverable_id=waiting.pk, reviewer=officer)
 
     def _print_logins(self):
-        vendor_users = list(
-            VendorUser.objects.select_related("user", "vendor")
-            .order_by("user__username")
-            .filter(user__username__in=["vendor1", "vendor2"])
-        )
         self.stdout.write("")
-        address = f"http://{os.environ.get('PPP_HOST', '127.0.0.1')}:{os.environ.get('PPP_PORT', '8000')}/admin/"
-        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}), at {address}")
-        self.stdout.write("  officer   – procurement officer (full rights)")
-        self.stdout.write("  officer2  – a second officer (four eyes: approves what officer proposed or certified)")
-        self.stdout.write("  board     – project board member (read only)")
-        self.stdout.write("  admin     – superuser")
-        for membership in vendor_users:
-            self.stdout.write(f"  {membership.user.username:<9} – vendor user for {membership.vendor} (partner API)")
+        write_logins(self.stdout, self.style)
