@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from procurement.models import Agreement, Vendor, VendorUser
 from procurement.selectors import PartyBudget, agreements_budget_vs_actual
 
-from .models import KPI, Deliverable, KPIMeasurement, Milestone, Project, Risk
+from .models import KPI, Deliverable, GateCheck, GateDecision, KPIMeasurement, Milestone, Project, Risk
 
 
 class Rag:
@@ -375,6 +375,14 @@ def _by_name(kpis: QuerySet[KPI]) -> QuerySet[KPI]:
 def project_list(*, vendor: Vendor | None):
     projects = Project.objects.all()
     return projects if vendor is None else projects.for_vendor(vendor)
+
+
+def gate_decision_list(*, vendor: Vendor | None):
+    """Gate decisions of the projects the caller may read, each with its checks and their criteria (2 queries)."""
+    decisions = GateDecision.objects.prefetch_related(
+        Prefetch("checks", queryset=GateCheck.objects.select_related("criterion"))
+    )
+    return decisions if vendor is None else decisions.filter(project__in=project_list(vendor=vendor))
 
 
 def milestone_list(*, vendor: Vendor | None):

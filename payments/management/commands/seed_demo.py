@@ -30,6 +30,7 @@ from procurement.selectors import shares_in_force
 from projects import services as project_services
 from projects.factories import (
     DeliverableFactory,
+    GateCheckFactory,
     GateDecisionFactory,
     IterationFactory,
     KPIFactory,
@@ -39,7 +40,7 @@ from projects.factories import (
     ProjectFactory,
     RiskFactory,
 )
-from projects.models import KPI, Deliverable, Milestone, Project, Risk
+from projects.models import KPI, Deliverable, GateCriterion, Milestone, Project, Risk
 
 AUTHORITIES = [
     ("DEMO-DSA", "National Digital Services Agency"),
@@ -171,13 +172,16 @@ class Command(BaseCommand):
             )
             for number in range(project_count):
                 agile = number % 2 == 1
+                method = Project.DeliveryMethod.AGILE if agile else Project.DeliveryMethod.PPP
                 project = ProjectFactory(
                     code=f"{reference.replace('DEMO-PPP-', 'PRJ-')}-{number + 1}",
                     name=f"{title} – {['pilot', 'national rollout', 'operations'][number % 3]}",
                     agreement=agreement,
                     owner=officer if number % 2 == 0 else second_officer,
-                    delivery_method=Project.DeliveryMethod.AGILE if agile else Project.DeliveryMethod.PPP,
-                    phase=[Project.Phase.PILOT, Project.Phase.ROLLOUT, Project.Phase.OPERATION][number % 3],
+                    delivery_method=method,
+                    # Past its first gate: financial close, construction or commercial operation (PPP); alpha,
+                    # beta or live (agile).
+                    phase=Project.LIFECYCLES[method][number % 3 + 1],
                     start_date=agreement.start_date,
                     end_date=agreement.end_date,
                 )
@@ -329,16 +333,20 @@ class Command(BaseCommand):
                 # Some reviews are overdue: the register's "past review date" filter has something to show.
                 review_date=today + datetime.timedelta(days=rng.randint(-45, 90)),
             )
-        # Projects past the pilot got there through a recorded gate.
-        phases = [Project.Phase.PILOT, Project.Phase.ROLLOUT, Project.Phase.OPERATION]
-        for from_phase, to_phase in zip(phases, phases[1 : phases.index(project.phase) + 1], strict=False):
-            GateDecisionFactory(
+        # Projects past their first phase got there through recorded gates, each check answered.
+        phases = Project.LIFECYCLES[Project.DeliveryMethod(project.delivery_method)]
+        passed = phases[: phases.index(project.phase) + 1]
+        for step, (from_phase, to_phase) in enumerate(zip(passed, passed[1:], strict=False), 1):
+            decision = GateDecisionFactory(
                 project=project,
                 from_phase=from_phase,
                 to_phase=to_phase,
                 decided_by=officer,
-                decided_on=project.start_date + datetime.timedelta(days=120 * phases.index(to_phase)),
+                decided_on=project.start_date + datetime.timedelta(days=120 * step),
+                notes=f"Gate review {step}: evidence on file.",
             )
+            for criterion in GateCriterion.objects.for_gate(project.delivery_method, to_phase):
+                GateCheckFactory(decision=decision, criterion=criterion, evidence="Checked at the gate review.")
         for milestone in project.milestones.filter(status=Milestone.Status.MISSED, responsible_vendor__isnull=False)[
             :1
         ]:
