@@ -788,6 +788,12 @@ class GateDecisionAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, admin.Mode
             meeting_date=obj.meeting_date,
         )
         adopt_created(obj, decision)
+        # The admin's change message lists what the formset saved: here, the checks the service recorded.
+        checklist.new_objects, checklist.changed_objects, checklist.deleted_objects = (
+            list(decision.checks.all()),
+            [],
+            [],
+        )
 
 
 @admin.register(GateCriterion)

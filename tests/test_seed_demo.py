@@ -4,7 +4,17 @@ from django.db.models import F
 
 from payments.models import Certificate, VendorInvoice
 from procurement.models import Agreement, Amendment, ContractingAuthority, CostShare, Vendor, VendorUser
-from projects.models import KPI, Deliverable, GateDecision, KPIMeasurement, Milestone, PerformanceFailure, Project, Risk
+from projects.models import (
+    KPI,
+    Deliverable,
+    GateCheck,
+    GateDecision,
+    KPIMeasurement,
+    Milestone,
+    PerformanceFailure,
+    Project,
+    Risk,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -19,6 +29,7 @@ MODELS = [
     Deliverable,
     Amendment,
     GateDecision,
+    GateCheck,
     Risk,
     KPI,
     KPIMeasurement,
@@ -50,7 +61,13 @@ def test_seed_demo_builds_a_realistic_set_and_running_again_adds_nothing(capsys)
         "Citizen satisfaction",
     }
     assert Risk.objects.due_for_review().exists() and first["PerformanceFailure"] > 0
-    assert GateDecision.objects.filter(to_phase="rollout").count() == Project.objects.exclude(phase="pilot").count()
+    # Both methods, each project past its first gate through recorded decisions with every check answered.
+    assert set(Project.objects.values_list("delivery_method", flat=True)) == {"ppp", "agile"}
+    for project in Project.objects.all():
+        lifecycle = Project.LIFECYCLES[project.delivery_method]
+        trail = list(project.gate_decisions.order_by("id").values_list("to_phase", flat=True))
+        assert trail == list(lifecycle[1 : lifecycle.index(project.phase) + 1]) != []
+    assert GateCheck.objects.exists() and not GateCheck.objects.filter(met=False).exists()
     assert sorted(Amendment.objects.values_list("status", flat=True)) == ["approved", "proposed"]
     assert Milestone.objects.filter(due_date__gt=F("baseline_due_date")).exists()
     # Payments: a whole chain, from drafts (retention releases) to reconciled, with a partial and a void one.

@@ -105,12 +105,28 @@ def forward(apps, schema_editor):
         if decision.decided_on != recorded:
             meeting = decision.decided_on if decision.decided_on < recorded else None
             GateDecision.objects.filter(pk=decision.pk).update(decided_on=recorded, meeting_date=meeting)
+    HistoricalGateCriterion = apps.get_model("projects", "HistoricalGateCriterion")
     positions = {}
+    now = timezone.now()
     for method, phase, text in CRITERIA:
         positions[method, phase] = positions.get((method, phase), 0) + 1
-        GateCriterion.objects.get_or_create(
+        criterion, created = GateCriterion.objects.get_or_create(
             delivery_method=method, to_phase=phase, text=text, defaults={"position": positions[method, phase]}
         )
+        if created:
+            # The checklist's history starts with the seed (no user: the installation wrote it).
+            HistoricalGateCriterion.objects.create(
+                id=criterion.pk,
+                delivery_method=method,
+                to_phase=phase,
+                text=text,
+                guidance="",
+                position=criterion.position,
+                active=True,
+                history_date=now,
+                history_type="+",
+                history_change_reason="Seeded with the installation",
+            )
 
 
 def backward(apps, schema_editor):
@@ -119,6 +135,7 @@ def backward(apps, schema_editor):
     GateCriterion = apps.get_model("projects", "GateCriterion")
     GateCheck.objects.all().delete()
     GateCriterion.objects.all().delete()
+    apps.get_model("projects", "HistoricalGateCriterion").objects.all().delete()
     for method, phases in BACKWARD.items():
         for new, old in phases.items():
             for other_new, other_old in phases.items():
