@@ -377,6 +377,11 @@ def project_list(*, vendor: Vendor | None):
     return projects if vendor is None else projects.for_vendor(vendor)
 
 
+def project_gate_decisions(project: Project) -> list[GateDecision]:
+    """The gates ``project`` passed, newest first, each with its checklist as answered (2 queries)."""
+    return list(gate_decision_list(vendor=None).filter(project=project).order_by("-decided_on", "-id"))
+
+
 def gate_decision_list(*, vendor: Vendor | None):
     """Gate decisions of the projects the caller may read, each with its checks and their criteria (2 queries)."""
     decisions = GateDecision.objects.prefetch_related(

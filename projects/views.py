@@ -14,7 +14,14 @@ from django.views.decorators.http import require_safe
 from .reports import milestone_report_pdf, milestones_csv, payments_csv, portfolio_report_pdf
 from .reports.kpis import kpi_chart, svg_sparkline
 from .reports.timeline import milestone_timeline, svg_layout
-from .selectors import board_projects, project_for_user, project_report, projects_visible_to, user_sees_all_projects
+from .selectors import (
+    board_projects,
+    project_for_user,
+    project_gate_decisions,
+    project_report,
+    projects_visible_to,
+    user_sees_all_projects,
+)
 
 
 def board_view(view):
@@ -56,6 +63,7 @@ def project_detail(request, pk: int):
             "timeline": timeline,
             "svg": svg_layout(timeline),
             "kpis": [(row, svg_sparkline(kpi_chart(row))) for row in report.kpis],
+            "gate_decisions": project_gate_decisions(project),
         },
     )
 
