@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import amendments_and_risks, notifications, payments, views
+from . import amendments_and_risks, gate_decisions, notifications, payments, views
 from .ocds import OCDSFeedView, OCDSReleasePackageView
 
 router = DefaultRouter(trailing_slash=True)
@@ -12,6 +12,7 @@ router.include_root_view = False
 router.register("agreements", views.AgreementViewSet, basename="agreement")
 router.register("projects", views.ProjectViewSet, basename="project")
 router.register("milestones", views.MilestoneViewSet, basename="milestone")
+router.register("gate-decisions", gate_decisions.GateDecisionViewSet, basename="gate-decision")
 router.register("deliverables", views.DeliverableViewSet, basename="deliverable")
 router.register("payment-certificates", payments.PaymentCertificateViewSet, basename="payment-certificate")
 router.register("invoices", payments.InvoiceViewSet, basename="invoice")

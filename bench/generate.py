@@ -166,7 +166,7 @@ def generate(scale: float = 1.0, seed: int = 2026) -> dict:
                         agreement_id=agreement_id,
                         owner=owner,
                         delivery_method="ppp",
-                        phase="rollout",
+                        phase=("financial_close", "construction", "commercial_operation")[i % 3],
                         start_date=begin,
                         end_date=begin + datetime.timedelta(days=3 * 365),
                     )

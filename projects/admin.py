@@ -49,6 +49,8 @@ from .models import (
     Alert,
     AlertDelivery,
     Deliverable,
+    GateCheck,
+    GateCriterion,
     GateDecision,
     Iteration,
     KPIMeasurement,
@@ -276,13 +278,23 @@ class ProjectAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAd
             kwargs["form_class"] = AgencyUserChoiceField
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
-    @admin.display(description="Phase gate")
+    @admin.display(description=_("Phase gate"))
     def phase_gate(self, obj):
         if not obj.pk:
-            return "New projects start in the pilot phase."
-        url = reverse("admin:projects_gatedecision_add") + f"?project={obj.pk}"
+            return gettext("New projects start at the first phase of their delivery method.")
+        url = reverse("admin:projects_gatedecision_add")
+        links = format_html_join(
+            " ",
+            '<a class="addlink" href="{}?project={}&amp;to_phase={}">{}</a>',
+            (
+                (url, obj.pk, phase, Project.Phase(phase).label)
+                for phase in Project.next_phases(obj.delivery_method, obj.phase)
+            ),
+        )
+        if not links:
+            return gettext("The project is closed.")
         return format_html(
-            'The phase changes only through a recorded gate decision. <a class="addlink" href="{}">Record one</a>', url
+            "{} {}", gettext("The phase changes only through a recorded gate decision. Record one:"), links
         )
 
     @admin.display(description="KPIs (latest, target, trend)")
@@ -845,33 +857,123 @@ class DeliverableAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHisto
 class GateDecisionForm(forms.ModelForm):
     class Meta:
         model = GateDecision
-        fields = ["project", "to_phase", "decided_on", "criteria_met", "notes", "override_reason"]
+        fields = ["project", "to_phase", "meeting_date", "notes", "override_reason"]
+
+
+def _gate_of_request(request) -> tuple[Project | None, str | None]:
+    """The project and next phase the add form is for: from the posted form, else from the link that opened it
+    (``?project=…&to_phase=…``; without a phase, the project's next phase in its lifecycle)."""
+    source = request.POST if request.method == "POST" else request.GET
+    try:
+        project = projects_visible_to(request.user).get(pk=int(source.get("project", "")))
+    except (ValueError, Project.DoesNotExist):
+        return None, None
+    to_phase = source.get("to_phase") or next(iter(Project.next_phases(project.delivery_method, project.phase)), None)
+    return project, to_phase if to_phase in Project.Phase.values else None
+
+
+class CriterionWidget(forms.HiddenInput):
+    """Shows the check's text; posts the criterion's id (the rows are the gate's checklist, not a choice)."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        criterion = GateCriterion.objects.filter(pk=value).first() if str(value or "").isdigit() else None
+        hidden = super().render(name, value, attrs, renderer)
+        guidance = (
+            format_html('<br><span class="help">{}</span>', criterion.guidance)
+            if criterion and criterion.guidance
+            else ""
+        )
+        return format_html("{}<strong>{}</strong>{}", hidden, criterion or "", guidance)
+
+
+class GateCheckForm(forms.ModelForm):
+    class Meta:
+        model = GateCheck
+        fields = ["criterion", "met", "evidence"]
+        widgets = {"criterion": CriterionWidget, "evidence": forms.Textarea(attrs={"rows": 2, "cols": 50})}
+
+
+class GateChecklistFormSet(forms.BaseInlineFormSet):
+    """The checklist of the gate being decided; its clean applies the gate rule to the answers as posted."""
 
     def clean(self):
-        cleaned = super().clean()
-        project, to_phase = cleaned.get("project"), cleaned.get("to_phase")
-        if project and to_phase:
-            blocker = services.phase_gate_blocker(
-                project,
-                to_phase,
-                criteria_met=cleaned.get("criteria_met", False),
-                override_reason=cleaned.get("override_reason", ""),
-                on=cleaned.get("decided_on"),
+        super().clean()
+        decision = self.instance
+        if any(self.errors) or not decision.project_id or not decision.to_phase:
+            return
+        answers = [form.cleaned_data for form in self.forms if form.cleaned_data]
+        expected = [c.pk for c in services.gate_checklist(decision.project, decision.to_phase)]
+        if sorted(answer["criterion"].pk for answer in answers) != sorted(expected):
+            raise forms.ValidationError(
+                gettext(
+                    "These checks are not the checklist of the %(phase)s gate; open the form again from the project."
+                )
+                % {"phase": decision.get_to_phase_display()}
             )
-            if blocker:
-                raise forms.ValidationError(f"{project.code} cannot move to {to_phase}: {blocker}.")
-        return cleaned
+        blocker = services.phase_gate_blocker(
+            decision.project,
+            decision.to_phase,
+            checks_met=all(answer["met"] for answer in answers),
+            override_reason=decision.override_reason,
+        )
+        if blocker:
+            raise forms.ValidationError(
+                gettext("%(project)s cannot move to %(phase)s: %(blocker)s.")
+                % {"project": decision.project.code, "phase": decision.get_to_phase_display(), "blocker": blocker}
+            )
+
+
+class GateCheckInline(admin.TabularInline):
+    """The gate's checklist: on a new decision one row per criterion to answer; on a recorded one, as answered."""
+
+    model = GateCheck
+    form = GateCheckForm
+    formset = GateChecklistFormSet
+    extra = 0
+    can_delete = False
+    verbose_name = _("check")
+    verbose_name_plural = _("gate checklist")
+
+    def _checklist(self, request, obj):
+        if obj is not None and obj.pk:
+            return None
+        project, to_phase = _gate_of_request(request)
+        return services.gate_checklist(project, to_phase) if project and to_phase else []
+
+    def get_min_num(self, request, obj=None, **kwargs):
+        checklist = self._checklist(request, obj)
+        return 0 if checklist is None else len(checklist)
+
+    def get_max_num(self, request, obj=None, **kwargs):
+        checklist = self._checklist(request, obj)
+        return None if checklist is None else len(checklist)
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["criterion", "met", "evidence"] if obj is not None and obj.pk else []
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("criterion")
 
 
 @admin.register(GateDecision)
 class GateDecisionAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, admin.ModelAdmin):
-    """Adding a decision moves the project through the gate (via ``project_change_phase``); decisions stay as made."""
+    """Adding a decision moves the project through the gate (via ``project_change_phase``); decisions stay as made.
+
+    The add form shows the checklist of the gate it was opened for (the project page links one per next phase).
+    It is dated by the service when saved; a board that met earlier goes in the meeting date."""
 
     project_path = "project"
     form = GateDecisionForm
+    inlines = [GateCheckInline]
     list_display = ["project_ref", "phases", "decided_on", "decided_by", "criteria_met", "override"]
     list_secondary = ["decided_by", "criteria_met"]
-    list_filter = ["to_phase", "criteria_met", "project__agreement__authority"]
+    list_filter = ["to_phase", "criteria_met", "project__delivery_method", "project__agreement__authority"]
     list_select_related = ["project", "decided_by"]
     search_fields = ["project__code", "project__name", "notes", "override_reason"]
     date_hierarchy = "decided_on"
@@ -880,8 +982,8 @@ class GateDecisionAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, admin.Mode
     def get_fields(self, request, obj=None):
         if obj is None:
             return GateDecisionForm._meta.fields
-        return ["project", "from_phase", "to_phase", "decided_on", "decided_by", "criteria_met", "notes",
-                "override_reason", "overdue_milestones_at_decision", "created_at"]  # fmt: skip
+        return ["project", "from_phase", "to_phase", "decided_on", "meeting_date", "decided_by", "criteria_met",
+                "notes", "override_reason", "overdue_milestones_at_decision", "created_at"]  # fmt: skip
 
     def get_readonly_fields(self, request, obj=None):
         return self.get_fields(request, obj) if obj else []
@@ -892,7 +994,36 @@ class GateDecisionAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, admin.Mode
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Override", boolean=True)
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        project, to_phase = _gate_of_request(request)
+        if project and to_phase:
+            initial["to_phase"] = to_phase
+        return initial
+
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        if obj.pk or not isinstance(inline, GateCheckInline):
+            return kwargs
+        checklist = inline._checklist(request, obj)
+        kwargs["initial"] = [{"criterion": criterion.pk} for criterion in checklist]
+        if request.method == "POST":
+            posted = {
+                value
+                for key, value in request.POST.items()
+                if key.startswith(f"{prefix}-") and key.endswith("-criterion")
+            }
+            if posted != {str(criterion.pk) for criterion in checklist}:
+                # The officer changed the project or the next phase: show that gate's checklist to answer.
+                kwargs.pop("data", None), kwargs.pop("files", None)
+                self.message_user(
+                    request,
+                    gettext("Answer the checklist of this gate below, then save again."),
+                    messages.WARNING,
+                )
+        return kwargs
+
+    @admin.display(description=_("Override"), boolean=True)
     def override(self, obj):
         return obj.is_override
 
@@ -905,16 +1036,37 @@ class GateDecisionAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, admin.Mode
         return f"{obj.get_from_phase_display()} → {obj.get_to_phase_display()}"
 
     def save_model(self, request, obj, form, change):
+        pass  # saved with its checks in save_related, through the service
+
+    def save_related(self, request, form, formsets, change):
+        obj = form.instance
+        (checklist,) = formsets
         decision = services.project_change_phase(
             project_id=obj.project_id,
             to_phase=obj.to_phase,
             by=request.user,
-            criteria_met=obj.criteria_met,
+            checks=[form.cleaned_data for form in checklist.forms if form.cleaned_data],
             notes=obj.notes,
             override_reason=obj.override_reason,
-            decided_on=obj.decided_on,
+            meeting_date=obj.meeting_date,
         )
         adopt_created(obj, decision)
+        # The admin's change message lists what the formset saved: here, the checks the service recorded.
+        checklist.new_objects, checklist.changed_objects, checklist.deleted_objects = (
+            list(decision.checks.all()),
+            [],
+            [],
+        )
+
+
+@admin.register(GateCriterion)
+class GateCriterionAdmin(ServiceAdminMixin, ReadOnlyHistoryAdmin):
+    """Officers keep the gate checklists here; a criterion already answered is retired (Active off), not deleted."""
+
+    service_module, service_entity = services, "gate_criterion"
+    list_display = ["text", "delivery_method", "to_phase", "position", "active"]
+    list_filter = ["delivery_method", "to_phase", "active"]
+    search_fields = ["text", "guidance"]
 
 
 class ReviewDueFilter(admin.SimpleListFilter):

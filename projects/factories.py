@@ -16,6 +16,8 @@ from .models import (
     KPI,
     Alert,
     Deliverable,
+    GateCheck,
+    GateCriterion,
     GateDecision,
     Iteration,
     KPIMeasurement,
@@ -44,7 +46,8 @@ class ProjectFactory(DjangoModelFactory):
     name = factory.Sequence(lambda n: catalogue.PROJECT_NAMES[n % len(catalogue.PROJECT_NAMES)][0])
     agreement = factory.SubFactory(AgreementFactory, active=True)
     delivery_method = Project.DeliveryMethod.PPP
-    phase = Project.Phase.PILOT
+    # New projects start at the beginning of their lifecycle; pass ``phase=`` for one further on.
+    phase = factory.LazyAttribute(lambda p: Project.first_phase(p.delivery_method))
     owner = factory.SubFactory(OfficerFactory)
     start_date = factory.LazyAttribute(lambda p: p.agreement.start_date)
     end_date = factory.LazyAttribute(lambda p: p.agreement.end_date)
@@ -138,18 +141,43 @@ class DeliverableFactory(DjangoModelFactory):
     progress = 0
 
 
+class GateCriterionFactory(DjangoModelFactory):
+    class Meta:
+        model = GateCriterion
+
+    delivery_method = Project.DeliveryMethod.PPP
+    to_phase = Project.Phase.FINANCIAL_CLOSE
+    text = factory.Sequence(lambda n: f"Check {n} done")
+    guidance = "Signed copy on file."
+    position = factory.Sequence(int)
+
+
 class GateDecisionFactory(DjangoModelFactory):
-    """A recorded pilot → rollout decision (tests of the rule use ``project_change_phase``)."""
+    """A recorded procurement → financial close decision (tests of the rule use ``project_change_phase``)."""
 
     class Meta:
         model = GateDecision
 
-    project = factory.SubFactory(ProjectFactory, phase=Project.Phase.ROLLOUT)
-    from_phase = Project.Phase.PILOT
-    to_phase = Project.Phase.ROLLOUT
+    project = factory.SubFactory(ProjectFactory, phase=Project.Phase.FINANCIAL_CLOSE)
+    from_phase = Project.Phase.PROCUREMENT
+    to_phase = Project.Phase.FINANCIAL_CLOSE
     decided_by = factory.SubFactory(OfficerFactory)
     criteria_met = True
-    notes = "Pilot exit criteria met: service assessment passed."
+    notes = "Commercial close: project agreement signed."
+
+
+class GateCheckFactory(DjangoModelFactory):
+    class Meta:
+        model = GateCheck
+
+    decision = factory.SubFactory(GateDecisionFactory)
+    criterion = factory.SubFactory(
+        GateCriterionFactory,
+        delivery_method=factory.SelfAttribute("..decision.project.delivery_method"),
+        to_phase=factory.SelfAttribute("..decision.to_phase"),
+    )
+    met = True
+    evidence = "Signed agreement in the file."
 
 
 class RiskFactory(DjangoModelFactory):

@@ -23,6 +23,18 @@ def _is_party(agreement_id: int, vendor_id: int) -> bool:
     return CostShare.objects.filter(agreement_id=agreement_id, vendor_id=vendor_id).exists()
 
 
+def lifecycle_check(method_field: str, phase_field: str) -> Q:
+    """The condition "``phase_field`` belongs to the lifecycle of ``method_field``" (for CheckConstraints)."""
+    return Q(**{method_field: "ppp", f"{phase_field}__in": PPP_PHASES}) | Q(
+        **{method_field: "agile", f"{phase_field}__in": AGILE_PHASES}
+    )
+
+
+PPP_PHASES = ("procurement", "financial_close", "construction", "commercial_operation", "handback", "closed")
+AGILE_PHASES = ("discovery", "alpha", "beta", "live", "closed")
+ALL_PHASES = PPP_PHASES[:-1] + AGILE_PHASES
+
+
 class ProjectQuerySet(models.QuerySet):
     def for_vendor(self, vendor):
         """The projects a vendor may read: those of the agreements it holds a share of."""
@@ -31,20 +43,50 @@ class ProjectQuerySet(models.QuerySet):
 
 class Project(models.Model):
     class DeliveryMethod(models.TextChoices):
-        PPP = "ppp", "PPP"
-        AGILE = "agile", "Agile (pilot, then phased rollout)"
+        PPP = "ppp", _("PPP (procurement to handback)")
+        AGILE = "agile", _("Agile (discovery, alpha, beta, live)")
 
     class Phase(models.TextChoices):
-        PILOT = "pilot", "Pilot"
-        ROLLOUT = "rollout", "Rollout"
-        OPERATION = "operation", "Operation"
-        CLOSED = "closed", "Closed"
+        # PPP lifecycle
+        PROCUREMENT = "procurement", _("Procurement")
+        FINANCIAL_CLOSE = "financial_close", _("Financial close")
+        CONSTRUCTION = "construction", _("Construction")
+        COMMERCIAL_OPERATION = "commercial_operation", _("Commercial operation")
+        HANDBACK = "handback", _("Handback")
+        # Agile lifecycle (the service-standard phases)
+        DISCOVERY = "discovery", _("Discovery")
+        ALPHA = "alpha", _("Alpha")
+        BETA = "beta", _("Beta")
+        LIVE = "live", _("Live")
+        # Both end here; the alerts rely on it meaning "no more alerts".
+        CLOSED = "closed", _("Closed")
+
+    # Each method's phases in order; a project passes them one gate at a time and then, or earlier with a
+    # reason, into CLOSED.
+    LIFECYCLES = {
+        DeliveryMethod.PPP: (
+            Phase.PROCUREMENT,
+            Phase.FINANCIAL_CLOSE,
+            Phase.CONSTRUCTION,
+            Phase.COMMERCIAL_OPERATION,
+            Phase.HANDBACK,
+        ),
+        DeliveryMethod.AGILE: (Phase.DISCOVERY, Phase.ALPHA, Phase.BETA, Phase.LIVE),
+    }
+    # Entering these phases with an overdue milestone needs a reason: the project would start building or
+    # serving the public while the plan it is judged by is already late.
+    OVERDUE_GUARDED_PHASES = (Phase.CONSTRUCTION, Phase.COMMERCIAL_OPERATION, Phase.BETA, Phase.LIVE)
 
     code = models.CharField(max_length=32, unique=True)
     name = models.CharField(max_length=255)
     agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="projects")
     delivery_method = models.CharField(max_length=8, choices=DeliveryMethod.choices, default=DeliveryMethod.PPP)
-    phase = models.CharField(max_length=16, choices=Phase.choices, default=Phase.PILOT)
+    phase = models.CharField(
+        max_length=32,
+        choices=Phase.choices,
+        default=Phase.PROCUREMENT,
+        help_text=_("Set to the first phase of the delivery method; it changes only through a gate decision."),
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -59,36 +101,54 @@ class Project(models.Model):
 
     objects = ProjectQuerySet.as_manager()
 
-    # Phases move forward one gate at a time; a project may also be closed early from any open phase.
-    PHASE_GATES = {
-        Phase.PILOT: {Phase.ROLLOUT, Phase.CLOSED},
-        Phase.ROLLOUT: {Phase.OPERATION, Phase.CLOSED},
-        Phase.OPERATION: {Phase.CLOSED},
-        Phase.CLOSED: set(),
-    }
-
     class Meta:
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="project_end_after_start"),
             models.CheckConstraint(condition=Q(delivery_method__in=["ppp", "agile"]), name="project_delivery_valid"),
-            models.CheckConstraint(
-                condition=Q(phase__in=["pilot", "rollout", "operation", "closed"]), name="project_phase_valid"
-            ),
+            # A project's phase belongs to its delivery method's lifecycle (or is the shared "closed").
+            models.CheckConstraint(condition=lifecycle_check("delivery_method", "phase"), name="project_phase_valid"),
             *limits.text_length_checks("project", description=limits.DESCRIPTION),
         ]
 
     def __str__(self):
         return f"{self.code} – {self.name}"
 
+    @classmethod
+    def first_phase(cls, method: str) -> str:
+        return cls.LIFECYCLES[cls.DeliveryMethod(method)][0]
+
+    @classmethod
+    def next_phases(cls, method: str, phase: str) -> list[str]:
+        """The phases a project of ``method`` in ``phase`` may enter: the next one of its lifecycle, and closed."""
+        if phase == cls.Phase.CLOSED:
+            return []
+        lifecycle = cls.LIFECYCLES[cls.DeliveryMethod(method)]
+        following = lifecycle[lifecycle.index(phase) + 1 : lifecycle.index(phase) + 2]
+        return [*following, cls.Phase.CLOSED]
+
+    @classmethod
+    def is_early_closure(cls, method: str, from_phase: str, to_phase: str) -> bool:
+        """Closing before the lifecycle's last phase: allowed, but only with a recorded reason."""
+        return to_phase == cls.Phase.CLOSED and from_phase != cls.LIFECYCLES[cls.DeliveryMethod(method)][-1]
+
     def can_enter(self, phase: str) -> bool:
-        return phase in self.PHASE_GATES[self.Phase(self.phase)]
+        return phase in self.next_phases(self.delivery_method, self.phase)
+
+    def clean(self):
+        if not self.pk and self.delivery_method in self.DeliveryMethod.values:
+            # Every project starts at the beginning of its lifecycle; gates move it on from there.
+            self.phase = self.first_phase(self.delivery_method)
 
     def locked_fields(self) -> dict[str, str]:
         """The lock table (see ``Agreement.locked_fields``)."""
         locked = {"phase": "it changes only through a recorded gate decision"}
         if self.pk and self.milestones.exists():
             locked["agreement"] = "the project has milestones under this agreement's parties"
+        if self.pk and (self.phase != self.first_phase(self.delivery_method) or self.gate_decisions.exists()):
+            locked["delivery_method"] = gettext("the project is past its first gate; its lifecycle is fixed")
+        elif self.pk and self.iterations.exists():
+            locked["delivery_method"] = gettext("iterations are planned in it; only agile projects have them")
         return locked
 
 
@@ -495,23 +555,91 @@ class Deliverable(models.Model):
             )
 
 
+class GateCriterionQuerySet(models.QuerySet):
+    def for_gate(self, method: str, to_phase: str):
+        """The checks a decision to enter ``to_phase`` of a ``method`` project answers, in checklist order."""
+        return self.filter(delivery_method=method, to_phase=to_phase, active=True).order_by("position", "id")
+
+
+class GateCriterion(models.Model):
+    """One check of a gate's checklist: what must be true before a project of a method enters a phase.
+
+    Officers maintain the list in the admin. A criterion that decisions have answered is retired (``active``
+    off), not deleted, so those decisions keep saying what was checked."""
+
+    delivery_method = models.CharField(_("delivery method"), max_length=8, choices=Project.DeliveryMethod.choices)
+    to_phase = models.CharField(
+        _("gate into phase"),
+        max_length=32,
+        choices=Project.Phase.choices,
+        help_text=_("The phase a project enters when it passes this gate."),
+    )
+    text = models.CharField(_("criterion"), max_length=255)
+    guidance = limits.bounded_text(
+        limits.NOTE, blank=True, verbose_name=_("guidance"), help_text=_("What counts as evidence for this check.")
+    )
+    position = models.PositiveSmallIntegerField(_("position"), default=0, help_text=_("Order in the checklist."))
+    active = models.BooleanField(
+        _("active"), default=True, help_text=_("Retired criteria stay on past decisions but are no longer asked.")
+    )
+    history = HistoricalRecords()
+
+    objects = GateCriterionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("gate criterion")
+        verbose_name_plural = _("gate criteria")
+        ordering = ["delivery_method", "to_phase", "position", "id"]
+        constraints = [
+            # A gate leads into a later phase of the method's lifecycle (the first phase has no gate in).
+            models.CheckConstraint(
+                condition=Q(delivery_method="ppp", to_phase__in=PPP_PHASES[1:])
+                | Q(delivery_method="agile", to_phase__in=AGILE_PHASES[1:]),
+                name="gate_criterion_phase_valid",
+            ),
+            models.UniqueConstraint(fields=["delivery_method", "to_phase", "text"], name="gate_criterion_unique"),
+            *limits.text_length_checks("gate_criterion", guidance=limits.NOTE),
+        ]
+
+    def __str__(self):
+        # Seeded criteria are in the translation catalogue (projects/gate_criteria.py); officers' own show as typed.
+        return gettext(self.text)
+
+    def deletion_blocker(self) -> str | None:
+        if self.pk and self.checks.exists():
+            return gettext("gate decisions answered it; untick Active to retire it instead")
+        return None
+
+
 class GateDecision(models.Model):
     """The recorded decision that moved a project from one phase to the next (made by ``project_change_phase``)."""
 
     project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="gate_decisions")
-    from_phase = models.CharField(max_length=16, choices=Project.Phase.choices)
-    to_phase = models.CharField(max_length=16, choices=Project.Phase.choices)
-    decided_on = models.DateField(default=timezone.localdate)
+    from_phase = models.CharField(max_length=32, choices=Project.Phase.choices)
+    to_phase = models.CharField(max_length=32, choices=Project.Phase.choices)
+    # Set by the service to the day the decision is recorded: a decision cannot be backdated past the checks.
+    decided_on = models.DateField(default=timezone.localdate, editable=False)
+    meeting_date = models.DateField(
+        _("meeting date"),
+        null=True,
+        blank=True,
+        help_text=_("When the board met, if not today. For the record only: the checks are made on the day recorded."),
+    )
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     criteria_met = models.BooleanField(
-        default=False, help_text="The gate's entry criteria are met. If not, the move needs an override."
+        default=False,
+        editable=False,
+        help_text=_("Every check of the gate's checklist was met. If not, the move needed an override."),
     )
     notes = limits.bounded_text(limits.DESCRIPTION, blank=True, help_text="Evidence considered, conditions attached.")
     override_reason = limits.bounded_text(
         limits.NOTE,
         blank=True,
-        help_text="Required to pass the gate when its criteria are not met or, entering rollout, while a "
-        "milestone is overdue. Leave empty otherwise.",
+        verbose_name=_("reason"),
+        help_text=_(
+            "Required to pass a gate with an unmet check, to enter construction, commercial operation, beta or live "
+            "while a milestone is overdue, or to close a project early. Leave empty otherwise."
+        ),
     )
     overdue_milestones_at_decision = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -521,13 +649,22 @@ class GateDecision(models.Model):
         constraints = [
             models.CheckConstraint(condition=~Q(from_phase=models.F("to_phase")), name="gate_decision_moves_phase"),
             models.CheckConstraint(
-                condition=Q(from_phase__in=["pilot", "rollout", "operation", "closed"])
-                & Q(to_phase__in=["pilot", "rollout", "operation", "closed"]),
+                condition=Q(from_phase__in=ALL_PHASES) & Q(to_phase__in=ALL_PHASES),
                 name="gate_decision_phases_valid",
             ),
             # Passing a gate without meeting its criteria is allowed only as a reasoned override.
             models.CheckConstraint(
                 condition=Q(criteria_met=True) | ~Q(override_reason=""), name="gate_decision_unmet_needs_override"
+            ),
+            # Closing before the lifecycle's last phase (handback, live) is an early closure: it says why.
+            models.CheckConstraint(
+                condition=~Q(to_phase="closed") | Q(from_phase__in=["handback", "live"]) | ~Q(override_reason=""),
+                name="gate_decision_early_closure_needs_reason",
+            ),
+            # The board met before the decision was recorded, never after.
+            models.CheckConstraint(
+                condition=Q(meeting_date__isnull=True) | Q(meeting_date__lte=models.F("decided_on")),
+                name="gate_decision_meeting_not_after_decision",
             ),
             *limits.text_length_checks("gate_decision", notes=limits.DESCRIPTION, override_reason=limits.NOTE),
         ]
@@ -538,6 +675,31 @@ class GateDecision(models.Model):
     @property
     def is_override(self) -> bool:
         return bool(self.override_reason.strip())
+
+
+class GateCheck(models.Model):
+    """One answered check of a gate decision: the criterion, whether it was met, and the evidence seen."""
+
+    decision = models.ForeignKey(GateDecision, on_delete=models.PROTECT, related_name="checks")
+    criterion = models.ForeignKey(
+        GateCriterion, on_delete=models.PROTECT, related_name="checks", verbose_name=_("criterion")
+    )
+    met = models.BooleanField(_("met"), default=False)
+    evidence = limits.bounded_text(
+        limits.NOTE, blank=True, verbose_name=_("evidence"), help_text=_("What shows it is met (or why not).")
+    )
+
+    class Meta:
+        verbose_name = _("gate check")
+        verbose_name_plural = _("gate checks")
+        ordering = ["decision", "criterion__position", "criterion_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision", "criterion"], name="gate_check_once_per_decision"),
+            *limits.text_length_checks("gate_check", evidence=limits.NOTE),
+        ]
+
+    def __str__(self):
+        return str(self.criterion)
 
 
 class RiskQuerySet(models.QuerySet):

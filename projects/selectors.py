@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, F, Min, Q, QuerySet, Sum
+from django.db.models import Avg, Count, F, Min, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from procurement.models import Agreement, Vendor, VendorUser
 from procurement.selectors import PartyBudget, agreements_budget_vs_actual
 
-from .models import KPI, Deliverable, KPIMeasurement, Milestone, Project, Risk
+from .models import KPI, Deliverable, GateCheck, GateDecision, KPIMeasurement, Milestone, Project, Risk
 from .status import ProjectStatus, ScheduleFacts, project_status
 
 
@@ -524,6 +524,19 @@ def _by_name(kpis: QuerySet[KPI]) -> QuerySet[KPI]:
 def project_list(*, vendor: Vendor | None):
     projects = Project.objects.all()
     return projects if vendor is None else projects.for_vendor(vendor)
+
+
+def project_gate_decisions(project: Project) -> list[GateDecision]:
+    """The gates ``project`` passed, newest first, each with its checklist as answered (2 queries)."""
+    return list(gate_decision_list(vendor=None).filter(project=project).order_by("-decided_on", "-id"))
+
+
+def gate_decision_list(*, vendor: Vendor | None):
+    """Gate decisions of the projects the caller may read, each with its checks and their criteria (2 queries)."""
+    decisions = GateDecision.objects.prefetch_related(
+        Prefetch("checks", queryset=GateCheck.objects.select_related("criterion"))
+    )
+    return decisions if vendor is None else decisions.filter(project__in=project_list(vendor=vendor))
 
 
 def milestone_list(*, vendor: Vendor | None):

@@ -7,16 +7,17 @@ locked first, always, so two reviewers cannot deadlock.
 """
 
 import datetime
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ppp import limits
-from ppp.errors import RuleViolation, StaleVersion, StateConflict, TransitionError
+from ppp.errors import RuleViolation, StaleVersion, StateConflict, TransitionError, full_clean_or_raise
 from ppp.services import record_create, record_delete, record_update, save_with_author
 
 from .alerts import alerts_skip_old_cycles
@@ -24,6 +25,8 @@ from .evidence import remove_evidence_after_commit
 from .models import (
     KPI,
     Deliverable,
+    GateCheck,
+    GateCriterion,
     GateDecision,
     Iteration,
     KPIMeasurement,
@@ -301,27 +304,62 @@ def deliverable_reject(
 # --- Phase gates -----------------------------------------------------------------------------
 
 
-def phase_gate_blocker(
-    project: Project, to_phase: str, *, criteria_met: bool, override_reason: str = "", on: datetime.date | None = None
-) -> str | None:
+def phase_gate_blocker(project: Project, to_phase: str, *, checks_met: bool, override_reason: str = "") -> str | None:
     """Why ``project`` may not pass into ``to_phase`` with this decision, or None when it may.
 
-    A gate whose criteria are not met, or entry to rollout while a milestone is overdue, needs an explicit
-    override with a reason. Shared by the service and the admin form.
+    A gate with an unmet check, entry to a delivery or live phase (``Project.OVERDUE_GUARDED_PHASES``) while a
+    milestone is overdue today, and closing before the lifecycle's end all need a reason. Shared by the service
+    and the admin form.
     """
     if not project.can_enter(to_phase):
-        return f"a {project.get_phase_display().lower()} project cannot move to {Project.Phase(to_phase).label.lower()}"
+        return gettext("a %(method)s project in %(phase)s cannot move to %(target)s") % {
+            "method": project.get_delivery_method_display(),
+            "phase": project.get_phase_display().lower(),
+            "target": Project.Phase(to_phase).label.lower(),
+        }
     if override_reason.strip():
         return None
-    if not criteria_met:
-        return "the gate criteria are not met; record an override with a reason to pass anyway"
-    if to_phase == Project.Phase.ROLLOUT:
-        overdue = project.milestones.overdue(on=on).count()
+    if Project.is_early_closure(project.delivery_method, project.phase, to_phase):
+        return gettext("closing before the end of the lifecycle is an early closure; give the reason")
+    if not checks_met:
+        return gettext("not every check of the gate is met; give a reason to pass anyway (an override)")
+    if to_phase in Project.OVERDUE_GUARDED_PHASES:
+        # Always today: the decision is dated when it is recorded, so no past day can hide a late milestone.
+        overdue = project.milestones.overdue(on=timezone.localdate()).count()
         if overdue:
-            return (
-                f"{overdue} milestone(s) are overdue; clear them or record an override with a reason to enter rollout"
-            )
+            return gettext("%(count)s milestone(s) are overdue; clear them or give a reason to enter %(target)s") % {
+                "count": overdue,
+                "target": Project.Phase(to_phase).label.lower(),
+            }
     return None
+
+
+def gate_checklist(project: Project, to_phase: str) -> list[GateCriterion]:
+    """The checks a decision to move ``project`` into ``to_phase`` answers, in order."""
+    return list(GateCriterion.objects.for_gate(project.delivery_method, to_phase))
+
+
+def _answered_checks(criteria: list[GateCriterion], checks: Iterable[Mapping]) -> list[GateCheck]:
+    """``checks`` (``{"criterion": id or GateCriterion, "met": bool, "evidence": str}``) as unsaved GateChecks,
+    one per criterion of the gate: none missing, none twice, none from another gate."""
+    by_id = {criterion.pk: criterion for criterion in criteria}
+    answered: dict[int, GateCheck] = {}
+    for check in checks:
+        criterion_id = getattr(check["criterion"], "pk", check["criterion"])
+        if criterion_id not in by_id:
+            raise RuleViolation(gettext("A check is not part of this gate's checklist; reload it."), field="checks")
+        if criterion_id in answered:
+            raise RuleViolation(gettext("A check of the gate is answered twice."), field="checks")
+        evidence = limits.check_text_length(str(check.get("evidence", "")).strip(), limits.NOTE, field="checks")
+        answered[criterion_id] = GateCheck(criterion=by_id[criterion_id], met=bool(check["met"]), evidence=evidence)
+    missing = [str(criterion) for pk, criterion in by_id.items() if pk not in answered]
+    if missing:
+        raise RuleViolation(
+            gettext("Answer every check of the gate (met or not); missing: %(missing)s.")
+            % {"missing": "; ".join(missing)},
+            field="checks",
+        )
+    return [answered[criterion.pk] for criterion in criteria]
 
 
 @transaction.atomic
@@ -330,32 +368,47 @@ def project_change_phase(
     project_id: int,
     to_phase: str,
     by,
-    criteria_met: bool,
+    checks: Iterable[Mapping] = (),
     notes: str = "",
     override_reason: str = "",
-    decided_on: datetime.date | None = None,
+    meeting_date: datetime.date | None = None,
 ) -> GateDecision:
-    """Move a project through a phase gate and record the decision (the only way a project changes phase)."""
+    """Move a project through a phase gate and record the decision (the only way a project changes phase).
+
+    ``checks`` answers every criterion of the gate's checklist. The decision is dated today, by the service:
+    a board that met earlier goes in ``meeting_date``, which is for the record and changes no check.
+    """
     limits.check_text_length(notes.strip(), limits.DESCRIPTION, field="notes")
     limits.check_text_length(override_reason.strip(), limits.NOTE, field="override_reason")
+    today = timezone.localdate()
+    if meeting_date is not None and meeting_date > today:
+        raise RuleViolation(gettext("The board cannot have met after today."), field="meeting_date")
     project = Project.objects.select_for_update().get(pk=project_id)
-    decided_on = decided_on or timezone.localdate()
-    blocker = phase_gate_blocker(
-        project, to_phase, criteria_met=criteria_met, override_reason=override_reason, on=decided_on
-    )
+    if to_phase not in Project.Phase.values:
+        raise RuleViolation(gettext("'%(phase)s' is not a phase.") % {"phase": to_phase}, field="to_phase")
+    if not project.can_enter(to_phase):
+        # A move the lifecycle does not allow is refused as such, before its checklist is looked at.
+        raise TransitionError(project, project.phase, to_phase, phase_gate_blocker(project, to_phase, checks_met=True))
+    answered = _answered_checks(gate_checklist(project, to_phase), checks)
+    checks_met = all(check.met for check in answered)
+    blocker = phase_gate_blocker(project, to_phase, checks_met=checks_met, override_reason=override_reason)
     if blocker:
         raise TransitionError(project, project.phase, to_phase, blocker)
     decision = GateDecision.objects.create(
         project=project,
         from_phase=project.phase,
         to_phase=to_phase,
-        decided_on=decided_on,
+        decided_on=today,
+        meeting_date=meeting_date,
         decided_by=by,
-        criteria_met=criteria_met,
+        criteria_met=checks_met,
         notes=notes.strip(),
         override_reason=override_reason.strip(),
-        overdue_milestones_at_decision=project.milestones.overdue(on=decided_on).count(),
+        overdue_milestones_at_decision=project.milestones.overdue(on=today).count(),
     )
+    for check in answered:
+        check.decision = decision
+    GateCheck.objects.bulk_create(answered)
     project.phase = to_phase
     save_with_author(project, by, ["phase"])
     return decision
@@ -411,16 +464,56 @@ def deliverable_update(
 
 
 def project_create(*, by, data) -> Project:
-    """A new project starts in the pilot phase; it moves on only through ``project_change_phase``."""
+    """A new project starts at the first phase of its delivery method (``Project.clean``); it moves on only
+    through ``project_change_phase``."""
     return record_create(Project, by=by, data=data)
 
 
+@transaction.atomic
 def project_update(*, project_id: int, by, changes) -> Project:
-    return record_update(Project, pk=project_id, by=by, changes=changes)
+    changes = dict(changes)
+    method = changes.pop("delivery_method", None)
+    project = record_update(Project, pk=project_id, by=by, changes=changes)
+    if method is not None and method != project.delivery_method:
+        _project_change_method(project, method, by)
+    return project
+
+
+def _project_change_method(project: Project, method: str, by) -> None:
+    """Before its first gate a project may change delivery method: it restarts at the new lifecycle's first phase
+    (phase and method change in one save, as the phase must always belong to the method). Call with the row locked."""
+    locked = project.locked_fields()
+    if "delivery_method" in locked:
+        raise RuleViolation(
+            gettext("The delivery method of project '%(project)s' is locked: %(reason)s.")
+            % {"project": project, "reason": locked["delivery_method"]},
+            field="delivery_method",
+        )
+    if method not in Project.DeliveryMethod.values:
+        raise RuleViolation(
+            gettext("'%(method)s' is not a delivery method.") % {"method": method}, field="delivery_method"
+        )
+    project.delivery_method = method
+    project.phase = Project.first_phase(method)
+    full_clean_or_raise(project)
+    save_with_author(project, by, ["delivery_method", "phase"])
 
 
 def project_delete(*, project_id: int, by) -> Project:
     return record_delete(Project, pk=project_id, by=by)
+
+
+def gate_criterion_create(*, by, data) -> GateCriterion:
+    return record_create(GateCriterion, by=by, data=data)
+
+
+def gate_criterion_update(*, gate_criterion_id: int, by, changes) -> GateCriterion:
+    return record_update(GateCriterion, pk=gate_criterion_id, by=by, changes=changes)
+
+
+def gate_criterion_delete(*, gate_criterion_id: int, by) -> GateCriterion:
+    """Only a criterion no decision answered; the others are retired (``active`` off) so the record stays whole."""
+    return record_delete(GateCriterion, pk=gate_criterion_id, by=by)
 
 
 def iteration_create(*, by, data) -> Iteration:

@@ -21,7 +21,14 @@ from .reports import milestone_report_pdf, milestones_csv, payments_csv, portfol
 from .reports.kpis import kpi_chart, svg_sparkline
 from .reports.spend import spend_chart, svg_spend
 from .reports.timeline import milestone_timeline, svg_layout
-from .selectors import board_list, project_for_user, project_report, projects_visible_to, user_sees_all_projects
+from .selectors import (
+    board_list,
+    project_for_user,
+    project_gate_decisions,
+    project_report,
+    projects_visible_to,
+    user_sees_all_projects,
+)
 
 CSV = "text/csv; charset=utf-8"
 
@@ -67,6 +74,7 @@ def project_detail(request, pk: int):
             "status": report.status,
             "spend": svg_spend(spend_chart(report.payments)),
             "kpis": [(row, svg_sparkline(kpi_chart(row))) for row in report.kpis],
+            "gate_decisions": project_gate_decisions(project),
         },
     )
 

@@ -23,6 +23,7 @@ from procurement.models import Agreement, VendorContact, VendorUser
 from projects.factories import (
     AlertFactory,
     DeliverableFactory,
+    GateCheckFactory,
     GateDecisionFactory,
     IterationFactory,
     KPIMeasurementFactory,
@@ -59,7 +60,7 @@ def one_of_each(db):
     # Governance records, all on the same agreement and project.
     project = milestone.project
     AmendmentShareChangeFactory(amendment=AmendmentFactory(agreement=agreement), vendor=vendor, new_percentage=60)
-    GateDecisionFactory(project=project)
+    GateCheckFactory(decision=GateDecisionFactory(project=project))
     RiskFactory(project=project)
     KPIMeasurementFactory(kpi__project=project)
     PerformanceFailureFactory(milestone=MilestoneFactory(project=project, status="missed", overdue_days=9))

@@ -7,14 +7,16 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from ppp.errors import TransitionError
+from ppp.errors import RuleViolation, TransitionError
 from ppp.factories import OfficerFactory
 from procurement.factories import AgreementFactory, VendorFactory
 from procurement.models import Amendment
 from procurement.services import amendment_propose
+from projects import services
 from projects.factories import KPIFactory, KPIMeasurementFactory, MilestoneFactory, ProjectFactory, RiskFactory
-from projects.models import GateDecision
+from projects.models import GateCriterion, GateDecision
 
 pytestmark = pytest.mark.django_db
 
@@ -127,34 +129,158 @@ def test_a_decided_amendment_is_read_only(officer_client, officer, agreement):
     assert not response.context["adminform"].form.fields
 
 
-def _gate_form(project, **extra):
-    return {"project": project.pk, "to_phase": "rollout", "decided_on": "2026-06-15", "criteria_met": "on", **extra}
+def _gate_form(project, to_phase="financial_close", *, unmet=(), **extra):
+    """The gate decision add form as the officer posts it: the decision and every check of the gate's checklist."""
+    checklist = services.gate_checklist(project, to_phase)
+    data = {
+        "project": project.pk,
+        "to_phase": to_phase,
+        "checks-TOTAL_FORMS": str(len(checklist)),
+        "checks-INITIAL_FORMS": "0",
+        "checks-MIN_NUM_FORMS": str(len(checklist)),
+        "checks-MAX_NUM_FORMS": str(len(checklist)),
+        **extra,
+    }
+    for number, criterion in enumerate(checklist):
+        data[f"checks-{number}-criterion"] = str(criterion.pk)
+        data[f"checks-{number}-evidence"] = f"File note {number}"
+        if criterion.text not in unmet:
+            data[f"checks-{number}-met"] = "on"
+    return data
 
 
 def test_project_phase_is_read_only_and_moves_through_a_gate_decision(officer_client, officer):
     project = ProjectFactory()
     page = officer_client.get(reverse("admin:projects_project_change", args=[project.pk]))
     assert "phase" not in page.context["adminform"].form.fields
+    assert f"?project={project.pk}&amp;to_phase=financial_close" in page.content.decode()
 
     officer_client.post(reverse("admin:projects_gatedecision_add"), _gate_form(project), follow=True)
 
     project.refresh_from_db()
     decision = GateDecision.objects.get()
-    assert project.phase == "rollout" and decision.decided_by == officer
+    assert project.phase == "financial_close" and decision.decided_by == officer
+    assert decision.criteria_met and decision.checks.count() == len(services.gate_checklist(project, "financial_close"))
+    assert decision.decided_on == timezone.localdate()
 
 
-def test_gate_form_refuses_rollout_with_an_overdue_milestone_unless_overridden(officer_client):
-    project = ProjectFactory()
-    MilestoneFactory(project=project, due_date=datetime.date(2026, 6, 1))
+def test_gate_form_shows_the_checklist_of_the_next_phase(officer_client):
+    project = ProjectFactory(phase="financial_close")
+
+    page = officer_client.get(reverse("admin:projects_gatedecision_add") + f"?project={project.pk}")
+
+    body = page.content.decode()
+    assert page.context["adminform"].form.initial["to_phase"] == "construction"
+    for text in ("Senior debt agreements signed", "Conditions precedent satisfied", "Equity committed"):
+        assert text in body
+    assert "decided_on" not in page.context["adminform"].form.fields  # the service dates the decision
+
+
+def test_gate_form_refuses_an_unmet_check_unless_overridden(officer_client):
+    project = ProjectFactory(phase="financial_close")
     url = reverse("admin:projects_gatedecision_add")
 
-    refused = officer_client.post(url, _gate_form(project))
+    refused = officer_client.post(url, _gate_form(project, "construction", unmet={"Equity committed"}))
+    assert "not every check of the gate is met" in refused.content.decode()
+    assert not GateDecision.objects.exists()
+
+    officer_client.post(url, _gate_form(project, "construction", unmet={"Equity committed"}, override_reason="Letter"))
+    project.refresh_from_db()
+    decision = GateDecision.objects.get()
+    assert project.phase == "construction" and decision.is_override and not decision.criteria_met
+    assert decision.checks.get(met=False).criterion.text == "Equity committed"
+
+
+def test_gate_form_refuses_construction_with_an_overdue_milestone_unless_overridden(officer_client):
+    project = ProjectFactory(phase="financial_close")
+    MilestoneFactory(project=project, due_date=timezone.localdate() - datetime.timedelta(days=14))
+    url = reverse("admin:projects_gatedecision_add")
+
+    refused = officer_client.post(url, _gate_form(project, "construction"))
     assert "1 milestone(s) are overdue" in refused.content.decode()
     assert not GateDecision.objects.exists()
 
-    officer_client.post(url, _gate_form(project, override_reason="Overdue item is a report only"))
+    officer_client.post(url, _gate_form(project, "construction", override_reason="Overdue item is a report only"))
     project.refresh_from_db()
-    assert project.phase == "rollout" and GateDecision.objects.get().is_override
+    assert project.phase == "construction" and GateDecision.objects.get().is_override
+
+
+def test_gate_form_cannot_backdate_a_decision_past_the_overdue_check(officer_client):
+    project = ProjectFactory(phase="financial_close")
+    MilestoneFactory(project=project, due_date=timezone.localdate() - datetime.timedelta(days=14))
+    url = reverse("admin:projects_gatedecision_add")
+    long_ago = (timezone.localdate() - datetime.timedelta(days=30)).isoformat()
+
+    refused = officer_client.post(url, _gate_form(project, "construction", decided_on=long_ago, meeting_date=long_ago))
+
+    assert "1 milestone(s) are overdue" in refused.content.decode()
+    assert not GateDecision.objects.exists()
+
+
+def test_gate_form_switched_to_another_phase_shows_that_gates_checklist(officer_client):
+    project = ProjectFactory(phase="financial_close")
+    posted = {**_gate_form(project, "construction"), "to_phase": "closed", "override_reason": "Cancelled"}
+
+    response = officer_client.post(reverse("admin:projects_gatedecision_add"), posted)
+
+    assert response.status_code == 200 and not GateDecision.objects.exists()
+    assert any("Answer the checklist of this gate" in message for message in _messages(response))
+    # Closing early has no checklist: the re-shown form answers it as posted.
+    officer_client.post(reverse("admin:projects_gatedecision_add"), _gate_form(project, "closed", override_reason="x"))
+    project.refresh_from_db()
+    assert project.phase == "closed"
+
+
+def test_a_recorded_decision_shows_its_checks_read_only(officer_client, officer):
+    project = ProjectFactory()
+    decision = services.project_change_phase(
+        project_id=project.pk,
+        to_phase="financial_close",
+        by=officer,
+        checks=[
+            {"criterion": c, "met": True, "evidence": "On file"}
+            for c in services.gate_checklist(project, "financial_close")
+        ],
+    )
+
+    page = officer_client.get(reverse("admin:projects_gatedecision_change", args=[decision.pk]))
+
+    assert page.status_code == 200
+    assert "Project agreement signed (commercial close)" in page.content.decode()
+    assert not page.context["adminform"].form.fields
+
+
+def test_officers_maintain_gate_criteria_and_answered_ones_are_retired_not_deleted(officer_client, officer):
+    add = officer_client.post(
+        reverse("admin:projects_gatecriterion_add"),
+        {
+            "delivery_method": "agile",
+            "to_phase": "beta",
+            "text": "Privacy impact assessment approved",
+            "position": 9,
+            "active": "on",
+            "guidance": "",
+        },
+        follow=True,
+    )
+    assert add.status_code == 200
+    criterion = GateCriterion.objects.get(text="Privacy impact assessment approved")
+    assert criterion in services.gate_checklist(ProjectFactory(delivery_method="agile", phase="alpha"), "beta")
+
+    project = ProjectFactory()
+    services.project_change_phase(
+        project_id=project.pk,
+        to_phase="financial_close",
+        by=officer,
+        checks=[{"criterion": c, "met": True} for c in services.gate_checklist(project, "financial_close")],
+    )
+    answered = GateCriterion.objects.for_gate("ppp", "financial_close").first()
+    refused = officer_client.post(
+        reverse("admin:projects_gatecriterion_delete", args=[answered.pk]), {"post": "yes"}, follow=True
+    )
+    assert refused.status_code == 200 and GateCriterion.objects.filter(pk=answered.pk).exists()
+    with pytest.raises(RuleViolation, match="untick Active"):
+        services.gate_criterion_delete(gate_criterion_id=answered.pk, by=officer)
 
 
 def test_risk_list_filters_risks_past_their_review_date(officer_client):
@@ -224,7 +350,7 @@ def test_a_refusal_between_form_check_and_save_is_reported_not_a_server_error(of
     project = ProjectFactory()
 
     def refuse(**kwargs):
-        raise TransitionError(project, "pilot", "rollout", "a milestone became overdue meanwhile")
+        raise TransitionError(project, "procurement", "financial_close", "a milestone became overdue meanwhile")
 
     monkeypatch.setattr("projects.services.project_change_phase", refuse)
     response = officer_client.post(reverse("admin:projects_gatedecision_add"), _gate_form(project), follow=True)

@@ -15,6 +15,7 @@ from projects.factories import DeliverableFactory, IterationFactory, RiskFactory
 from projects.models import (
     KPI,
     Deliverable,
+    GateCheck,
     GateDecision,
     Iteration,
     KPIMeasurement,
@@ -47,6 +48,7 @@ MODELS = [
     Deliverable,
     Amendment,
     GateDecision,
+    GateCheck,
     Risk,
     KPI,
     KPIMeasurement,
@@ -76,7 +78,13 @@ def test_seed_demo_builds_a_realistic_set_and_running_again_adds_nothing(seeded,
     assert ("PRJ-001-1", "Digital service adoption") in kpis and ("PRJ-004-1", "Facility availability") in kpis
     assert ("PRJ-007-1", "Lane availability") in kpis and ("PRJ-008-1", "Classroom availability") in kpis
     assert Risk.objects.due_for_review().exists() and first["PerformanceFailure"] > 0
-    assert GateDecision.objects.filter(to_phase="rollout").count() == Project.objects.exclude(phase="pilot").count()
+    # Both methods, each project past its first gate through recorded decisions with every check answered.
+    assert set(Project.objects.values_list("delivery_method", flat=True)) == {"ppp", "agile"}
+    for project in Project.objects.all():
+        lifecycle = Project.LIFECYCLES[project.delivery_method]
+        trail = list(project.gate_decisions.order_by("id").values_list("to_phase", flat=True))
+        assert trail == list(lifecycle[1 : lifecycle.index(project.phase) + 1]) != []
+    assert GateCheck.objects.exists() and not GateCheck.objects.filter(met=False).exists()
     assert sorted(Amendment.objects.values_list("status", flat=True)) == ["approved", "proposed"]
     assert Milestone.objects.filter(due_date__gt=F("baseline_due_date")).exists()
     # Payments: a whole chain, from drafts (retention releases) to reconciled, with a partial and a void one.

@@ -51,6 +51,8 @@ FACTORIES = {
     "Milestone": projects_factories.MilestoneFactory,
     "Deliverable": projects_factories.DeliverableFactory,
     "GateDecision": projects_factories.GateDecisionFactory,
+    "GateCriterion": projects_factories.GateCriterionFactory,
+    "GateCheck": projects_factories.GateCheckFactory,
     "Risk": projects_factories.RiskFactory,
     "KPI": projects_factories.KPIFactory,
     "PerformanceFailure": projects_factories.PerformanceFailureFactory,

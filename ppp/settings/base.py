@@ -344,6 +344,7 @@ SPECTACULAR_SETTINGS = {
         "MilestoneStatusEnum": "projects.models.Milestone.Status",
         "AgreementStatusEnum": "procurement.models.Agreement.Status",
         "VendorStatusEnum": "procurement.models.Vendor.Status",
+        "PhaseEnum": "projects.models.Project.Phase",  # a project's phase and a gate decision's from / to
     },
 }
 

@@ -401,8 +401,9 @@ def test_project_page_and_csv_query_counts_do_not_grow_with_milestones(board_cli
     # session, user, 2 permission reads, project, milestones, open deliverables, 2 budget reads;
     # the page also reads the risks past review, the KPI measurements and the KPIs with their latest values;
     # both read the payment chain: cost shares, certified and paid per party, paid per project; the page's header
-    # counts the unread notifications
-    assert (count_queries(board_client, detail), count_queries(board_client, download)) == few == (17, 13)
+    # counts the unread notifications; the page lists the gate decisions (their checks are one more read when there
+    # are any)
+    assert (count_queries(board_client, detail), count_queries(board_client, download)) == few == (18, 13)
 
 
 def test_board_pdf_downloads_leave_the_garbage_collector_running(board_client, report_project, monkeypatch):
@@ -439,3 +440,24 @@ def test_a_report_built_with_pause_gc_pauses_the_collector_and_turns_it_back_on(
 
     assert collector_on_while_rendering == [False]
     assert gc.isenabled()
+
+
+def test_the_project_page_shows_the_gates_passed_with_their_checklists(client, officer):
+    from projects import services
+    from projects.factories import ProjectFactory
+
+    project = ProjectFactory()
+    checks = [
+        {"criterion": c, "met": c.text != "Affordability confirmed by the finance ministry", "evidence": "Minuted"}
+        for c in services.gate_checklist(project, "financial_close")
+    ]
+    services.project_change_phase(
+        project_id=project.pk, to_phase="financial_close", by=officer, checks=checks, override_reason="Budget law"
+    )
+    client.force_login(officer)
+
+    body = client.get(reverse("boards:project_detail", args=[project.pk])).content.decode()
+
+    assert "Procurement → Financial close" in body and "Budget law" in body
+    assert "✘ not met:\n        Affordability confirmed by the finance ministry" in body
+    assert "Project agreement signed (commercial close) – Minuted" in body

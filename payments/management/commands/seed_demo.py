@@ -33,6 +33,7 @@ from projects import services as project_services
 from projects.alerts import alerts_scan
 from projects.factories import (
     DeliverableFactory,
+    GateCheckFactory,
     GateDecisionFactory,
     IterationFactory,
     KPIFactory,
@@ -42,7 +43,7 @@ from projects.factories import (
     ProjectFactory,
     RiskFactory,
 )
-from projects.models import Deliverable, Milestone, Project, Risk
+from projects.models import Deliverable, GateCriterion, Milestone, Project, Risk
 
 # The programme itself (authorities, vendors, agreements, projects, milestones, risks, KPIs) is in the catalogues
 # the factories also draw from: procurement/catalogue.py and projects/catalogue.py.
@@ -137,14 +138,17 @@ class Command(BaseCommand):
             )
             for number, (project_name, method_code) in enumerate(project_specs):
                 code = f"{reference.replace('DEMO-PPP-', 'PRJ-')}-{number + 1}"
+                method = Project.DeliveryMethod(method_code)
                 project = ProjectFactory(
                     code=code,
                     name=project_name,
                     description=f"Part of '{title}' for the {agreement.authority.name}.",
                     agreement=agreement,
                     owner=officer if number % 2 == 0 else second_officer,
-                    delivery_method=Project.DeliveryMethod(method_code),
-                    phase=[Project.Phase.PILOT, Project.Phase.ROLLOUT, Project.Phase.OPERATION][number % 3],
+                    delivery_method=method,
+                    # Past its first gate: financial close, construction or commercial operation (PPP); alpha,
+                    # beta or live (agile).
+                    phase=Project.LIFECYCLES[method][number % 3 + 1],
                     start_date=agreement.start_date,
                     end_date=agreement.end_date,
                 )
@@ -315,16 +319,20 @@ class Command(BaseCommand):
                 # Some reviews are overdue: the register's "past review date" filter has something to show.
                 review_date=today + datetime.timedelta(days=rng.randint(-45, 90)),
             )
-        # Projects past the pilot got there through a recorded gate.
-        phases = [Project.Phase.PILOT, Project.Phase.ROLLOUT, Project.Phase.OPERATION]
-        for from_phase, to_phase in zip(phases, phases[1 : phases.index(project.phase) + 1], strict=False):
-            GateDecisionFactory(
+        # Projects past their first phase got there through recorded gates, each check answered.
+        phases = Project.LIFECYCLES[Project.DeliveryMethod(project.delivery_method)]
+        passed = phases[: phases.index(project.phase) + 1]
+        for step, (from_phase, to_phase) in enumerate(zip(passed, passed[1:], strict=False), 1):
+            decision = GateDecisionFactory(
                 project=project,
                 from_phase=from_phase,
                 to_phase=to_phase,
                 decided_by=officer,
-                decided_on=project.start_date + datetime.timedelta(days=120 * phases.index(to_phase)),
+                decided_on=project.start_date + datetime.timedelta(days=120 * step),
+                notes=f"Gate review {step}: evidence on file.",
             )
+            for criterion in GateCriterion.objects.for_gate(project.delivery_method, to_phase):
+                GateCheckFactory(decision=decision, criterion=criterion, evidence="Checked at the gate review.")
         for milestone in project.milestones.filter(status=Milestone.Status.MISSED, responsible_vendor__isnull=False)[
             :1
         ]:
