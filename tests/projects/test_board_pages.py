@@ -384,7 +384,7 @@ def test_board_list_query_count_does_not_grow_with_projects(board_client, board_
 
     # session, user, 2 permission reads, projects with their counts, certified and paid per project, the header's
     # unread notifications
-    assert count_queries(board_client, url) == few == 6
+    assert count_queries(board_client, url) == few == 7
 
 
 def test_project_page_and_csv_query_counts_do_not_grow_with_milestones(board_client, report_project):
