@@ -1,0 +1,196 @@
+"""Webhooks in the partner API: a vendor registers HTTPS endpoints, reads their delivery log and redelivers.
+
+HTTP only: the querysets come from webhooks.selectors, the writes from webhooks.services. Another vendor's
+endpoint or delivery is not in the caller's queryset, so it answers 404.
+"""
+
+import django_filters
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from webhooks import services
+from webhooks.models import EVENTS, PING, WebhookDelivery, WebhookEndpoint
+from webhooks.selectors import delivery_list, endpoint_list
+
+from .filters import IdFilter, StrictFilterSet
+from .permissions import caller_of
+from .views import ScopedViewSet
+
+# --- Serializers -------------------------------------------------------------------------------
+
+
+@extend_schema_field({"type": "string", "format": "uri", "maxLength": 500, "pattern": "^https://"})
+class HttpsURLField(serializers.URLField):
+    """Documented as https: the service refuses anything else, and hosts that resolve to private addresses."""
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    url = HttpsURLField(
+        max_length=500,
+        help_text=gettext_lazy("HTTPS only; refused (400) when the host resolves to a private or loopback address."),
+    )
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=list(EVENTS)),
+        required=False,
+        max_length=len(EVENTS),
+        help_text=gettext_lazy("The events sent to this endpoint; empty (the default) for every event."),
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "description", "events", "is_active", "secret_rotated_at", "created_at", "updated_at"]
+        read_only_fields = ["id", "secret_rotated_at", "created_at", "updated_at"]
+
+
+class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField(
+        read_only=True,
+        help_text=gettext_lazy(
+            "Signs every delivery (X-PPP-Signature). Shown only now: store it; rotate it if it is lost."
+        ),
+    )
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "endpoint",
+            "event",
+            "event_id",
+            "occurred_at",
+            "payload",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_attempt_at",
+            "last_status_code",
+            "last_error",
+            "last_duration_ms",
+            "delivered_at",
+            "created_at",
+            "redelivery_requested_at",
+        ]
+        read_only_fields = fields
+
+
+# --- Filters ---------------------------------------------------------------------------------
+
+
+class WebhookDeliveryFilter(StrictFilterSet):
+    endpoint = IdFilter(field_name="endpoint_id")
+    status = django_filters.MultipleChoiceFilter(choices=WebhookDelivery.Status.choices)
+    event = django_filters.ChoiceFilter(choices=[(name, name) for name in [*EVENTS, PING]])
+
+    class Meta:
+        model = WebhookDelivery
+        fields = ["endpoint", "status", "event"]
+
+
+# --- Views -----------------------------------------------------------------------------------
+
+
+def _vendor_of(request):
+    caller = caller_of(request)
+    if not caller.is_vendor:
+        raise PermissionDenied(_("Webhooks are managed by the vendor's own users; officers read them."))
+    return caller.vendor
+
+
+QUEUED = OpenApiResponse(WebhookDeliverySerializer, description="Queued; its outcome shows in webhook-deliveries/.")
+
+
+@extend_schema_view(
+    create=extend_schema(
+        responses={201: WebhookEndpointWithSecretSerializer}, summary="Register an endpoint (the secret is shown once)"
+    ),
+    partial_update=extend_schema(summary="Change an endpoint's URL, description, events or active flag"),
+    destroy=extend_schema(summary="Remove an endpoint and its delivery log"),
+)
+class WebhookEndpointViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    ScopedViewSet,
+):
+    """Your webhook endpoints: where your events are POSTed, signed with the endpoint's secret."""
+
+    selector = endpoint_list
+    permission_model = WebhookEndpoint
+    serializer_class = WebhookEndpointSerializer
+    ordering_fields = ["id", "created_at", "url"]
+    ordering = ["id"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    action_error_codes = {"ping": (409,)}
+
+    def create(self, request, *args, **kwargs):
+        vendor = _vendor_of(request)
+        body = self.get_serializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        endpoint = services.endpoint_create(vendor=vendor, by=request.user, **body.validated_data)
+        return Response(WebhookEndpointWithSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED)
+
+    def partial_update(self, request, *args, **kwargs):
+        endpoint = self.get_object()
+        _vendor_of(request)
+        body = self.get_serializer(endpoint, data=request.data, partial=True)
+        body.is_valid(raise_exception=True)
+        updated = services.endpoint_update(endpoint_id=endpoint.pk, by=request.user, changes=body.validated_data)
+        return Response(self.get_serializer(updated).data)
+
+    def destroy(self, request, *args, **kwargs):
+        endpoint = self.get_object()
+        _vendor_of(request)
+        services.endpoint_delete(endpoint_id=endpoint.pk, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=None,
+        responses={200: WebhookEndpointWithSecretSerializer},
+        summary="Replace the secret (the old one stops signing at once)",
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request, pk=None):
+        endpoint = self.get_object()
+        _vendor_of(request)
+        rotated = services.endpoint_rotate_secret(endpoint_id=endpoint.pk, by=request.user)
+        return Response(WebhookEndpointWithSecretSerializer(rotated).data)
+
+    @extend_schema(request=None, responses={202: QUEUED}, summary="Send a test event (ping) to this endpoint")
+    @action(detail=True, methods=["post"])
+    def ping(self, request, pk=None):
+        endpoint = self.get_object()
+        _vendor_of(request)
+        delivery = services.endpoint_ping(endpoint_id=endpoint.pk, by=request.user)
+        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
+
+
+class WebhookDeliveryViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """The delivery log of your endpoints: each event, its attempts and the last answer; redeliver from here."""
+
+    selector = delivery_list
+    permission_model = WebhookDelivery
+    serializer_class = WebhookDeliverySerializer
+    filterset_class = WebhookDeliveryFilter
+    ordering_fields = ["id", "created_at", "occurred_at", "status"]
+    ordering = ["-id"]
+    action_error_codes = {"redeliver": (409,)}
+
+    @extend_schema(request=None, responses={202: QUEUED}, summary="Send this event again (same event id)")
+    @action(detail=True, methods=["post"])
+    def redeliver(self, request, pk=None):
+        delivery = self.get_object()
+        _vendor_of(request)
+        redelivered = services.delivery_redeliver(delivery_id=delivery.pk, by=request.user)
+        return Response(WebhookDeliverySerializer(redelivered).data, status=status.HTTP_202_ACCEPTED)
