@@ -8,6 +8,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import trustme
 
+from tests.api.conftest import (  # noqa: F401  (the partner API's fixtures: two vendors and their clients)
+    _fresh_throttle_counters,
+    api_officer_client,
+    client_a,
+    vendor_a,
+    vendor_b,
+)
 from webhooks import signing
 
 
