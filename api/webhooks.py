@@ -5,6 +5,7 @@ endpoint or delivery is not in the caller's queryset, so it answers 404.
 """
 
 import django_filters
+from django.core.validators import RegexValidator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
@@ -24,16 +25,40 @@ from .views import ScopedViewSet
 # --- Serializers -------------------------------------------------------------------------------
 
 
-@extend_schema_field({"type": "string", "format": "uri", "maxLength": 500, "pattern": "^https://"})
-class HttpsURLField(serializers.URLField):
-    """Documented as https: the service refuses anything else, and hosts that resolve to private addresses."""
+# A host name with a top-level domain (no address literals: receivers' certificates name hosts), an optional port,
+# then any path and query. Labels stop at 42 characters and names at five labels, so every match is also a name
+# Django's URL check accepts (at most 253 characters): the schema and the API admit exactly the same URLs.
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,40}[A-Za-z0-9])?"
+_PORT = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
+HTTPS_URL = f"^https://({_LABEL}\\.){{1,4}}[A-Za-z]{{2,63}}(:{_PORT})?([/?#][^\\s]*)?$"
+
+
+@extend_schema_field({"type": "string", "maxLength": 500, "pattern": HTTPS_URL})
+class HttpsURLField(serializers.CharField):
+    """An https URL of a named host. The service then refuses hosts that resolve to private addresses (a 400 too:
+    DNS is a fact the schema cannot state)."""
+
+    def __init__(self, **kwargs):
+        # Untrimmed: a URL with a trailing newline is refused, as the schema's pattern refuses it.
+        super().__init__(max_length=500, trim_whitespace=False, **kwargs)
+        self.validators.append(
+            RegexValidator(
+                HTTPS_URL,
+                message=gettext_lazy("Give an https:// URL with a host name, e.g. https://erp.example.com/ppp."),
+            )
+        )
+
+
+@extend_schema_field({"type": "string", "maxLength": 200, "pattern": "^[^\\x00]*$"})
+class DescriptionField(serializers.CharField):
+    """The schema says what DRF refuses: a NUL character."""
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
     url = HttpsURLField(
-        max_length=500,
         help_text=gettext_lazy("HTTPS only; refused (400) when the host resolves to a private or loopback address."),
     )
+    description = DescriptionField(max_length=200, required=False, allow_blank=True)
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=list(EVENTS)),
         required=False,
@@ -62,24 +87,7 @@ class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
 class WebhookDeliverySerializer(serializers.ModelSerializer):
     class Meta:
         model = WebhookDelivery
-        fields = [
-            "id",
-            "endpoint",
-            "event",
-            "event_id",
-            "occurred_at",
-            "payload",
-            "status",
-            "attempts",
-            "next_attempt_at",
-            "last_attempt_at",
-            "last_status_code",
-            "last_error",
-            "last_duration_ms",
-            "delivered_at",
-            "created_at",
-            "redelivery_requested_at",
-        ]
+        fields = ["id", "endpoint", *WebhookDelivery.LOG_FIELDS, "created_at", "redelivery_requested_at"]
         read_only_fields = fields
 
 

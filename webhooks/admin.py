@@ -54,23 +54,7 @@ class WebhookDeliveryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     search_fields = ("event_id", "endpoint__url", "endpoint__vendor__legal_name")
     list_select_related = ("endpoint__vendor",)
     actions = ["redeliver_selected"]
-    fields = (
-        "endpoint",
-        "event",
-        "event_id",
-        "occurred_at",
-        "payload",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "last_attempt_at",
-        "last_status_code",
-        "last_error",
-        "last_duration_ms",
-        "delivered_at",
-        "redelivery_requested_at",
-        "redelivery_requested_by",
-    )
+    fields = ("endpoint", *WebhookDelivery.LOG_FIELDS, "redelivery_requested_at", "redelivery_requested_by")
     readonly_fields = fields
 
     @admin.display(description=_("endpoint"), ordering="endpoint__url")

@@ -102,6 +102,22 @@ class WebhookDelivery(models.Model):
 
     objects = WebhookDeliveryQuerySet.as_manager()
 
+    # What the delivery log shows, in the partner API and the admin alike.
+    LOG_FIELDS = (
+        "event",
+        "event_id",
+        "occurred_at",
+        "payload",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "last_attempt_at",
+        "last_status_code",
+        "last_error",
+        "last_duration_ms",
+        "delivered_at",
+    )
+
     class Meta:
         verbose_name = _("webhook delivery")
         verbose_name_plural = _("webhook deliveries")

@@ -23,11 +23,16 @@ def public_dns(monkeypatch):
         table = {
             "hooks.alpha.example": "93.184.215.14",
             "internal.alpha.example": "10.1.2.3",
+            "metadata.alpha.example": "169.254.169.254",
+            "loop.alpha.example": "127.0.0.1",
+            "v6loop.alpha.example": "::1",
+            "mapped.alpha.example": "::ffff:10.0.0.1",
             "localhost": "127.0.0.1",
         }
         if host not in table:
             raise socket.gaierror("unknown")
-        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (table[host], port))]
+        family = socket.AF_INET6 if ":" in table[host] else socket.AF_INET
+        return [(family, socket.SOCK_STREAM, 6, "", (table[host], port))]
 
     monkeypatch.setattr("webhooks.safety.socket.getaddrinfo", fake)
 
@@ -52,17 +57,19 @@ def test_a_vendor_registers_an_endpoint_and_sees_the_secret_only_then(vendor_a, 
 @pytest.mark.parametrize(
     ("url", "says"),
     [
-        ("http://hooks.alpha.example/ppp", "https"),
-        ("https://127.0.0.1/ppp", "private"),
-        ("https://localhost:8443/ppp", "private"),
-        ("https://10.0.0.7/ppp", "private"),
-        ("https://169.254.169.254/latest/meta-data", "private"),
-        ("https://[::1]/ppp", "private"),
-        ("https://[::ffff:10.0.0.1]/ppp", "private"),
+        ("http://hooks.alpha.example/ppp", "https://"),
+        ("https://127.0.0.1/ppp", "host name"),
+        ("https://localhost:8443/ppp", "host name"),
+        ("https://[::1]/ppp", "host name"),
         ("https://internal.alpha.example/ppp", "private"),
+        ("https://metadata.alpha.example/latest/meta-data", "private"),
+        ("https://loop.alpha.example:8443/ppp", "private"),
+        ("https://v6loop.alpha.example/ppp", "private"),
+        ("https://mapped.alpha.example/ppp", "private"),
         ("https://nowhere.alpha.example/ppp", "does not resolve"),
-        ("https://user:pw@hooks.alpha.example/ppp", "credentials"),
-        ("not a url", "valid URL"),
+        ("https://user:pw@hooks.alpha.example/ppp", "host name"),
+        ("https://hooks.alpha.example/ppp\n", "valid URL"),
+        ("not a url", "host name"),
     ],
 )
 def test_an_unsafe_or_bad_url_is_a_400_on_the_url_field(client_a, public_dns, url, says):
@@ -71,6 +78,27 @@ def test_an_unsafe_or_bad_url_is_a_400_on_the_url_field(client_a, public_dns, ur
     assert response.status_code == 400
     assert says in " ".join(response.json()["fields"]["url"])
     assert not WebhookEndpoint.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/ppp",
+        "https://10.0.0.7/ppp",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/ppp",
+        "https://[::ffff:10.0.0.1]/ppp",
+        "https://[fe80::1]/ppp",
+        "https://0.0.0.0/ppp",
+    ],
+)
+def test_the_service_refuses_private_address_literals_from_any_caller(vendor_a, url):
+    from ppp.errors import RuleViolation
+    from webhooks import services
+
+    with pytest.raises(RuleViolation) as refused:
+        services.endpoint_create(vendor=vendor_a.vendor, by=vendor_a.user, url=url)
+    assert refused.value.field == "url" and "private" in refused.value.message
 
 
 def test_an_unknown_event_name_is_a_400_on_events(client_a, public_dns):
