@@ -30,7 +30,9 @@ from .views import ScopedViewSet
 # Django's URL check accepts (at most 253 characters): the schema and the API admit exactly the same URLs.
 _LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,40}[A-Za-z0-9])?"
 _PORT = "(6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[1-9][0-9]{0,3})"
-HTTPS_URL = f"^https://({_LABEL}\\.){{1,4}}[A-Za-z]{{2,63}}(:{_PORT})?([/?#][^\\s]*)?$"
+# The path and query in visible ASCII (percent-encode the rest): the same set for the schema's regex dialect
+# (ECMA) and Python's, whose whitespace classes differ on control characters.
+HTTPS_URL = f"^https://({_LABEL}\\.){{1,4}}[A-Za-z]{{2,63}}(:{_PORT})?([/?#][!-~]*)?$"
 
 
 @extend_schema_field({"type": "string", "maxLength": 500, "pattern": HTTPS_URL})
@@ -49,16 +51,31 @@ class HttpsURLField(serializers.CharField):
         )
 
 
-@extend_schema_field({"type": "string", "maxLength": 200, "pattern": "^[^\\x00]*$"})
-class DescriptionField(serializers.CharField):
-    """The schema says what DRF refuses: a NUL character."""
+class StrictCharField(serializers.CharField):
+    """Text only, as the schema says: DRF's own turns 0 into "0"."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """true or false only, as the schema says: DRF's own also takes 0, "yes", "on"... which a client must not
+    learn to rely on."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
     url = HttpsURLField(
         help_text=gettext_lazy("HTTPS only; refused (400) when the host resolves to a private or loopback address."),
     )
-    description = DescriptionField(max_length=200, required=False, allow_blank=True)
+    description = StrictCharField(max_length=200, required=False, allow_blank=True)
+    is_active = StrictBooleanField(required=False, help_text=gettext_lazy("Inactive endpoints receive nothing."))
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=list(EVENTS)),
         required=False,

@@ -9,7 +9,8 @@ class WebhooksConfig(AppConfig):
     def ready(self):
         from ppp import events
 
-        from .services import deliveries_record
+        from . import services, tasks
 
         # Inside the publishing transaction: the delivery rows (the outbox) commit with the change itself.
-        events.subscribe(deliveries_record, in_transaction=True)
+        events.subscribe(services.deliveries_record, in_transaction=True)
+        services.queue_send = tasks.send_delivery.delay

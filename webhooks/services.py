@@ -9,6 +9,7 @@ event id, which never changes for a row, redeliveries included.
 import datetime
 import random
 import time
+from collections.abc import Callable
 
 from django.conf import settings
 from django.db import transaction
@@ -27,12 +28,15 @@ Status = WebhookDelivery.Status
 ENDPOINT_FIELDS = ("url", "description", "events", "is_active")
 
 
+# Queues one delivery's send by id. WebhooksConfig.ready sets it to the Celery task: the tasks call these
+# services, so the services never import the tasks (no import circle).
+queue_send: Callable[[int], object] | None = None
+
+
 def _enqueue(delivery_ids: list[int]) -> None:
     """Queue one send per delivery once the rows are committed (a task must not find them missing)."""
-    from .tasks import send_delivery
-
     if delivery_ids:
-        transaction.on_commit(lambda: [send_delivery.delay(pk) for pk in delivery_ids])
+        transaction.on_commit(lambda: [queue_send(pk) for pk in delivery_ids])
 
 
 # --- The outbox --------------------------------------------------------------------------------
@@ -46,7 +50,9 @@ def deliveries_record(event: Event) -> list[int]:
     """
     if not event.vendor_ids:
         return []
-    endpoints = WebhookEndpoint.objects.filter(vendor_id__in=event.vendor_ids, is_active=True).only("id", "events")
+    endpoints = WebhookEndpoint.objects.filter(vendor_id__in=event.vendor_ids, is_active=True).only(
+        "id", "events", "is_active"
+    )
     now = timezone.now()
     rows = [
         WebhookDelivery(

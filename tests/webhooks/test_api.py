@@ -101,6 +101,21 @@ def test_the_service_refuses_private_address_literals_from_any_caller(vendor_a, 
     assert refused.value.field == "url" and "private" in refused.value.message
 
 
+@pytest.mark.parametrize("value", [0, "yes", "true", None])
+def test_is_active_takes_true_or_false_only(client_a, public_dns, value):
+    response = client_a.post(
+        "/api/v1/webhooks/", {"url": "https://hooks.alpha.example/", "is_active": value}, format="json"
+    )
+    assert response.status_code == 400 and "is_active" in response.json()["fields"]
+
+
+def test_a_description_must_be_text(client_a, public_dns):
+    response = client_a.post(
+        "/api/v1/webhooks/", {"url": "https://hooks.alpha.example/", "description": 0}, format="json"
+    )
+    assert response.status_code == 400 and "description" in response.json()["fields"]
+
+
 def test_an_unknown_event_name_is_a_400_on_events(client_a, public_dns):
     response = client_a.post(
         "/api/v1/webhooks/", {"url": "https://hooks.alpha.example/", "events": ["payment.lost"]}, format="json"

@@ -217,3 +217,15 @@ def test_the_same_event_is_written_once_per_endpoint(endpoint):
         with transaction.atomic():
             services.deliveries_record(event)
     assert WebhookDelivery.objects.count() == 1
+
+
+@pytest.mark.parametrize("endpoints", [1, 10])
+def test_recording_an_event_costs_two_queries_whatever_the_endpoints(endpoints, django_assert_num_queries):
+    vendor = VendorFactory()
+    WebhookEndpointFactory.create_batch(endpoints, vendor=vendor)
+    event = events.Event(name="payment.made", vendor_ids=(vendor.pk,))
+
+    with django_assert_num_queries(2):  # the endpoints, one bulk insert
+        services.deliveries_record(event)
+
+    assert WebhookDelivery.objects.count() == endpoints
