@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import amendments_and_risks, gate_decisions, notifications, payments, views
+from . import amendments_and_risks, gate_decisions, notifications, payments, views, webhooks
 from .ocds import OCDSFeedView, OCDSReleasePackageView
 
 router = DefaultRouter(trailing_slash=True)
@@ -19,6 +19,8 @@ router.register("invoices", payments.InvoiceViewSet, basename="invoice")
 router.register("amendments", amendments_and_risks.AmendmentViewSet, basename="amendment")
 router.register("risks", amendments_and_risks.RiskViewSet, basename="risk")
 router.register("notifications", notifications.NotificationViewSet, basename="notification")
+router.register("webhooks", webhooks.WebhookEndpointViewSet, basename="webhook")
+router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
 
 urlpatterns = [
     path("auth/login/", views.LoginView.as_view(), name="api-login"),

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
 
-from ppp import limits
+from ppp import events, limits
 from ppp.errors import RuleViolation, StateConflict, TransitionError
 from ppp.services import save_with_author
 from procurement.models import CENTS, HUNDRED, Agreement, Vendor
@@ -336,7 +336,9 @@ def certificate_approve(*, certificate_id: int, by) -> Certificate:
     certificate.status = Certificate.Status.APPROVED
     certificate.approved_by = by
     certificate.approved_at = timezone.now()
-    return _save(certificate, by, ["approved_by", "approved_at"])
+    _save(certificate, by, ["approved_by", "approved_at"])
+    _publish_to_parties("certificate.approved", certificate, {"approved_at": certificate.approved_at.isoformat()})
+    return certificate
 
 
 @transaction.atomic
@@ -357,7 +359,54 @@ def certificate_pay(*, certificate_id: int, by, paid_on: datetime.date, referenc
     certificate.paid_on = paid_on
     certificate.payment_reference = reference
     certificate.paid_recorded_by = by
-    return _save(certificate, by, ["paid_on", "payment_reference", "paid_recorded_by"])
+    _save(certificate, by, ["paid_on", "payment_reference", "paid_recorded_by"])
+    _publish_to_parties(
+        "payment.made",
+        certificate,
+        {"paid_on": certificate.paid_on.isoformat()},
+        payee_only={"payment_reference": certificate.payment_reference},
+    )
+    return certificate
+
+
+def _publish_to_parties(name: str, certificate: Certificate, facts: dict, *, payee_only: dict | None = None) -> None:
+    """One event per vendor concerned (each party to the split, and the payee), each with only that vendor's
+    figures: its own share line, and the certificate's totals only for the payee. Another party's money is not
+    a vendor's business (as in the partner API, where a vendor sees only its own share)."""
+    shares = {share.vendor_id: share for share in certificate.party_shares.exclude(vendor=None)}
+    vendor_ids = set(shares) | ({certificate.payee_id} if certificate.payee_id else set())
+    for vendor_id in sorted(vendor_ids):
+        share = shares.get(vendor_id)
+        payload = {
+            "certificate": certificate.pk,
+            "number": str(certificate),
+            "kind": certificate.kind,
+            "status": certificate.status,
+            "agreement": certificate.agreement_id,
+            "milestone": certificate.milestone_id,
+            "certificate_date": certificate.certificate_date.isoformat(),
+            "currency": certificate.currency,
+            **facts,
+            "payee": vendor_id == certificate.payee_id,
+            "share": None
+            if share is None
+            else {
+                "percentage": str(share.percentage),
+                "gross_amount": str(share.gross_amount),
+                "retention_amount": str(share.retention_amount),
+                "penalty_amount": str(share.penalty_amount),
+                "net_amount": str(share.net_amount),
+            },
+        }
+        if vendor_id == certificate.payee_id:
+            payload.update(
+                gross_amount=str(certificate.gross_amount),
+                retention_amount=str(certificate.retention_amount),
+                penalty_amount=str(certificate.penalty_amount),
+                net_amount=str(certificate.net_amount),
+                **(payee_only or {}),
+            )
+        events.publish(name, vendor_ids=[vendor_id], payload=payload)
 
 
 @transaction.atomic

@@ -8,15 +8,25 @@ Publishing inside a transaction delivers nothing until it commits: listeners run
 ``transaction.on_commit``, so a rolled-back change announces nothing. Listeners must be quick (enqueue a
 Celery task by id, write an outbox row); a listener that raises is logged and does not undo the change.
 
+An outbox (webhooks) subscribes with ``in_transaction=True`` instead: it runs at ``publish``, inside the
+publishing transaction, so its rows commit or roll back with the change itself. A process that dies just
+after the commit then loses nothing (an after-commit listener would never have run). Such a listener that
+raises undoes the change: an event that could not be recorded must not silently vanish.
+
+Every event carries an ``id`` (a UUID, one per publish) that receivers deduplicate on.
+
 Event names are ``<entity>.<what happened>``: ``deliverable.accepted``, ``deliverable.rejected``,
 ``certificate.approved``, ``payment.made``, ``alert.raised``, ``amendment.approved``.
 """
 
+import datetime
 import logging
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils import timezone
 
 logger = logging.getLogger(__name__)
 
@@ -28,22 +38,32 @@ class Event:
     vendor_ids: tuple[int, ...]
     # JSON-serialisable facts about the event (ids, statuses, amounts as strings, ISO dates).
     payload: dict = field(default_factory=dict)
+    # One per publish: the outbox keys its rows by it and receivers deduplicate on it.
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    occurred_at: datetime.datetime = field(default_factory=timezone.now)
 
 
 Listener = Callable[[Event], None]
 _listeners: list[Listener] = []
+_in_transaction_listeners: list[Listener] = []
 
 
-def subscribe(listener: Listener) -> Listener:
-    """Register ``listener`` for every event (idempotent, so ``ready()`` may run twice)."""
-    if listener not in _listeners:
-        _listeners.append(listener)
+def subscribe(listener: Listener, *, in_transaction: bool = False) -> Listener:
+    """Register ``listener`` for every event (idempotent, so ``ready()`` may run twice).
+
+    ``in_transaction=True``: run it at ``publish``, inside the publishing transaction (an outbox's writes).
+    """
+    registry = _in_transaction_listeners if in_transaction else _listeners
+    if listener not in registry:
+        registry.append(listener)
     return listener
 
 
 def publish(name: str, *, vendor_ids, payload: dict | None = None) -> Event:
     """Announce ``name`` to the listeners once the current transaction commits (at once outside one)."""
     event = Event(name=name, vendor_ids=tuple(sorted(set(vendor_ids))), payload=dict(payload or {}))
+    for listener in list(_in_transaction_listeners):
+        listener(event)  # may raise: the change rolls back rather than lose the event
     transaction.on_commit(lambda: _deliver(event))
     return event
 

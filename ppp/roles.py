@@ -8,8 +8,8 @@ OFFICERS = "Procurement officers"
 BOARD = "Project board"
 # Apps whose models officers manage in full and boards may view.
 DOMAIN_APPS = ("procurement", "projects", "payments")
-# Apps officers manage but boards do not see (partner-API tokens; failed logins and lockouts).
-OFFICER_ONLY_APPS = ("knox", "axes")
+# Apps officers manage but boards do not see (partner-API tokens; failed logins and lockouts; vendors' webhooks).
+OFFICER_ONLY_APPS = ("knox", "axes", "webhooks")
 # Models officers only look up (owner / board member pickers in the admin).
 OFFICER_VIEW_ONLY = (("auth", "user"),)
 # Domain models boards do not see: personal data (vendor contacts, vendor logins) and the alert log

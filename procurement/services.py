@@ -17,7 +17,7 @@ from django.db import transaction
 from django.db.models import Prefetch, Sum
 from django.utils import timezone
 
-from ppp import limits
+from ppp import events, limits
 from ppp.errors import RuleViolation, TransitionError, full_clean_or_raise
 from ppp.services import delete_with_author, record_create, record_delete, record_update, save_with_author
 
@@ -452,7 +452,37 @@ def amendment_approve(*, amendment_id: int, approver, note: str = "") -> Amendme
         raise RuleViolation(f"Cost shares would sum to {total} %, not 100 %.", field="share_changes")
     for participant in _amendment_participants:
         participant.apply(amendment, agreement, by=approver)
-    return _record_decision(amendment, Amendment.Status.APPROVED, approver, note.strip())
+    _record_decision(amendment, Amendment.Status.APPROVED, approver, note.strip())
+    _publish_amendment_approved(amendment, agreement, lines)
+    return amendment
+
+
+def _publish_amendment_approved(amendment: Amendment, agreement: Agreement, lines) -> None:
+    """One event per vendor party (those the amendment removed too), each with only its own share line."""
+    own_lines = {line.vendor_id: line for line in lines if line.vendor_id}
+    parties = set(agreement.cost_shares.exclude(vendor=None).values_list("vendor_id", flat=True)) | set(own_lines)
+    for vendor_id in sorted(parties):
+        line = own_lines.get(vendor_id)
+        events.publish(
+            "amendment.approved",
+            vendor_ids=[vendor_id],
+            payload={
+                "amendment": amendment.pk,
+                "agreement": agreement.pk,
+                "agreement_reference": agreement.reference,
+                "status": amendment.status,
+                "total_value": str(agreement.total_value),
+                "end_date": agreement.end_date.isoformat() if agreement.end_date else None,
+                "effective_date": amendment.effective_date.isoformat() if amendment.effective_date else None,
+                "decided_at": amendment.decided_at.isoformat(),
+                "share": None
+                if line is None
+                else {
+                    "old_percentage": None if line.old_percentage is None else str(line.old_percentage),
+                    "new_percentage": str(line.new_percentage),
+                },
+            },
+        )
 
 
 def _version_amended_shares(amendment: Amendment, agreement: Agreement, by) -> None:

@@ -16,7 +16,7 @@ from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from ppp import limits
+from ppp import events, limits
 from ppp.errors import RuleViolation, StaleVersion, StateConflict, TransitionError, full_clean_or_raise
 from ppp.services import record_create, record_delete, record_update, save_with_author
 
@@ -266,7 +266,26 @@ def deliverable_accept(
     if milestone.can_move_to(Milestone.Status.ACHIEVED) and not milestone.deliverables.open().exists():
         # Delivered when the last deliverable was handed in, not today: review time is not vendor lateness.
         _milestone_move(milestone, Milestone.Status.ACHIEVED, reviewer, delivered_on=_last_submission_day(milestone))
+    _publish_review("deliverable.accepted", deliverable, milestone_status=milestone.status)
     return deliverable
+
+
+def _publish_review(name: str, deliverable: Deliverable, **extra) -> None:
+    """Tell the responsible vendor (webhooks) how its deliverable was reviewed; sent once the review commits."""
+    events.publish(
+        name,
+        vendor_ids=[deliverable.responsible_vendor_id],
+        payload={
+            "deliverable": deliverable.pk,
+            "title": deliverable.title,
+            "milestone": deliverable.milestone_id,
+            "status": deliverable.status,
+            "version": deliverable.version,
+            "reviewed_at": deliverable.reviewed_at.isoformat(),
+            "comment": deliverable.review_comment,
+            **extra,
+        },
+    )
 
 
 def _record_first_approval(deliverable: Deliverable, officer, comment: str) -> Deliverable:
@@ -293,12 +312,14 @@ def deliverable_reject(
     # A first approval was for the work as submitted; the reworked submission needs two approvals again.
     deliverable.first_approved_by = None
     deliverable.first_approved_at = None
-    return _deliverable_move(
+    _deliverable_move(
         deliverable,
         Deliverable.Status.REJECTED,
         reviewer,
         ["reviewed_at", "reviewer", "review_comment", "first_approved_by", "first_approved_at"],
     )
+    _publish_review("deliverable.rejected", deliverable)
+    return deliverable
 
 
 # --- Phase gates -----------------------------------------------------------------------------

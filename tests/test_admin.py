@@ -32,6 +32,8 @@ from projects.factories import (
     RiskFactory,
 )
 from projects.models import Alert, Deliverable, Milestone, Notification, Project
+from webhooks.factories import WebhookEndpointFactory
+from webhooks.models import WebhookEndpoint
 
 pytestmark = pytest.mark.django_db
 
@@ -44,7 +46,7 @@ DOMAIN_MODELS = [
 # Vendors submit invoices through the partner API; officers match or reject them.
 SYSTEM_WRITTEN = {Alert, VendorInvoice}
 # Personal data, the alert log and vendors' invoices stay with the officers.
-BOARD_HIDDEN = {VendorContact, VendorUser, Alert, VendorInvoice}
+BOARD_HIDDEN = {VendorContact, VendorUser, Alert, VendorInvoice, WebhookEndpoint}  # and vendors' webhooks
 
 
 @pytest.fixture
@@ -65,6 +67,7 @@ def one_of_each(db):
     KPIMeasurementFactory(kpi__project=project)
     PerformanceFailureFactory(milestone=MilestoneFactory(project=project, status="missed", overdue_days=9))
     AlertFactory(milestone=milestone)
+    WebhookEndpointFactory(vendor=vendor)  # officers read it, with its history
     # The payment chain: a reconciled certificate (with its matched invoice) for an achieved milestone.
     VendorUserFactory(vendor=vendor)
     CertificateFactory(milestone__project=project, milestone__responsible_vendor=vendor, status="reconciled")

@@ -1,4 +1,4 @@
-"""The apps depend one way: procurement <- projects <- payments <- opendata, and ppp (the site's frame) on none of them.
+"""The apps depend one way: procurement <- projects <- payments <- {opendata, webhooks}; ppp (the frame) on none.
 
 Read from the source with ``ast`` (imports inside functions count too), so a forbidden import fails here before
 it can tie two apps together. ``api`` is the HTTP layer on top and may import every domain app.
@@ -10,16 +10,19 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-FIRST_PARTY = ("ppp", "procurement", "projects", "payments", "opendata", "api")
+FIRST_PARTY = ("ppp", "procurement", "projects", "payments", "opendata", "webhooks", "api")
 
 # What each package may not import.
 FORBIDDEN = {
-    "ppp": {"procurement", "projects", "payments", "opendata"},  # the URLconf mounts api views: the frame wires them
-    "procurement": {"projects", "payments", "opendata", "api"},
-    "projects": {"payments", "opendata", "api"},
-    "payments": {"opendata", "api"},
+    # the URLconf mounts api views: the frame wires them
+    "ppp": {"procurement", "projects", "payments", "opendata", "webhooks"},
+    "procurement": {"projects", "payments", "opendata", "webhooks", "api"},
+    "projects": {"payments", "opendata", "webhooks", "api"},
+    "payments": {"opendata", "webhooks", "api"},
     # Open data reads every domain app and publishes; only the HTTP layer (api) and settings reach it.
-    "opendata": {"api"},
+    "opendata": {"webhooks", "api"},
+    # Webhooks hear every domain app's events (ppp.events); only the HTTP layer (api) reaches it.
+    "webhooks": {"opendata", "api"},
 }
 
 

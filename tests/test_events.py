@@ -41,3 +41,25 @@ def test_a_broken_listener_does_not_hide_the_event_from_the_others(received):
     finally:
         events._listeners.remove(broken)
     assert len(received) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_outbox_listener_runs_inside_the_publishing_transaction_and_can_undo_it():
+    seen = []
+
+    def outbox(event):
+        seen.append((event.name, transaction.get_connection().in_atomic_block))
+        if event.payload.get("fail"):
+            raise RuntimeError("outbox full")
+
+    events.subscribe(outbox, in_transaction=True)
+    try:
+        with transaction.atomic():
+            first = events.publish("payment.made", vendor_ids=[1])
+        with pytest.raises(RuntimeError), transaction.atomic():
+            events.publish("payment.made", vendor_ids=[1], payload={"fail": True})
+    finally:
+        events._in_transaction_listeners.remove(outbox)
+    assert seen == [("payment.made", True), ("payment.made", True)]
+    second = events.Event(name="payment.made", vendor_ids=(1,))
+    assert first.id != second.id  # every event has its own id, for receivers to deduplicate on

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "projects",
     "payments",
     "opendata",
+    "webhooks",
     "api",
     # Failed-login records and lockouts (admin: Axes → Access attempts); see "Logins" below.
     "axes",
@@ -391,3 +392,29 @@ CELERY_BEAT_SCHEDULE["record-ocds-releases"] = {
 }
 # Releases per page of the public feed (GET /api/v1/ocds/feed/).
 OCDS_FEED_PAGE_SIZE = env.int("OCDS_FEED_PAGE_SIZE", default=100)
+
+# --- Webhooks (vendors' endpoints; see README "Webhooks") ---------------------------------------
+# Attempts per delivery before it is marked failed (a vendor or officer may still redeliver it).
+PPP_WEBHOOK_MAX_ATTEMPTS = env.int("PPP_WEBHOOK_MAX_ATTEMPTS", default=8)
+# Retry n waits a random time between half and all of min(base * 2**(n-1), max) seconds.
+PPP_WEBHOOK_RETRY_BASE_SECONDS = env.int("PPP_WEBHOOK_RETRY_BASE_SECONDS", default=30)
+PPP_WEBHOOK_RETRY_MAX_SECONDS = env.int("PPP_WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600)
+# Connect and read timeout of one attempt (seconds).
+PPP_WEBHOOK_TIMEOUT_SECONDS = env.int("PPP_WEBHOOK_TIMEOUT_SECONDS", default=10)
+# The sweep (beat) re-queues due retries and abandoned attempts this often, at most this many per run...
+PPP_WEBHOOK_SWEEP_SECONDS = env.int("PPP_WEBHOOK_SWEEP_SECONDS", default=30)
+PPP_WEBHOOK_SWEEP_BATCH = env.int("PPP_WEBHOOK_SWEEP_BATCH", default=1000)
+# ...and new deliveries whose queued send has not run after this long (the broker lost it).
+PPP_WEBHOOK_STALE_SECONDS = env.int("PPP_WEBHOOK_STALE_SECONDS", default=120)
+# A CA bundle (PEM file) to verify receivers' certificates with instead of the system's (tests, private CAs).
+PPP_WEBHOOK_CA_BUNDLE = env.str("PPP_WEBHOOK_CA_BUNDLE", default="")
+# Tests and local development only: allow endpoints on private, loopback and link-local addresses.
+PPP_WEBHOOK_ALLOW_PRIVATE_HOSTS = env.bool("PPP_WEBHOOK_ALLOW_PRIVATE_HOSTS", default=False)
+# Contract tests only (.ci/schemathesis): look no host name up and send nothing.
+PPP_WEBHOOK_OFFLINE = env.bool("PPP_WEBHOOK_OFFLINE", default=False)
+if PPP_WEBHOOK_MAX_ATTEMPTS < 1 or PPP_WEBHOOK_TIMEOUT_SECONDS < 1 or PPP_WEBHOOK_RETRY_BASE_SECONDS < 1:
+    raise ImproperlyConfigured("PPP_WEBHOOK_MAX_ATTEMPTS, _TIMEOUT_SECONDS and _RETRY_BASE_SECONDS must be 1 or more.")
+CELERY_BEAT_SCHEDULE["sweep-webhook-deliveries"] = {
+    "task": "webhooks.tasks.sweep_deliveries",
+    "schedule": PPP_WEBHOOK_SWEEP_SECONDS,
+}
