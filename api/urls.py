@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import amendments_and_risks, payments, views
+from . import amendments_and_risks, payments, performance, views
 from .ocds import OCDSFeedView, OCDSReleasePackageView
 
 router = DefaultRouter(trailing_slash=True)
@@ -17,6 +17,10 @@ router.register("payment-certificates", payments.PaymentCertificateViewSet, base
 router.register("invoices", payments.InvoiceViewSet, basename="invoice")
 router.register("amendments", amendments_and_risks.AmendmentViewSet, basename="amendment")
 router.register("risks", amendments_and_risks.RiskViewSet, basename="risk")
+router.register("payments", payments.PaymentViewSet, basename="payment")
+router.register("performance-failures", performance.PerformanceFailureViewSet, basename="performance-failure")
+router.register("kpis", performance.KPIViewSet, basename="kpi")
+router.register("kpi-measurements", performance.KPIMeasurementViewSet, basename="kpi-measurement")
 
 urlpatterns = [
     path("auth/login/", views.LoginView.as_view(), name="api-login"),

@@ -15,14 +15,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.conf import settings
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Avg, Count, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 
 from procurement.models import Agreement, Vendor, VendorUser
 from procurement.selectors import PartyBudget, agreements_budget_vs_actual
 
-from .models import KPI, Deliverable, KPIMeasurement, Milestone, Project, Risk
+from .models import (
+    KPI,
+    Deliverable,
+    KPIMeasurement,
+    Milestone,
+    PerformanceFailure,
+    PerformanceFailureDispute,
+    Project,
+    Risk,
+)
 
 
 class Rag:
@@ -95,6 +104,23 @@ def evidence_readable_by(user) -> QuerySet[Deliverable]:
     return deliverables.filter(
         Q(milestone__project__in=Project.objects.filter(board_members=user).values("pk"))
         | Q(pk__in=Deliverable.objects.for_vendor(own_vendor).values("pk"))
+    )
+
+
+def kpi_evidence_readable_by(user) -> QuerySet[KPIMeasurement]:
+    """The KPI measurements whose evidence file ``user`` may download: as ``evidence_readable_by`` for
+    deliverables, with the vendor that reported the measurement in the place of the responsible vendor."""
+    measurements = KPIMeasurement.objects.all()
+    if not user.is_authenticated or not user.is_active:
+        return measurements.none()
+    if user.is_superuser or (
+        user.is_staff and user_sees_all_projects(user) and user.has_perm("projects.view_kpimeasurement")
+    ):
+        return measurements
+    own_vendor = VendorUser.objects.filter(user=user, vendor__status=Vendor.Status.ACTIVE).values("vendor")
+    return measurements.filter(
+        Q(kpi__project__in=Project.objects.filter(board_members=user).values("pk"))
+        | Q(reported_by_vendor__in=own_vendor)
     )
 
 
@@ -322,7 +348,9 @@ def _add_governance(reports: list[ProjectReport], on: datetime.date) -> None:
         risk.days_past_review = (on - risk.review_date).days
         by_project[risk.project_id].overdue_risks.append(risk)
     measurements_by_kpi = {}
-    for measurement in KPIMeasurement.objects.filter(kpi__project_id__in=list(by_project)).order_by("kpi_id", "date"):
+    # Only confirmed measurements count; a vendor's report awaiting confirmation is not on the board yet.
+    confirmed = KPIMeasurement.objects.confirmed().filter(kpi__project_id__in=list(by_project))
+    for measurement in confirmed.order_by("kpi_id", "date"):
         measurements_by_kpi.setdefault(measurement.kpi_id, []).append(measurement)
     for kpi in _by_name(KPI.objects.filter(project_id__in=list(by_project)).with_latest()):
         by_project[kpi.project_id].kpis.append(KpiRow(kpi=kpi, measurements=measurements_by_kpi.get(kpi.pk, [])))
@@ -390,3 +418,26 @@ def deliverable_list(*, vendor: Vendor | None):
 def risk_list(*, vendor: Vendor | None):
     """Every risk for the agency; for a vendor, the private or shared risks of its agreements' projects."""
     return Risk.objects.select_related("project") if vendor is None else risks_for_vendor(vendor)
+
+
+def performance_failure_list(*, vendor: Vendor | None):
+    """Failures a caller may read, with their disputes prefetched (newest first): every one for the agency, a
+    vendor's own for a vendor. Two queries for any page (plus the count). What was deducted for each is the
+    payments app's to add (``payments.selectors.with_deducted``)."""
+    failures = PerformanceFailure.objects.select_related("milestone__project__agreement").prefetch_related(
+        Prefetch("disputes", queryset=PerformanceFailureDispute.objects.order_by("-raised_at", "-id"))
+    )
+    return failures if vendor is None else failures.for_vendor(vendor)
+
+
+def kpi_list(*, vendor: Vendor | None):
+    """KPIs a caller may read (to report on): those of the vendor's projects; every one for the agency."""
+    kpis = KPI.objects.select_related("project")
+    return kpis if vendor is None else kpis.filter(project__in=Project.objects.for_vendor(vendor).values("pk"))
+
+
+def kpi_measurement_list(*, vendor: Vendor | None):
+    """Measurements a caller may read: a vendor its own reports (reported, confirmed or rejected), the agency
+    every measurement."""
+    measurements = KPIMeasurement.objects.select_related("kpi")
+    return measurements if vendor is None else measurements.for_vendor(vendor)

@@ -27,17 +27,19 @@ from projects.factories import (
     IterationFactory,
     KPIMeasurementFactory,
     MilestoneFactory,
+    PerformanceFailureDisputeFactory,
     PerformanceFailureFactory,
     RiskFactory,
 )
-from projects.models import Alert, Deliverable, Milestone, Project
+from projects.models import Alert, Deliverable, Milestone, PerformanceFailureDispute, Project
 
 pytestmark = pytest.mark.django_db
 
 DOMAIN_MODELS = [model for model in admin.site._registry if model._meta.app_label in DOMAIN_APPS]
 # Written by the system only: officers read them, nobody adds them by hand.
 # Vendors submit invoices through the partner API; officers match or reject them.
-SYSTEM_WRITTEN = {Alert, VendorInvoice}
+# Vendors raise disputes through the partner API too; officers decide them.
+SYSTEM_WRITTEN = {Alert, VendorInvoice, PerformanceFailureDispute}
 # Personal data, the alert log and vendors' invoices stay with the officers.
 BOARD_HIDDEN = {VendorContact, VendorUser, Alert, VendorInvoice}
 
@@ -58,7 +60,8 @@ def one_of_each(db):
     GateDecisionFactory(project=project)
     RiskFactory(project=project)
     KPIMeasurementFactory(kpi__project=project)
-    PerformanceFailureFactory(milestone=MilestoneFactory(project=project, status="missed", overdue_days=9))
+    failure = PerformanceFailureFactory(milestone=MilestoneFactory(project=project, status="missed", overdue_days=9))
+    PerformanceFailureDisputeFactory(failure=failure)
     AlertFactory(milestone=milestone)
     # The payment chain: a reconciled certificate (with its matched invoice) for an achieved milestone.
     VendorUserFactory(vendor=vendor)
