@@ -324,14 +324,16 @@ class KPIMeasurementViewSet(ValuesListModelMixin, mixins.RetrieveModelMixin, mix
             note=data["note"],
             evidence_file=data.get("evidence_file"),
         )
-        return Response(KPIMeasurementSerializer(measurement).data, status=status.HTTP_201_CREATED)
+        return Response(
+            KPIMeasurementSerializer(measurement, context={"request": request}).data, status=status.HTTP_201_CREATED
+        )
 
     @extend_schema(request=None, responses={200: KPIMeasurementSerializer}, summary="Confirm a reported measurement")
     @action(detail=True, methods=["post"])
     def confirm(self, request, pk=None):
         measurement = self.get_object()
         confirmed = services.kpi_measurement_confirm(kpi_measurement_id=measurement.pk, by=request.user)
-        return Response(KPIMeasurementSerializer(confirmed).data)
+        return Response(KPIMeasurementSerializer(confirmed, context={"request": request}).data)
 
     @extend_schema(
         request=RejectMeasurementSerializer,
@@ -346,4 +348,4 @@ class KPIMeasurementViewSet(ValuesListModelMixin, mixins.RetrieveModelMixin, mix
         rejected = services.kpi_measurement_reject(
             kpi_measurement_id=measurement.pk, by=request.user, reason=body.validated_data["reason"]
         )
-        return Response(KPIMeasurementSerializer(rejected).data)
+        return Response(KPIMeasurementSerializer(rejected, context={"request": request}).data)
