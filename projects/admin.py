@@ -692,11 +692,11 @@ class RiskAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin
     list_select_related = ["project", "owner"]
     search_fields = ["title", "description", "project__code", "project__name"]
     date_hierarchy = "review_date"
-    autocomplete_fields = ["project", "owner"]
+    autocomplete_fields = ["project", "owner", "allocated_to"]
     readonly_fields = ["score_display", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["project", "title", "description", "category"]}),
-        ("Assessment", {"fields": ["likelihood", "impact", "score_display", "allocation"]}),
+        ("Assessment", {"fields": ["likelihood", "impact", "score_display", "allocation", "allocated_to"]}),
         ("Response", {"fields": ["owner", "mitigation", "status", "review_date"]}),
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]

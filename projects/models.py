@@ -602,6 +602,18 @@ class Risk(models.Model):
         db_persist=True,
     )
     allocation = models.CharField(max_length=8, choices=Allocation.choices)
+    allocated_to = models.ForeignKey(
+        Vendor,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="allocated_risks",
+        verbose_name=_("allocated to"),
+        help_text=_(
+            "For a private or shared risk on an agreement with several vendors: the one vendor who bears it. "
+            "Empty: every vendor of the agreement bears it (and reads it in the partner API)."
+        ),
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_risks", help_text="Who manages it."
     )
@@ -623,6 +635,10 @@ class Risk(models.Model):
                 condition=Q(allocation__in=["public", "private", "shared"]), name="risk_allocation_valid"
             ),
             models.CheckConstraint(condition=Q(status__in=["open", "mitigating", "closed"]), name="risk_status_valid"),
+            # The authority's own (public) risks are borne by no vendor.
+            models.CheckConstraint(
+                condition=Q(allocated_to__isnull=True) | ~Q(allocation="public"), name="risk_public_allocated_to_none"
+            ),
             *limits.text_length_checks("risk", description=limits.DESCRIPTION, mitigation=limits.DESCRIPTION),
         ]
         indexes = [models.Index(fields=["status", "review_date"], name="risk_status_review_idx")]
@@ -640,6 +656,21 @@ class Risk(models.Model):
     @property
     def level(self) -> str:
         return self.level_for(self.likelihood * self.impact)
+
+    def clean(self):
+        if not self.allocated_to_id:
+            return
+        if self.allocation == self.Allocation.PUBLIC:
+            raise ValidationError(
+                {"allocated_to": _("A public risk is the authority's; it is allocated to no vendor.")}
+            )
+        if self.project_id and not _is_party(self.project.agreement_id, self.allocated_to_id):
+            raise ValidationError(
+                {
+                    "allocated_to": _("%(vendor)s is not a party to this project's agreement.")
+                    % {"vendor": self.allocated_to}
+                }
+            )
 
     def is_due_for_review(self, on: datetime.date | None = None) -> bool:
         return self.status != self.Status.CLOSED and self.review_date < (on or timezone.localdate())

@@ -374,12 +374,14 @@ def _worst_first(risks: QuerySet[Risk]) -> QuerySet[Risk]:
 
 
 def risks_for_vendor(vendor: Vendor) -> QuerySet[Risk]:
-    """Risks a vendor may read: on projects of agreements it is a party to, allocated private or shared."""
+    """Risks a vendor may read: on projects of agreements it is a party to, allocated private or shared, and
+    either to this vendor or to no vendor in particular (another vendor's own risk is not its business)."""
     return (
         Risk.objects.filter(
             project__agreement__in=Agreement.objects.for_vendor(vendor).values("pk"),
             allocation__in=VENDOR_VISIBLE_ALLOCATIONS,
         )
+        .filter(Q(allocated_to__isnull=True) | Q(allocated_to=vendor))
         .select_related("project", "owner")
         .order_by("project__code", "-score", "pk")
     )

@@ -93,9 +93,7 @@ def test_filters_by_project_and_recorded_on(client_a, vendor_a):
     old = failure_of(vendor_a, recorded_on=timezone.localdate() - datetime.timedelta(days=40))
     new = failure_of(vendor_a)
 
-    assert [r["id"] for r in client_a.get(f"{URL}?recorded_on_before={old.recorded_on}").json()["results"]] == [
-        old.pk
-    ]
+    assert [r["id"] for r in client_a.get(f"{URL}?recorded_on_before={old.recorded_on}").json()["results"]] == [old.pk]
     assert client_a.get(f"{URL}?project={vendor_a.project.pk}").json()["count"] == 2
     assert client_a.get(f"{URL}?project=").status_code == 400
     assert new.pk in [r["id"] for r in client_a.get(URL).json()["results"]]
