@@ -142,7 +142,7 @@ class PerformanceFailureViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
     ordering_fields = ["recorded_on", "penalty_imposed", "id"]
     ordering = ["-recorded_on", "-id"]
     vendor_actions = ("dispute",)
-    vendor_action_refusal = "Only the vendor charged with a failure disputes it."
+    vendor_action_refusal = _("Only the vendor charged with a failure disputes it.")
     action_error_codes = {"dispute": (409,)}
 
     @extend_schema(
@@ -240,12 +240,21 @@ class NoteField(serializers.CharField):
     """The schema says what DRF refuses: a NUL character."""
 
 
+class OptionalDateField(serializers.DateField):
+    """An optional date sent as a form field: left out, there is none; sent empty, it is a 400 like any other value
+    that is not a date (DRF would quietly read an empty form field as "left out")."""
+
+    def get_value(self, dictionary):
+        if dictionary.get(self.field_name) == "":
+            return ""  # to_internal_value refuses it: "Date has wrong format"
+        return super().get_value(dictionary)
+
+
 class KPIMeasurementReportSerializer(serializers.Serializer):
     kpi = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text=_("The KPI measured."))
     date = serializers.DateField(help_text=_("The day measured, or the last day of the period measured."))
-    period_start = serializers.DateField(
+    period_start = OptionalDateField(
         required=False,
-        allow_null=True,
         default=None,
         help_text=_("First day of the period measured; leave out for a measurement on one day."),
     )
@@ -295,7 +304,7 @@ class KPIMeasurementViewSet(ValuesListModelMixin, mixins.RetrieveModelMixin, mix
     ordering = ["-date", "-id"]
     http_method_names = ["get", "post", "head", "options"]
     officer_actions = ("confirm", "reject")
-    officer_action_refusal = "Only agency officers with the change permission confirm or reject measurements."
+    officer_action_refusal = _("Only agency officers with the change permission confirm or reject measurements.")
     action_error_codes = {"create": (404, 409, 413), "confirm": (409,), "reject": (409,)}
 
     # Reports carry an evidence file (multipart); the review actions take JSON as everywhere else.

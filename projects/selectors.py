@@ -89,38 +89,41 @@ def scoped_to_visible_projects(queryset: QuerySet, user, project_path: str) -> Q
     return queryset.filter(pk__in=in_scope.values("pk"))
 
 
+def _evidence_readable_by(user, rows: QuerySet, *, permission: str, project: str, vendor: str) -> QuerySet:
+    """``rows`` (which carry evidence files) that ``user`` may download: all for officers with ``permission``,
+    those of their boards' projects (lookup ``project``) for board members, and those of their own active
+    vendor (lookup ``vendor``) for vendor users."""
+    if not user.is_authenticated or not user.is_active:
+        return rows.none()
+    if user.is_superuser or (user.is_staff and user_sees_all_projects(user) and user.has_perm(permission)):
+        return rows
+    # A suspended or debarred vendor's users lose access, as in the partner API.
+    own_vendor = VendorUser.objects.filter(user=user, vendor__status=Vendor.Status.ACTIVE).values("vendor")
+    boards = Project.objects.filter(board_members=user).values("pk")
+    return rows.filter(Q(**{f"{project}__in": boards}) | Q(**{f"{vendor}__in": own_vendor}))
+
+
 def evidence_readable_by(user) -> QuerySet[Deliverable]:
     """The deliverables whose evidence file ``user`` may download: every one for officers, those of their
     boards' projects for board members, and those their (active) vendor is responsible for for vendor users."""
-    deliverables = Deliverable.objects.all()
-    if not user.is_authenticated or not user.is_active:
-        return deliverables.none()
-    if user.is_superuser or (
-        user.is_staff and user_sees_all_projects(user) and user.has_perm("projects.view_deliverable")
-    ):
-        return deliverables
-    # A suspended or debarred vendor's users lose access, as in the partner API.
-    own_vendor = VendorUser.objects.filter(user=user, vendor__status=Vendor.Status.ACTIVE).values("vendor")
-    return deliverables.filter(
-        Q(milestone__project__in=Project.objects.filter(board_members=user).values("pk"))
-        | Q(pk__in=Deliverable.objects.for_vendor(own_vendor).values("pk"))
+    return _evidence_readable_by(
+        user,
+        Deliverable.objects.all(),
+        permission="projects.view_deliverable",
+        project="milestone__project",
+        vendor="responsible_vendor",
     )
 
 
 def kpi_evidence_readable_by(user) -> QuerySet[KPIMeasurement]:
-    """The KPI measurements whose evidence file ``user`` may download: as ``evidence_readable_by`` for
-    deliverables, with the vendor that reported the measurement in the place of the responsible vendor."""
-    measurements = KPIMeasurement.objects.all()
-    if not user.is_authenticated or not user.is_active:
-        return measurements.none()
-    if user.is_superuser or (
-        user.is_staff and user_sees_all_projects(user) and user.has_perm("projects.view_kpimeasurement")
-    ):
-        return measurements
-    own_vendor = VendorUser.objects.filter(user=user, vendor__status=Vendor.Status.ACTIVE).values("vendor")
-    return measurements.filter(
-        Q(kpi__project__in=Project.objects.filter(board_members=user).values("pk"))
-        | Q(reported_by_vendor__in=own_vendor)
+    """The KPI measurements whose evidence file ``user`` may download: as for deliverables, with the vendor that
+    reported the measurement in the place of the responsible vendor."""
+    return _evidence_readable_by(
+        user,
+        KPIMeasurement.objects.all(),
+        permission="projects.view_kpimeasurement",
+        project="kpi__project",
+        vendor="reported_by_vendor",
     )
 
 

@@ -76,6 +76,8 @@ def test_a_kpi_of_another_vendors_project_is_404(client_a, vendor_b):
         ({"date": "soon"}, "date"),
         ({"date": (TODAY + datetime.timedelta(days=1)).isoformat()}, "date"),
         ({"period_start": (TODAY + datetime.timedelta(days=1)).isoformat()}, "period_start"),
+        ({"period_start": ""}, "period_start"),
+        ({"period_start": "null"}, "period_start"),
     ],
 )
 def test_bad_input_is_400_naming_the_field(client_a, kpi_a, fields, field):
