@@ -88,11 +88,17 @@ class RiskSerializer(serializers.ModelSerializer):
             "impact",
             "score",
             "allocation",
+            "allocated_to",
             "status",
             "review_date",
             "mitigation",
         ]
         read_only_fields = fields
+        extra_kwargs = {
+            "allocated_to": {
+                "help_text": "The vendor who bears it alone; null when every vendor of the agreement does."
+            }
+        }
 
 
 # --- Filters ---------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The only way to a deliverable's evidence file: ``GET /files/evidence/<name>``.
+"""The only way to a deliverable's (or a KPI measurement's) evidence file: ``GET /files/evidence/<name>``.
 
 It answers to officers, to the board members of the deliverable's project and to the users of its responsible
 vendor (a browser session, or the partner API's ``Authorization: Token …``); anyone else gets 404, as if the file
@@ -14,7 +14,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.views import APIView
 
 from projects.evidence import EVIDENCE_PREFIX
-from projects.selectors import evidence_readable_by
+from projects.selectors import evidence_readable_by, kpi_evidence_readable_by
 
 # Types a browser cannot run script in; anything else (HTML, SVG, XML, unknown) goes out as plain bytes.
 SAFE_CONTENT_TYPES = {
@@ -45,8 +45,12 @@ class EvidenceDownloadView(APIView):
     schema = None  # not part of the partner API's documented endpoints
 
     def get(self, request, name):
-        readable = evidence_readable_by(request.user).only("evidence_file")
-        deliverable = readable.filter(evidence_file=EVIDENCE_PREFIX + name).first()
+        path = EVIDENCE_PREFIX + name
+        # A deliverable's evidence, or a KPI measurement's (both stored the same way, behind this view).
+        deliverable = evidence_readable_by(request.user).only("evidence_file").filter(evidence_file=path).first()
+        if deliverable is None:
+            readable = kpi_evidence_readable_by(request.user).only("evidence_file")
+            deliverable = readable.filter(evidence_file=path).first()
         if deliverable is None:
             raise Http404("No such evidence file.")
         try:

@@ -5,7 +5,9 @@ HTTP only: the querysets come from payments.selectors, the writes from payments.
 
 import django_filters
 from django.conf import settings
+from django.db.models import F
 from django.http import Http404
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.exceptions import PermissionDenied
@@ -14,10 +16,11 @@ from rest_framework.response import Response
 
 from payments import services
 from payments.models import Certificate, Deduction, PartyShare, VendorInvoice
-from payments.selectors import certificate_list, invoice_list
+from payments.selectors import certificate_list, invoice_list, payment_list
 from projects.validators import allowed_evidence_extensions
 
 from .filters import IdFilter, StrictFilterSet
+from .listing import ValuesListModelMixin
 from .permissions import caller_of
 from .views import ScopedViewSet
 
@@ -112,6 +115,81 @@ class InvoiceSerializer(serializers.ModelSerializer):
         return invoice.file.name.rsplit("/", 1)[-1] if invoice.file else ""
 
 
+class PaymentSerializer(serializers.ModelSerializer):
+    """A vendor's part of a paid certificate: the money that reached it."""
+
+    certificate_number = serializers.SerializerMethodField(help_text=_("The certificate's number, e.g. PC-000042."))
+    kind = serializers.CharField(
+        source="certificate.kind", read_only=True, help_text=_("milestone or retention_release.")
+    )
+    status = serializers.CharField(source="certificate.status", read_only=True, help_text=_("paid or reconciled."))
+    agreement = serializers.IntegerField(source="certificate.agreement_id", read_only=True)
+    agreement_reference = serializers.CharField(source="certificate.agreement.reference", read_only=True)
+    milestone = serializers.IntegerField(source="certificate.milestone_id", read_only=True)
+    milestone_title = serializers.CharField(source="certificate.milestone.title", read_only=True)
+    vendor = serializers.IntegerField(source="vendor_id", read_only=True)
+    paid_on = serializers.DateField(source="certificate.paid_on", read_only=True)
+    payment_reference = serializers.CharField(source="certificate.payment_reference", read_only=True)
+    currency = serializers.CharField(source="certificate.currency", read_only=True)
+    deductions = serializers.DecimalField(
+        source="penalty_amount",
+        max_digits=16,
+        decimal_places=2,
+        read_only=True,
+        help_text=_("Penalties taken off your part."),
+    )
+    retention = serializers.DecimalField(
+        source="retention_amount",
+        max_digits=16,
+        decimal_places=2,
+        read_only=True,
+        help_text=_("Held back from your part until released (a retention release pays it out)."),
+    )
+    net_paid = serializers.DecimalField(
+        source="net_amount",
+        max_digits=16,
+        decimal_places=2,
+        read_only=True,
+        help_text=_("What you were paid: gross less retention and deductions."),
+    )
+
+    row_columns = {"certificate_number": ("certificate_id",)}
+
+    class Meta:
+        model = PartyShare
+        fields = [
+            "id",
+            "certificate",
+            "certificate_number",
+            "kind",
+            "status",
+            "agreement",
+            "agreement_reference",
+            "milestone",
+            "milestone_title",
+            "vendor",
+            "paid_on",
+            "payment_reference",
+            "currency",
+            "percentage",
+            "gross_amount",
+            "deductions",
+            "retention",
+            "net_paid",
+        ]
+        read_only_fields = fields
+        extra_kwargs = {
+            "percentage": {"help_text": _("Your cost share on the certificate date.")},
+            "gross_amount": {"help_text": _("Your part of the certificate's gross amount.")},
+        }
+
+    def get_certificate_number(self, share) -> str:
+        return str(share.certificate)
+
+    def certificate_number_from_row(self, row) -> str:
+        return str(Certificate(pk=row["certificate_id"]))
+
+
 @extend_schema_field({"type": "string", "format": "decimal", "pattern": r"^\d{1,14}(\.\d{1,2})?$"})
 class AmountField(serializers.DecimalField):
     """A decimal amount sent as a form field: the schema says it has digits (drf-spectacular's pattern admits "")."""
@@ -152,6 +230,19 @@ class CertificateFilter(StrictFilterSet):
         fields = ["agreement", "milestone", "status", "kind", "certificate_date", "paid_on"]
 
 
+class PaymentFilter(StrictFilterSet):
+    agreement = IdFilter(field_name="certificate__agreement_id")
+    milestone = IdFilter(field_name="certificate__milestone_id")
+    kind = django_filters.ChoiceFilter(field_name="certificate__kind", choices=Certificate.Kind.choices)
+    paid_on = django_filters.DateFromToRangeFilter(
+        field_name="certificate__paid_on", label="paid_on_after / paid_on_before."
+    )
+
+    class Meta:
+        model = PartyShare
+        fields = ["agreement", "milestone", "kind", "paid_on"]
+
+
 class InvoiceFilter(StrictFilterSet):
     certificate = IdFilter(field_name="certificate_id")
     status = django_filters.MultipleChoiceFilter(choices=VendorInvoice.Status.choices)
@@ -174,6 +265,22 @@ class PaymentCertificateViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin
     filterset_class = CertificateFilter
     ordering_fields = ["certificate_date", "paid_on", "net_amount", "id"]
     ordering = ["-certificate_date", "-id"]
+
+
+class PaymentViewSet(ValuesListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """The money paid to you: your part of each paid or reconciled certificate (milestone payments and retention
+    releases), with the gross, deductions, retention and net paid. Newest payment first."""
+
+    selector = payment_list
+    permission_model = PartyShare
+    serializer_class = PaymentSerializer
+    filterset_class = PaymentFilter
+    ordering_fields = ["paid_on", "net_paid", "id"]
+    ordering = ["-certificate__paid_on", "-id"]
+
+    def get_queryset(self):
+        # ?ordering= names the fields as the output does; the queryset orders by their columns.
+        return super().get_queryset().alias(paid_on=F("certificate__paid_on"), net_paid=F("net_amount"))
 
 
 @extend_schema_view(

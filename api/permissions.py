@@ -76,11 +76,19 @@ class PartnerAccess(BasePermission):
         action = getattr(view, "action", None)
         if action in getattr(view, "vendor_actions", ()):
             if not caller.is_vendor:
-                raise PermissionDenied("Only the responsible vendor reports on a deliverable.")
+                raise PermissionDenied(
+                    getattr(view, "vendor_action_refusal", "Only the responsible vendor reports on a deliverable.")
+                )
             return True
         if action in getattr(view, "officer_actions", ()):
             opts = obj._meta
             if not (caller.is_officer and request.user.has_perm(f"{opts.app_label}.change_{opts.model_name}")):
-                raise PermissionDenied("Only agency officers with the change permission review deliverables.")
+                raise PermissionDenied(
+                    getattr(
+                        view,
+                        "officer_action_refusal",
+                        "Only agency officers with the change permission review deliverables.",
+                    )
+                )
             return True
         return True

@@ -4,7 +4,7 @@ from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-from . import amendments_and_risks, gate_decisions, notifications, payments, views, webhooks
+from . import amendments_and_risks, gate_decisions, notifications, payments, performance, views, webhooks
 from .ocds import OCDSFeedView, OCDSReleasePackageView
 
 router = DefaultRouter(trailing_slash=True)
@@ -21,6 +21,10 @@ router.register("risks", amendments_and_risks.RiskViewSet, basename="risk")
 router.register("notifications", notifications.NotificationViewSet, basename="notification")
 router.register("webhooks", webhooks.WebhookEndpointViewSet, basename="webhook")
 router.register("webhook-deliveries", webhooks.WebhookDeliveryViewSet, basename="webhook-delivery")
+router.register("payments", payments.PaymentViewSet, basename="payment")
+router.register("performance-failures", performance.PerformanceFailureViewSet, basename="performance-failure")
+router.register("kpis", performance.KPIViewSet, basename="kpi")
+router.register("kpi-measurements", performance.KPIMeasurementViewSet, basename="kpi-measurement")
 
 urlpatterns = [
     path("auth/login/", views.LoginView.as_view(), name="api-login"),

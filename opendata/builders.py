@@ -188,7 +188,8 @@ class Chunk:
             kpi.observations = []
             self.kpis[kpi.project.agreement_id].append(kpi)
         by_kpi = {kpi.pk: kpi for group in self.kpis.values() for kpi in group}
-        for measurement in KPIMeasurement.objects.filter(kpi_id__in=by_kpi).order_by("date", "pk"):
+        # Published metrics are the confirmed measurements only (not a vendor's unconfirmed self-report).
+        for measurement in KPIMeasurement.objects.confirmed().filter(kpi_id__in=by_kpi).order_by("date", "pk"):
             by_kpi[measurement.kpi_id].observations.append(measurement)
         self.failures = defaultdict(list)
         failures = (
@@ -361,7 +362,7 @@ def _metric(kpi: KPI) -> dict:
             {
                 "id": f"kpi-{kpi.pk}-{measurement.date.isoformat()}",
                 "period": {
-                    "startDate": ocds_datetime(measurement.date),
+                    "startDate": ocds_datetime(measurement.period_start or measurement.date),
                     "endDate": ocds_datetime(measurement.date),
                 },
                 "measure": measurement.value,

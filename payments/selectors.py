@@ -4,11 +4,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Prefetch, Q, Sum
+from django.db.models import DecimalField, OuterRef, Prefetch, Q, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
 
 from procurement.models import CostShare, CostShareTerm, Vendor
 
-from .models import Certificate, PartyShare, VendorInvoice
+from .models import Certificate, Deduction, PartyShare, VendorInvoice
 
 ZERO = Decimal("0")
 
@@ -171,3 +172,26 @@ def certificates_awaiting_approval(user):
         .select_related("agreement", "milestone", "payee")
         .order_by("certificate_date", "pk")
     )
+
+
+def with_deducted(failures):
+    """Annotate each performance failure with ``deducted``: its penalty taken on live (not void) certificates,
+    0 when none. One subquery, no extra query."""
+    total = (
+        Deduction.objects.filter(failure=OuterRef("pk"))
+        .exclude(certificate__status=Certificate.Status.VOID)
+        .values("failure")
+        .annotate(total=Sum("amount"))
+        .values("total")
+    )
+    money = DecimalField(max_digits=16, decimal_places=2)
+    return failures.annotate(deducted=Coalesce(Subquery(total, output_field=money), Value(ZERO), output_field=money))
+
+
+def payment_list(*, vendor: Vendor | None):
+    """The money actually paid to vendors: each vendor's part of certificates paid or reconciled (milestone
+    payments and retention releases). A vendor reads its own lines, the agency every vendor's (the authority's
+    own part is not a payment to anyone). Read as flat rows; newest payment first."""
+    lines = PartyShare.objects.filter(certificate__status__in=Certificate.PAID_STATUSES)
+    lines = lines.filter(vendor__isnull=False) if vendor is None else lines.filter(vendor=vendor)
+    return lines.select_related("certificate__agreement", "certificate__milestone", "vendor")

@@ -77,6 +77,8 @@ def _penalties(
     # Locked: two certificates for different milestones of the same vendor cannot both take one fixed penalty.
     failures = list(
         PerformanceFailure.objects.select_for_update(of=("self",))
+        # A failure under an open dispute waits for the decision; an upheld dispute waived its penalty.
+        .deductible()
         .filter(milestone__project__agreement_id=milestone.project.agreement_id, vendor=payee, recorded_on__lte=on)
         .select_related("milestone")
         .order_by("recorded_on", "id")

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
+from django.utils.text import Truncator
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
@@ -57,6 +58,7 @@ from .models import (
     Milestone,
     Notification,
     PerformanceFailure,
+    PerformanceFailureDispute,
     Project,
     Risk,
 )
@@ -1107,11 +1109,11 @@ class RiskAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin
     list_select_related = ["project", "owner"]
     search_fields = ["title", "description", "project__code", "project__name"]
     date_hierarchy = "review_date"
-    autocomplete_fields = ["project", "owner"]
+    autocomplete_fields = ["project", "owner", "allocated_to"]
     readonly_fields = ["score_display", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["project", "title", "description", "category"]}),
-        ("Assessment", {"fields": ["likelihood", "impact", "score_display", "allocation"]}),
+        ("Assessment", {"fields": ["likelihood", "impact", "score_display", "allocation", "allocated_to"]}),
         ("Response", {"fields": ["owner", "mitigation", "status", "review_date"]}),
         ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
@@ -1148,7 +1150,70 @@ class KPIMeasurementInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.Tab
     service_module, service_entity = services, "kpi_measurement"
     model = KPIMeasurement
     extra = 1
-    fields = ["date", "value", "note"]
+    fields = ["period_start", "date", "value", "note", "status", "reported_by_vendor"]
+    # A vendor's report is confirmed or rejected from the KPI measurements list, not edited here.
+    readonly_fields = ["status", "reported_by_vendor"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("reported_by_vendor")
+
+
+@admin.register(KPIMeasurement)
+class KPIMeasurementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
+    """Every measurement, with the vendors' reports awaiting confirmation one filter away."""
+
+    project_path = "kpi__project"
+    service_module, service_entity = services, "kpi_measurement"
+    list_display = ["kpi", "project", "period_start", "date", "value", "status", "reported_by_vendor", "reported_at"]
+    list_filter = ["status", "reported_by_vendor", "kpi__project"]
+    list_select_related = ["kpi__project", "reported_by_vendor"]
+    search_fields = ["kpi__name", "kpi__project__code", "note"]
+    date_hierarchy = "date"
+    autocomplete_fields = ["kpi"]
+    readonly_fields = [
+        "status",
+        "reported_by_vendor",
+        "reported_by",
+        "reported_at",
+        "decided_by",
+        "decided_at",
+        "rejection_reason",
+    ]
+    actions = ["confirm_selected", "reject_selected"]
+
+    @admin.display(description=_("Project"), ordering="kpi__project__code")
+    def project(self, obj):
+        return obj.kpi.project.code
+
+    @admin.action(description=_("Confirm selected reported measurements"), permissions=["change"])
+    def confirm_selected(self, request, queryset):
+        run_service_action(
+            self,
+            request,
+            queryset,
+            lambda m: services.kpi_measurement_confirm(kpi_measurement_id=m.pk, by=request.user),
+            "confirmed",
+        )
+
+    @admin.action(description=_("Reject selected reported measurements (asks for a reason)"), permissions=["change"])
+    def reject_selected(self, request, queryset):
+        return run_form_action(
+            self,
+            request,
+            queryset.select_related("kpi", "reported_by_vendor"),
+            action="reject_selected",
+            title=_("Reject KPI measurements"),
+            intro=_("These measurements will not count; their vendors read your reason:"),
+            submit=_("Reject with this reason"),
+            service=lambda m, reason: services.kpi_measurement_reject(
+                kpi_measurement_id=m.pk, by=request.user, reason=reason
+            ),
+            verb="rejected",
+            label=_("Reason"),
+            help_text=_("Tell the vendor what is wrong with the measurement."),
+            field_name="reason",
+            describe=lambda m: f"{m} ({m.reported_by_vendor or '–'}, {m.get_status_display()})",
+        )
 
 
 @admin.register(KPI)
@@ -1186,6 +1251,26 @@ class KPIAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
         return obj.on_target
 
 
+class PerformanceFailureDisputeInline(ProjectScopedAdminMixin, admin.TabularInline):
+    """The vendor's disputes of the failure, read-only: officers decide them from the disputes list."""
+
+    project_path = "failure__milestone__project"
+    model = PerformanceFailureDispute
+    fields = ["status", "reason", "raised_at", "decided_at", "decision_reason"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(PerformanceFailure)
 class PerformanceFailureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "milestone__project"
@@ -1208,6 +1293,7 @@ class PerformanceFailureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOn
     date_hierarchy = "recorded_on"
     autocomplete_fields = ["milestone", "vendor"]
     readonly_fields = ["recorded_by"]
+    inlines = [PerformanceFailureDisputeInline]
 
     @admin.display(description="Project", ordering="milestone__project__code")
     def project(self, obj):
@@ -1243,6 +1329,62 @@ class PerformanceFailureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOn
     @admin.display(description=_("Outstanding"))
     def outstanding_money(self, obj):
         return self._money(obj, obj.penalty_outstanding)
+
+
+@admin.register(PerformanceFailureDispute)
+class PerformanceFailureDisputeAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
+    """Vendors raise disputes through the partner API; officers uphold (waive the penalty) or dismiss them here."""
+
+    project_path = "failure__milestone__project"
+    service_module, service_entity = services, "performance_failure_dispute"
+    list_display = ["failure", "vendor", "status", "raised_at", "decided_at", "decided_by"]
+    list_filter = ["status", "vendor", "failure__milestone__project"]
+    list_select_related = ["failure__milestone", "failure__vendor", "vendor", "decided_by"]
+    search_fields = ["vendor__legal_name", "failure__milestone__title", "reason"]
+    date_hierarchy = "raised_at"
+    actions = ["uphold_selected", "dismiss_selected"]
+
+    def _decide(self, request, queryset, *, service, action, title, verb, submit):
+        return run_form_action(
+            self,
+            request,
+            queryset.select_related("failure__milestone", "vendor"),
+            action=action,
+            title=title,
+            intro=_("The vendors read your reason:"),
+            submit=submit,
+            service=lambda d, reason: service(dispute_id=d.pk, by=request.user, reason=reason),
+            verb=verb,
+            label=_("Reason"),
+            field_name="decision_reason",
+            describe=lambda d: f"{d.failure} — {d.get_status_display()}: {Truncator(d.reason).chars(120)}",
+        )
+
+    @admin.action(
+        description=_("Uphold selected disputes: waive the penalty (asks for a reason)"), permissions=["change"]
+    )
+    def uphold_selected(self, request, queryset):
+        return self._decide(
+            request,
+            queryset,
+            service=services.performance_failure_dispute_uphold,
+            action="uphold_selected",
+            title=_("Uphold disputes"),
+            verb="upheld",
+            submit=_("Uphold: waive the penalty"),
+        )
+
+    @admin.action(description=_("Dismiss selected disputes (asks for a reason)"), permissions=["change"])
+    def dismiss_selected(self, request, queryset):
+        return self._decide(
+            request,
+            queryset,
+            service=services.performance_failure_dispute_dismiss,
+            action="dismiss_selected",
+            title=_("Dismiss disputes"),
+            verb="dismissed",
+            submit=_("Dismiss: the penalty stands"),
+        )
 
 
 # --- What the whole admin takes from projects ----------------------------------------------------------------

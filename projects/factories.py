@@ -24,6 +24,7 @@ from .models import (
     Milestone,
     Notification,
     PerformanceFailure,
+    PerformanceFailureDispute,
     Project,
     Risk,
 )
@@ -210,8 +211,19 @@ class KPIFactory(DjangoModelFactory):
 
 
 class KPIMeasurementFactory(DjangoModelFactory):
+    """An officer's (confirmed) measurement; ``reported=True`` makes it a vendor's report awaiting confirmation."""
+
     class Meta:
         model = KPIMeasurement
+
+    class Params:
+        reported = factory.Trait(
+            status=KPIMeasurement.Status.REPORTED,
+            reported_by_vendor=factory.LazyAttribute(
+                lambda m: m.kpi.project.agreement.cost_shares.exclude(vendor=None).first().vendor
+            ),
+            reported_at=factory.LazyFunction(timezone.now),
+        )
 
     kpi = factory.SubFactory(KPIFactory)
     date = factory.LazyFunction(timezone.localdate)
@@ -230,6 +242,26 @@ class PerformanceFailureFactory(DjangoModelFactory):
     penalty_contracted = Decimal("20000.00")
     penalty_imposed = Decimal("10000.00")
     penalty_paid = Decimal("0.00")
+
+
+class PerformanceFailureDisputeFactory(DjangoModelFactory):
+    """An open dispute raised by the vendor charged with the failure (``decided=True``: dismissed by an officer)."""
+
+    class Meta:
+        model = PerformanceFailureDispute
+
+    class Params:
+        decided = factory.Trait(
+            status=PerformanceFailureDispute.Status.DISMISSED,
+            decided_by=factory.SubFactory(OfficerFactory),
+            decided_at=factory.LazyFunction(timezone.now),
+            decision_reason="The delay was within the vendor's control.",
+        )
+
+    failure = factory.SubFactory(PerformanceFailureFactory)
+    vendor = factory.LazyAttribute(lambda d: d.failure.vendor)
+    reason = "The site was handed over three weeks late by the authority."
+    raised_by = factory.SubFactory(UserFactory)
 
 
 class AlertFactory(DjangoModelFactory):

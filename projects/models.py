@@ -765,6 +765,18 @@ class Risk(models.Model):
         db_persist=True,
     )
     allocation = models.CharField(max_length=8, choices=Allocation.choices)
+    allocated_to = models.ForeignKey(
+        Vendor,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="allocated_risks",
+        verbose_name=_("allocated to"),
+        help_text=_(
+            "For a private or shared risk on an agreement with several vendors: the one vendor who bears it. "
+            "Empty: every vendor of the agreement bears it (and reads it in the partner API)."
+        ),
+    )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_risks", help_text="Who manages it."
     )
@@ -786,6 +798,10 @@ class Risk(models.Model):
                 condition=Q(allocation__in=["public", "private", "shared"]), name="risk_allocation_valid"
             ),
             models.CheckConstraint(condition=Q(status__in=["open", "mitigating", "closed"]), name="risk_status_valid"),
+            # The authority's own (public) risks are borne by no vendor.
+            models.CheckConstraint(
+                condition=Q(allocated_to__isnull=True) | ~Q(allocation="public"), name="risk_public_allocated_to_none"
+            ),
             *limits.text_length_checks("risk", description=limits.DESCRIPTION, mitigation=limits.DESCRIPTION),
         ]
         indexes = [models.Index(fields=["status", "review_date"], name="risk_status_review_idx")]
@@ -804,6 +820,21 @@ class Risk(models.Model):
     def level(self) -> str:
         return self.level_for(self.likelihood * self.impact)
 
+    def clean(self):
+        if not self.allocated_to_id:
+            return
+        if self.allocation == self.Allocation.PUBLIC:
+            raise ValidationError(
+                {"allocated_to": _("A public risk is the authority's; it is allocated to no vendor.")}
+            )
+        if self.project_id and not _is_party(self.project.agreement_id, self.allocated_to_id):
+            raise ValidationError(
+                {
+                    "allocated_to": _("%(vendor)s is not a party to this project's agreement.")
+                    % {"vendor": self.allocated_to}
+                }
+            )
+
     def is_due_for_review(self, on: datetime.date | None = None) -> bool:
         return self.status != self.Status.CLOSED and self.review_date < (on or timezone.localdate())
 
@@ -811,7 +842,8 @@ class Risk(models.Model):
 class KPIQuerySet(models.QuerySet):
     def with_latest(self):
         """Annotate ``latest_value``, ``latest_date`` and ``previous_value`` from the measurements (one query)."""
-        newest_first = KPIMeasurement.objects.filter(kpi=models.OuterRef("pk")).order_by("-date")
+        # Only confirmed measurements count: a vendor's self-report waits for an officer's confirmation.
+        newest_first = KPIMeasurement.objects.confirmed().filter(kpi=models.OuterRef("pk")).order_by("-date")
         return self.annotate(
             latest_value=models.Subquery(newest_first.values("value")[:1]),
             latest_date=models.Subquery(newest_first.values("date")[:1]),
@@ -862,7 +894,7 @@ class KPI(models.Model):
     def _load_latest(self):
         # Without the with_latest() annotation, read the two newest measurements (two rows, one query).
         if not hasattr(self, "latest_value"):
-            values = list(self.measurements.order_by("-date").values_list("value", "date")[:2])
+            values = list(self.measurements.confirmed().order_by("-date").values_list("value", "date")[:2])
             self.latest_value, self.latest_date = values[0] if values else (None, None)
             self.previous_value = values[1][0] if len(values) > 1 else None
 
@@ -898,24 +930,130 @@ class KPI(models.Model):
         return self.trend_between(self.previous_value, self.latest_value)
 
 
+class KPIMeasurementQuerySet(models.QuerySet):
+    def confirmed(self):
+        """The measurements that count (board report, PDF, trends, OCDS): officers' own and confirmed reports."""
+        return self.filter(status=KPIMeasurement.Status.CONFIRMED)
+
+    def for_vendor(self, vendor):
+        """The measurements a vendor reported (whatever became of them); officers' own are not its to read."""
+        return self.filter(reported_by_vendor=vendor)
+
+
 class KPIMeasurement(models.Model):
+    """A KPI's value on a day, or over a period ending that day.
+
+    Officers enter confirmed measurements; a vendor's self-report starts ``reported`` and counts only once an
+    officer confirms it (``kpi_measurement_confirm``); a rejected one stays on the record with the reason.
+    """
+
+    class Status(models.TextChoices):
+        REPORTED = "reported", _("Reported (awaiting confirmation)")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REJECTED = "rejected", _("Rejected")
+
     kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="measurements")
-    date = models.DateField()
+    period_start = models.DateField(
+        _("period start"),
+        null=True,
+        blank=True,
+        help_text=_("First day of the period measured; empty for a measurement on a single day."),
+    )
+    date = models.DateField(help_text=_("The day measured, or the last day of the period."))
     value = models.DecimalField(max_digits=14, decimal_places=2)
     note = models.CharField(max_length=255, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.CONFIRMED, editable=False
+    )
+    # Served only through the checked download view, like deliverable evidence (projects.evidence).
+    evidence_file = models.FileField(
+        _("evidence file"), upload_to=evidence_upload_to, storage=evidence_storage, max_length=255, blank=True
+    )
+    reported_by_vendor = models.ForeignKey(
+        Vendor,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="kpi_measurements",
+        verbose_name=_("reported by vendor"),
+    )
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    reported_at = models.DateTimeField(_("reported at"), null=True, blank=True, editable=False)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
+    rejection_reason = limits.bounded_text(limits.NOTE, blank=True, editable=False)
+    history = HistoricalRecords()
+
+    objects = KPIMeasurementQuerySet.as_manager()
 
     class Meta:
         ordering = ["kpi", "-date"]
         verbose_name = "KPI measurement"
-        constraints = [models.UniqueConstraint(fields=["kpi", "date"], name="kpi_measurement_once_per_day")]
+        constraints = [
+            # One counted value per KPI and day; a rejected report does not block a corrected one.
+            models.UniqueConstraint(
+                fields=["kpi", "date"], condition=~Q(status="rejected"), name="kpi_measurement_once_per_day"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["reported", "confirmed", "rejected"]), name="kpi_measurement_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True) | Q(period_start__lte=models.F("date")),
+                name="kpi_measurement_period_ordered",
+            ),
+            # A self-report names the vendor and user who sent it, and when.
+            models.CheckConstraint(
+                condition=~Q(status="reported") | (Q(reported_by_vendor__isnull=False) & Q(reported_at__isnull=False)),
+                name="kpi_measurement_report_names_vendor",
+            ),
+            # A rejection says when and why; the vendor reads the reason.
+            models.CheckConstraint(
+                condition=~Q(status="rejected") | (Q(decided_at__isnull=False) & ~Q(rejection_reason="")),
+                name="kpi_measurement_rejection_has_reason",
+            ),
+            *limits.text_length_checks("kpi_measurement", rejection_reason=limits.NOTE),
+        ]
 
     def __str__(self):
         return f"{self.kpi.name} on {self.date}: {self.value}"
+
+    @property
+    def is_self_reported(self) -> bool:
+        return self.reported_by_vendor_id is not None
+
+    def locked_fields(self) -> dict[str, str]:
+        if self.pk and self.status != self.Status.CONFIRMED:
+            # A vendor's report is decided by the actions, not edited under the vendor's name.
+            reason = _("it is a vendor's report; confirm or reject it")
+            return dict.fromkeys(("kpi", "period_start", "date", "value", "note", "evidence_file"), reason)
+        return {}
+
+    def deletion_blocker(self) -> str | None:
+        if self.is_self_reported:
+            return _("a vendor's report stays on the record; reject it instead")
+        return None
+
+    def clean(self):
+        if self.period_start and self.date and self.period_start > self.date:
+            raise ValidationError({"period_start": _("The period cannot start after its last day.")})
 
 
 class PerformanceFailureQuerySet(models.QuerySet):
     def for_vendor(self, vendor):
         return self.filter(vendor=vendor)
+
+    def deductible(self):
+        """Failures whose penalty may be taken from payments: none under an open dispute (the vendor is heard
+        first) and none whose dispute was upheld (the penalty is waived)."""
+        held = PerformanceFailureDispute.objects.filter(
+            status__in=[PerformanceFailureDispute.Status.OPEN, PerformanceFailureDispute.Status.UPHELD]
+        ).values("failure_id")
+        return self.exclude(pk__in=held)
 
 
 class PerformanceFailure(models.Model):
@@ -1030,6 +1168,77 @@ class PerformanceFailure(models.Model):
                 errors["vendor"] = f"{self.vendor} is not a party to this milestone's agreement."
         if errors:
             raise ValidationError(errors)
+
+
+class PerformanceFailureDispute(models.Model):
+    """A vendor's dispute of a recorded performance failure, and the agency's decision on it.
+
+    While open, the failure's penalty is not deducted on new payment certificates; upheld, the penalty is waived
+    (never deducted again); dismissed, deductions resume on the next certificate. One open dispute per failure
+    at a time (a database constraint); after a dismissal the vendor may dispute again, e.g. with new facts.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        UPHELD = "upheld", _("Upheld (penalty waived)")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    failure = models.ForeignKey(
+        PerformanceFailure, on_delete=models.PROTECT, related_name="disputes", verbose_name=_("performance failure")
+    )
+    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="+", verbose_name=_("vendor"))
+    reason = limits.bounded_text(limits.NOTE, verbose_name=_("reason"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("raised by")
+    )
+    raised_at = models.DateTimeField(_("raised at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_reason = limits.bounded_text(limits.NOTE, blank=True, verbose_name=_("decision reason"))
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-raised_at", "-id"]
+        verbose_name = _("performance failure dispute")
+        verbose_name_plural = _("performance failure disputes")
+        constraints = [
+            models.UniqueConstraint(fields=["failure"], condition=Q(status="open"), name="failure_dispute_one_open"),
+            # Once upheld, the penalty is waived for good: no second dispute is needed, or allowed.
+            models.UniqueConstraint(
+                fields=["failure"], condition=Q(status="upheld"), name="failure_dispute_upheld_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["open", "upheld", "dismissed"]), name="failure_dispute_status_valid"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="failure_dispute_has_reason"),
+            # A decision names who, when and why; an open dispute has none.
+            models.CheckConstraint(
+                condition=(Q(status="open") & Q(decided_at__isnull=True) & Q(decided_by__isnull=True))
+                | (
+                    ~Q(status="open")
+                    & Q(decided_at__isnull=False)
+                    & Q(decided_by__isnull=False)
+                    & ~Q(decision_reason="")
+                ),
+                name="failure_dispute_decision_recorded",
+            ),
+            *limits.text_length_checks("failure_dispute", reason=limits.NOTE, decision_reason=limits.NOTE),
+        ]
+
+    def __str__(self):
+        return f"{self.failure} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
 
 
 class AlertQuerySet(models.QuerySet):

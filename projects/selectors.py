@@ -24,7 +24,18 @@ from django.utils.translation import gettext_lazy as _
 from procurement.models import Agreement, Vendor, VendorUser
 from procurement.selectors import PartyBudget, agreements_budget_vs_actual
 
-from .models import KPI, Deliverable, GateCheck, GateDecision, KPIMeasurement, Milestone, Project, Risk
+from .models import (
+    KPI,
+    Deliverable,
+    GateCheck,
+    GateDecision,
+    KPIMeasurement,
+    Milestone,
+    PerformanceFailure,
+    PerformanceFailureDispute,
+    Project,
+    Risk,
+)
 from .status import ProjectStatus, ScheduleFacts, project_status
 
 
@@ -87,21 +98,41 @@ def scoped_to_visible_projects(queryset: QuerySet, user, project_path: str) -> Q
     return queryset.filter(pk__in=in_scope.values("pk"))
 
 
+def _evidence_readable_by(user, rows: QuerySet, *, permission: str, project: str, vendor: str) -> QuerySet:
+    """``rows`` (which carry evidence files) that ``user`` may download: all for officers with ``permission``,
+    those of their boards' projects (lookup ``project``) for board members, and those of their own active
+    vendor (lookup ``vendor``) for vendor users."""
+    if not user.is_authenticated or not user.is_active:
+        return rows.none()
+    if user.is_superuser or (user.is_staff and user_sees_all_projects(user) and user.has_perm(permission)):
+        return rows
+    # A suspended or debarred vendor's users lose access, as in the partner API.
+    own_vendor = VendorUser.objects.filter(user=user, vendor__status=Vendor.Status.ACTIVE).values("vendor")
+    boards = Project.objects.filter(board_members=user).values("pk")
+    return rows.filter(Q(**{f"{project}__in": boards}) | Q(**{f"{vendor}__in": own_vendor}))
+
+
 def evidence_readable_by(user) -> QuerySet[Deliverable]:
     """The deliverables whose evidence file ``user`` may download: every one for officers, those of their
     boards' projects for board members, and those their (active) vendor is responsible for for vendor users."""
-    deliverables = Deliverable.objects.all()
-    if not user.is_authenticated or not user.is_active:
-        return deliverables.none()
-    if user.is_superuser or (
-        user.is_staff and user_sees_all_projects(user) and user.has_perm("projects.view_deliverable")
-    ):
-        return deliverables
-    # A suspended or debarred vendor's users lose access, as in the partner API.
-    own_vendor = VendorUser.objects.filter(user=user, vendor__status=Vendor.Status.ACTIVE).values("vendor")
-    return deliverables.filter(
-        Q(milestone__project__in=Project.objects.filter(board_members=user).values("pk"))
-        | Q(pk__in=Deliverable.objects.for_vendor(own_vendor).values("pk"))
+    return _evidence_readable_by(
+        user,
+        Deliverable.objects.all(),
+        permission="projects.view_deliverable",
+        project="milestone__project",
+        vendor="responsible_vendor",
+    )
+
+
+def kpi_evidence_readable_by(user) -> QuerySet[KPIMeasurement]:
+    """The KPI measurements whose evidence file ``user`` may download: as for deliverables, with the vendor that
+    reported the measurement in the place of the responsible vendor."""
+    return _evidence_readable_by(
+        user,
+        KPIMeasurement.objects.all(),
+        permission="projects.view_kpimeasurement",
+        project="kpi__project",
+        vendor="reported_by_vendor",
     )
 
 
@@ -471,7 +502,9 @@ def _add_governance(reports: list[ProjectReport], on: datetime.date) -> None:
         risk.days_past_review = (on - risk.review_date).days
         by_project[risk.project_id].overdue_risks.append(risk)
     measurements_by_kpi = {}
-    for measurement in KPIMeasurement.objects.filter(kpi__project_id__in=list(by_project)).order_by("kpi_id", "date"):
+    # Only confirmed measurements count; a vendor's report awaiting confirmation is not on the board yet.
+    confirmed = KPIMeasurement.objects.confirmed().filter(kpi__project_id__in=list(by_project))
+    for measurement in confirmed.order_by("kpi_id", "date"):
         measurements_by_kpi.setdefault(measurement.kpi_id, []).append(measurement)
     for kpi in _by_name(KPI.objects.filter(project_id__in=list(by_project)).with_latest()):
         by_project[kpi.project_id].kpis.append(KpiRow(kpi=kpi, measurements=measurements_by_kpi.get(kpi.pk, [])))
@@ -495,12 +528,14 @@ def _worst_first(risks: QuerySet[Risk]) -> QuerySet[Risk]:
 
 
 def risks_for_vendor(vendor: Vendor) -> QuerySet[Risk]:
-    """Risks a vendor may read: on projects of agreements it is a party to, allocated private or shared."""
+    """Risks a vendor may read: on projects of agreements it is a party to, allocated private or shared, and
+    either to this vendor or to no vendor in particular (another vendor's own risk is not its business)."""
     return (
         Risk.objects.filter(
             project__agreement__in=Agreement.objects.for_vendor(vendor).values("pk"),
             allocation__in=VENDOR_VISIBLE_ALLOCATIONS,
         )
+        .filter(Q(allocated_to__isnull=True) | Q(allocated_to=vendor))
         .select_related("project", "owner")
         .order_by("project__code", "-score", "pk")
     )
@@ -590,3 +625,26 @@ def my_projects_label(user) -> str:
     if user.is_superuser:
         return gettext("all projects")
     return gettext("my projects") if user_sees_all_projects(user) else gettext("my boards' projects")
+
+
+def performance_failure_list(*, vendor: Vendor | None):
+    """Failures a caller may read, with their disputes prefetched (newest first): every one for the agency, a
+    vendor's own for a vendor. Two queries for any page (plus the count). What was deducted for each is the
+    payments app's to add (``payments.selectors.with_deducted``)."""
+    failures = PerformanceFailure.objects.select_related("milestone__project__agreement").prefetch_related(
+        Prefetch("disputes", queryset=PerformanceFailureDispute.objects.order_by("-raised_at", "-id"))
+    )
+    return failures if vendor is None else failures.for_vendor(vendor)
+
+
+def kpi_list(*, vendor: Vendor | None):
+    """KPIs a caller may read (to report on): those of the vendor's projects; every one for the agency."""
+    kpis = KPI.objects.select_related("project")
+    return kpis if vendor is None else kpis.filter(project__in=Project.objects.for_vendor(vendor).values("pk"))
+
+
+def kpi_measurement_list(*, vendor: Vendor | None):
+    """Measurements a caller may read: a vendor its own reports (reported, confirmed or rejected), the agency
+    every measurement."""
+    measurements = KPIMeasurement.objects.select_related("kpi")
+    return measurements if vendor is None else measurements.for_vendor(vendor)

@@ -18,6 +18,7 @@ from django.utils.translation import gettext
 
 from ppp import events, limits
 from ppp.errors import RuleViolation, StaleVersion, StateConflict, TransitionError, full_clean_or_raise
+from ppp.formatting import format_date
 from ppp.services import record_create, record_delete, record_update, save_with_author
 
 from .alerts import alerts_skip_old_cycles
@@ -33,6 +34,7 @@ from .models import (
     Milestone,
     Notification,
     PerformanceFailure,
+    PerformanceFailureDispute,
     Project,
     Risk,
 )
@@ -656,3 +658,153 @@ def notification_mark_read(*, notification_id: int, by) -> Notification:
 def notifications_mark_all_read(*, by) -> int:
     """Mark every unread notification of ``by`` read; returns how many. One UPDATE, whatever the number."""
     return Notification.objects.filter(user=by).unread().update(read_at=timezone.now())
+
+
+# --- Disputes of performance failures ---------------------------------------------------------------
+
+
+def _required_text(text: str | None, *, field: str, message: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise RuleViolation(message, field=field)
+    return limits.check_text_length(text, limits.NOTE, field=field)
+
+
+@transaction.atomic
+def performance_failure_dispute(*, performance_failure_id: int, vendor, by, reason: str) -> PerformanceFailureDispute:
+    """The vendor charged with a failure disputes it, saying why. While the dispute is open the failure's penalty
+    is not deducted on new payment certificates (``PerformanceFailure.objects.deductible``)."""
+    reason = _required_text(reason, field="reason", message=gettext("Say why you dispute this failure."))
+    # Locked, so two disputes sent at once cannot both pass the check (the database constraint backs it).
+    failure = PerformanceFailure.objects.select_for_update().get(pk=performance_failure_id)
+    if failure.vendor_id != vendor.pk:
+        raise RuleViolation(gettext("Only the vendor charged with a failure may dispute it."), field=None)
+    standing = failure.disputes.filter(
+        status__in=[PerformanceFailureDispute.Status.OPEN, PerformanceFailureDispute.Status.UPHELD]
+    ).first()
+    if standing is not None:
+        message = (
+            gettext("This failure already has an open dispute (raised %(when)s); wait for the agency's decision.")
+            if standing.is_open
+            else gettext("A dispute of this failure was upheld; its penalty is already waived.")
+        )
+        raise StateConflict(message % {"when": format_date(standing.raised_at)}, current=standing.status)
+    return save_with_author(PerformanceFailureDispute(failure=failure, vendor=vendor, reason=reason, raised_by=by), by)
+
+
+def _dispute_decide(*, dispute_id: int, by, reason: str, status: str) -> PerformanceFailureDispute:
+    reason = _required_text(
+        reason, field="decision_reason", message=gettext("Give the reason for the decision; the vendor reads it.")
+    )
+    dispute = PerformanceFailureDispute.objects.select_for_update().select_related("failure").get(pk=dispute_id)
+    if not dispute.is_open:
+        raise StateConflict(
+            gettext("The dispute is already %(status)s.") % {"status": dispute.get_status_display().lower()},
+            current=dispute.status,
+        )
+    dispute.status = status
+    dispute.decided_by = by
+    dispute.decided_at = timezone.now()
+    dispute.decision_reason = reason
+    return save_with_author(dispute, by, ["status", "decided_by", "decided_at", "decision_reason"])
+
+
+@transaction.atomic
+def performance_failure_dispute_uphold(*, dispute_id: int, by, reason: str) -> PerformanceFailureDispute:
+    """Agree with the vendor: the failure's penalty is waived, never deducted on a certificate from now on.
+    (Amounts already deducted on earlier certificates are not refunded here; that is a separate payment.)"""
+    return _dispute_decide(dispute_id=dispute_id, by=by, reason=reason, status=PerformanceFailureDispute.Status.UPHELD)
+
+
+@transaction.atomic
+def performance_failure_dispute_dismiss(*, dispute_id: int, by, reason: str) -> PerformanceFailureDispute:
+    """Keep the failure: its penalty is deducted again from the vendor's next certificate."""
+    return _dispute_decide(
+        dispute_id=dispute_id, by=by, reason=reason, status=PerformanceFailureDispute.Status.DISMISSED
+    )
+
+
+# --- KPI self-reporting ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def kpi_measurement_report(
+    *,
+    kpi_id: int,
+    vendor,
+    by,
+    value,
+    date: datetime.date,
+    period_start: datetime.date | None = None,
+    note: str = "",
+    evidence_file=None,
+) -> KPIMeasurement:
+    """A vendor reports a KPI of one of its projects. It counts (board, PDF, trends, OCDS) only once an officer
+    confirms it with ``kpi_measurement_confirm``."""
+    # Locked, so two reports for the same KPI and day are checked one after the other.
+    kpi = KPI.objects.select_for_update().filter(pk=kpi_id).first()
+    if kpi is None or not Project.objects.for_vendor(vendor).filter(pk=kpi.project_id).exists():
+        raise RuleViolation(gettext("No such KPI on your projects."), field="kpi")
+    if date > timezone.localdate():
+        raise RuleViolation(gettext("A measurement cannot be dated in the future."), field="date")
+    if period_start is not None and period_start > date:
+        raise RuleViolation(gettext("The period cannot start after its last day."), field="period_start")
+    if evidence_file:
+        validate_evidence_file(evidence_file)
+    taken = KPIMeasurement.objects.filter(kpi=kpi, date=date).exclude(status=KPIMeasurement.Status.REJECTED).first()
+    if taken is not None:
+        raise StateConflict(
+            gettext("%(kpi)s already has a %(status)s measurement for %(date)s.")
+            % {"kpi": kpi.name, "status": taken.get_status_display().lower(), "date": format_date(date)},
+            current=taken.status,
+            field="date",
+        )
+    measurement = KPIMeasurement(
+        kpi=kpi,
+        date=date,
+        period_start=period_start,
+        value=value,
+        note=limits.check_text_length((note or "").strip(), 255, field="note"),
+        status=KPIMeasurement.Status.REPORTED,
+        reported_by_vendor=vendor,
+        reported_by=by,
+        reported_at=timezone.now(),
+    )
+    if evidence_file:
+        measurement.evidence_file = evidence_file
+    return save_with_author(measurement, by)
+
+
+def _lock_reported(kpi_measurement_id: int) -> KPIMeasurement:
+    measurement = KPIMeasurement.objects.select_for_update().select_related("kpi").get(pk=kpi_measurement_id)
+    if measurement.status != KPIMeasurement.Status.REPORTED:
+        raise StateConflict(
+            gettext("The measurement '%(measurement)s' is %(status)s; only a reported one is confirmed or rejected.")
+            % {"measurement": measurement, "status": measurement.get_status_display().lower()},
+            current=measurement.status,
+        )
+    return measurement
+
+
+@transaction.atomic
+def kpi_measurement_confirm(*, kpi_measurement_id: int, by) -> KPIMeasurement:
+    """An officer accepts a vendor's report: from now on it counts like the agency's own measurements."""
+    measurement = _lock_reported(kpi_measurement_id)
+    measurement.status = KPIMeasurement.Status.CONFIRMED
+    measurement.decided_by = by
+    measurement.decided_at = timezone.now()
+    return save_with_author(measurement, by, ["status", "decided_by", "decided_at"])
+
+
+@transaction.atomic
+def kpi_measurement_reject(*, kpi_measurement_id: int, by, reason: str) -> KPIMeasurement:
+    """An officer refuses a vendor's report, saying why; it stays on the record and never counts."""
+    reason = _required_text(
+        reason, field="reason", message=gettext("Say why the measurement is rejected; the vendor reads it.")
+    )
+    measurement = _lock_reported(kpi_measurement_id)
+    measurement.status = KPIMeasurement.Status.REJECTED
+    measurement.decided_by = by
+    measurement.decided_at = timezone.now()
+    measurement.rejection_reason = reason
+    return save_with_author(measurement, by, ["status", "decided_by", "decided_at", "rejection_reason"])

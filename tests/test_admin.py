@@ -28,10 +28,11 @@ from projects.factories import (
     IterationFactory,
     KPIMeasurementFactory,
     MilestoneFactory,
+    PerformanceFailureDisputeFactory,
     PerformanceFailureFactory,
     RiskFactory,
 )
-from projects.models import Alert, Deliverable, Milestone, Notification, Project
+from projects.models import Alert, Deliverable, Milestone, Notification, PerformanceFailureDispute, Project
 from webhooks.factories import WebhookEndpointFactory
 from webhooks.models import WebhookEndpoint
 
@@ -44,7 +45,8 @@ DOMAIN_MODELS = [
 ]
 # Written by the system only: officers read them, nobody adds them by hand.
 # Vendors submit invoices through the partner API; officers match or reject them.
-SYSTEM_WRITTEN = {Alert, VendorInvoice}
+# Vendors raise disputes through the partner API too; officers decide them.
+SYSTEM_WRITTEN = {Alert, VendorInvoice, PerformanceFailureDispute}
 # Personal data, the alert log and vendors' invoices stay with the officers.
 BOARD_HIDDEN = {VendorContact, VendorUser, Alert, VendorInvoice, WebhookEndpoint}  # and vendors' webhooks
 
@@ -65,7 +67,8 @@ def one_of_each(db):
     GateCheckFactory(decision=GateDecisionFactory(project=project))
     RiskFactory(project=project)
     KPIMeasurementFactory(kpi__project=project)
-    PerformanceFailureFactory(milestone=MilestoneFactory(project=project, status="missed", overdue_days=9))
+    failure = PerformanceFailureFactory(milestone=MilestoneFactory(project=project, status="missed", overdue_days=9))
+    PerformanceFailureDisputeFactory(failure=failure)
     AlertFactory(milestone=milestone)
     WebhookEndpointFactory(vendor=vendor)  # officers read it, with its history
     # The payment chain: a reconciled certificate (with its matched invoice) for an achieved milestone.

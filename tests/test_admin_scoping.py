@@ -20,6 +20,7 @@ from projects.factories import (
     IterationFactory,
     KPIMeasurementFactory,
     MilestoneFactory,
+    PerformanceFailureDisputeFactory,
     PerformanceFailureFactory,
     ProjectFactory,
     RiskFactory,
@@ -65,7 +66,8 @@ def _project_with_everything(code):
     GateDecisionFactory(project=project)
     RiskFactory(project=project)
     KPIMeasurementFactory(kpi__project=project)
-    PerformanceFailureFactory(milestone=MilestoneFactory(project=project, status="missed", overdue_days=9))
+    failure = PerformanceFailureFactory(milestone=MilestoneFactory(project=project, status="missed", overdue_days=9))
+    PerformanceFailureDisputeFactory(failure=failure)
     AlertFactory(milestone=milestone)
     VendorContactFactory(vendor=vendor)
     return project

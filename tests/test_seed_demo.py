@@ -72,7 +72,9 @@ def test_seed_demo_builds_a_realistic_set_and_running_again_adds_nothing(seeded,
     for agreement in Agreement.objects.prefetch_related("cost_shares"):
         assert agreement.share_total() == 100 and agreement.status == "active"
     # Governance: the public-sector KPIs on every project, risk reviews to chase, recorded gates and amendments.
-    assert first["KPI"] == 60 and first["KPIMeasurement"] == 360
+    # Six confirmed readings per KPI, and one vendor's report per project awaiting confirmation.
+    assert first["KPI"] == 60 and first["KPIMeasurement"] == 380
+    assert KPIMeasurement.objects.filter(status="reported").count() == 20
     # Each sector measures what its contracts pay for: adoption for digital services, availability for buildings.
     kpis = set(Project.objects.values_list("code", "kpis__name"))
     assert ("PRJ-001-1", "Digital service adoption") in kpis and ("PRJ-004-1", "Facility availability") in kpis

@@ -56,6 +56,8 @@ FACTORIES = {
     "Risk": projects_factories.RiskFactory,
     "KPI": projects_factories.KPIFactory,
     "PerformanceFailure": projects_factories.PerformanceFailureFactory,
+    "PerformanceFailureDispute": projects_factories.PerformanceFailureDisputeFactory,
+    "KPIMeasurement": projects_factories.KPIMeasurementFactory,
     "Certificate": lambda: payments_factories.CertificateFactory(status="reconciled"),
     "VendorInvoice": lambda: payments_factories.CertificateFactory(status="reconciled").invoices.get(),
 }

@@ -5,13 +5,16 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from ppp.factories import OfficerFactory
-from procurement.factories import AmendmentFactory, AmendmentShareChangeFactory
-from procurement.models import Amendment
+from procurement.factories import AmendmentFactory, AmendmentShareChangeFactory, VendorFactory, VendorUserFactory
+from procurement.models import Amendment, CostShare
 from projects.factories import ProjectFactory, RiskFactory
 from projects.models import Risk
+
+from .conftest import token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -168,6 +171,7 @@ def test_a_vendor_reads_the_risks_it_bears_on_its_projects(client_a, vendor_a, r
         "impact": 4,
         "score": 20,
         "allocation": "private",
+        "allocated_to": None,
         "status": "open",
         "review_date": private.review_date.isoformat(),
         "mitigation": private.mitigation,
@@ -278,3 +282,36 @@ def test_list_queries_do_not_grow_with_rows(request, vendor_a, resource, caller,
     with django_assert_num_queries(expected):
         response = client.get(f"/api/v1/{resource}/?page_size=100")
     assert response.json()["count"] == 50
+
+
+def test_a_risk_allocated_to_one_vendor_is_read_by_that_vendor_only(vendor_a):
+    partner = VendorFactory(legal_name="Gamma Partner")
+    agreement = vendor_a.project.agreement
+    CostShare.objects.filter(agreement=agreement, vendor=vendor_a.vendor).update(percentage=30)
+    CostShare.objects.create(agreement=agreement, vendor=partner, percentage=30)
+    everyones = RiskFactory(project=vendor_a.project, allocation=Risk.Allocation.PRIVATE)
+    theirs = RiskFactory(project=vendor_a.project, allocation=Risk.Allocation.SHARED, allocated_to=partner)
+    mine = RiskFactory(project=vendor_a.project, allocation=Risk.Allocation.PRIVATE, allocated_to=vendor_a.vendor)
+
+    listed = token_client(vendor_a.user).get("/api/v1/risks/")
+
+    assert sorted(_ids(listed)) == sorted([everyones.pk, mine.pk])
+    assert token_client(vendor_a.user).get(f"/api/v1/risks/{theirs.pk}/").status_code == 404
+    assert sorted(_ids(token_client(VendorUserFactory(vendor=partner).user).get("/api/v1/risks/"))) == sorted(
+        [everyones.pk, theirs.pk]
+    )
+
+
+def test_a_risk_is_allocated_only_to_a_party_and_never_when_public(vendor_a, vendor_b):
+    private = RiskFactory.build(
+        project=vendor_a.project, allocation=Risk.Allocation.PRIVATE, allocated_to=vendor_b.vendor
+    )
+    public = RiskFactory.build(
+        project=vendor_a.project, allocation=Risk.Allocation.PUBLIC, allocated_to=vendor_a.vendor
+    )
+
+    with pytest.raises(ValidationError) as not_party:
+        private.clean()
+    with pytest.raises(ValidationError) as on_public:
+        public.clean()
+    assert "allocated_to" in not_party.value.message_dict and "allocated_to" in on_public.value.message_dict

@@ -304,6 +304,8 @@ class Command(BaseCommand):
                     date=today - datetime.timedelta(days=30 * (6 - month)),
                     value=value.quantize(Decimal("0.01")),
                 )
+        # This month's reading of the last KPI, reported by the vendor and awaiting an officer's confirmation.
+        KPIMeasurementFactory(kpi=kpi, reported=True, date=today, value=value.quantize(Decimal("0.01")))
         for title, category, allocation, description, mitigation in rng.sample(delivery.risks_for(sector), 4):
             RiskFactory(
                 project=project,
