@@ -16,6 +16,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext
 from simple_history.admin import SimpleHistoryAdmin
 
 from ppp.errors import DomainError
@@ -134,7 +135,9 @@ def run_service_action(modeladmin, request, queryset, service, verb: str, **kwar
         else:
             done += 1
     if done:
-        modeladmin.message_user(request, f"{verb.capitalize()} {done} item(s).", messages.SUCCESS)
+        modeladmin.message_user(
+            request, gettext("{verb} {done} item(s).").format(verb=verb.capitalize(), done=done), messages.SUCCESS
+        )
     for reason in refused:
         modeladmin.message_user(request, reason, messages.ERROR)
 
@@ -220,7 +223,11 @@ class ServiceAdminMixin:
             if isinstance(inline, ServiceAdminMixin):
                 inline.save_formset_through_services(request, formset)
             elif any(form.has_changed() for form in formset.forms) or formset.deleted_forms:
-                raise DomainError(f"{formset.model._meta.verbose_name_plural.capitalize()} are not changed here.")
+                raise DomainError(
+                    gettext("{verbose_name_plural} are not changed here.").format(
+                        verbose_name_plural=formset.model._meta.verbose_name_plural.capitalize()
+                    )
+                )
             else:  # a read-only inline: nothing to save, nothing to log
                 formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
@@ -416,7 +423,7 @@ def run_form_action(
         run_service_action(modeladmin, request, queryset, lambda obj: service(obj, text), verb)
         return None
     if applying:
-        modeladmin.message_user(request, f"{label} is required.", messages.ERROR)
+        modeladmin.message_user(request, gettext("{label} is required.").format(label=label), messages.ERROR)
     opts = modeladmin.model._meta
     return TemplateResponse(
         request,

@@ -6,6 +6,8 @@ from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from ppp.admin import (
     DashboardRow,
@@ -46,7 +48,7 @@ class ContractingAuthorityAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(agreement_count=Count("agreements"))
 
-    @admin.display(description="Agreements", ordering="agreement_count")
+    @admin.display(description=_("Agreements"), ordering="agreement_count")
     def agreement_count(self, obj):
         return obj.agreement_count
 
@@ -76,7 +78,7 @@ class VendorAdmin(ServiceAdminMixin, ReadOnlyHistoryAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(agreement_count=Count("cost_shares__agreement", distinct=True))
 
-    @admin.display(description="Agreements", ordering="agreement_count")
+    @admin.display(description=_("Agreements"), ordering="agreement_count")
     def agreement_count(self, obj):
         return obj.agreement_count
 
@@ -125,7 +127,7 @@ class CostShareInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularI
     readonly_fields = ["committed"]
     autocomplete_fields = ["vendor"]
 
-    @admin.display(description="Committed amount")
+    @admin.display(description=_("Committed amount"))
     def committed(self, obj):
         return f"{obj.committed_amount:,.2f}" if obj.pk else "–"
 
@@ -161,7 +163,7 @@ class CostShareTermInline(ProjectScopedAdminMixin, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("vendor", "agreement__authority", "amendment")
 
-    @admin.display(description="Party")
+    @admin.display(description=_("Party"))
     def party(self, obj):
         return obj.party_name
 
@@ -176,7 +178,7 @@ class CostShareTermInline(ProjectScopedAdminMixin, admin.TabularInline):
 
 
 class PartyFilter(admin.SimpleListFilter):
-    title = "vendor"
+    title = _("vendor")
     parameter_name = "vendor"
 
     def lookups(self, request, model_admin):
@@ -213,13 +215,13 @@ class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     actions = ["activate_selected", "suspend_selected", "resume_selected", "complete_selected", "terminate_selected"]
     fieldsets = [
         (None, {"fields": ["reference", "title", "authority", "procurement_method", "status"]}),
-        ("Value and term", {"fields": ["total_value", "currency", "start_date", "end_date", "signed_date"]}),
-        ("Amendments", {"fields": ["amendments"]}),
-        ("Budget vs actual", {"fields": ["budget_vs_actual"]}),
-        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+        (_("Value and term"), {"fields": ["total_value", "currency", "start_date", "end_date", "signed_date"]}),
+        (_("Amendments"), {"fields": ["amendments"]}),
+        (_("Budget vs actual"), {"fields": ["budget_vs_actual"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
-    @admin.display(description="Amendments")
+    @admin.display(description=_("Amendments"))
     def amendments(self, obj):
         if not obj.pk:
             return "–"
@@ -240,12 +242,12 @@ class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     def get_queryset(self, request):
         return super().get_queryset(request).with_share_total()
 
-    @admin.display(description="Shares %", ordering="share_total")
+    @admin.display(description=_("Shares %"), ordering="share_total")
     def share_total_display(self, obj):
         total = obj.share_total or Decimal("0")
         return f"{total.normalize():f} %" + ("" if total == 100 else " ⚠")
 
-    @admin.display(description="Budget vs actual per party")
+    @admin.display(description=_("Budget vs actual per party"))
     def budget_vs_actual(self, obj):
         if not obj.pk:
             return "–"
@@ -259,25 +261,25 @@ class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
             self, request, queryset, lambda agreement: service(agreement_id=agreement.pk, by=request.user), verb
         )
 
-    @admin.action(description="Activate selected agreements", permissions=["change"])
+    @admin.action(description=_("Activate selected agreements"), permissions=["change"])
     def activate_selected(self, request, queryset):
-        self._transition(request, queryset, services.agreement_activate, "activated")
+        self._transition(request, queryset, services.agreement_activate, gettext("activated"))
 
-    @admin.action(description="Suspend selected agreements", permissions=["change"])
+    @admin.action(description=_("Suspend selected agreements"), permissions=["change"])
     def suspend_selected(self, request, queryset):
-        self._transition(request, queryset, services.agreement_suspend, "suspended")
+        self._transition(request, queryset, services.agreement_suspend, gettext("suspended"))
 
-    @admin.action(description="Resume selected (suspended) agreements", permissions=["change"])
+    @admin.action(description=_("Resume selected (suspended) agreements"), permissions=["change"])
     def resume_selected(self, request, queryset):
-        self._transition(request, queryset, services.agreement_resume, "resumed")
+        self._transition(request, queryset, services.agreement_resume, gettext("resumed"))
 
-    @admin.action(description="Complete selected agreements", permissions=["change"])
+    @admin.action(description=_("Complete selected agreements"), permissions=["change"])
     def complete_selected(self, request, queryset):
-        self._transition(request, queryset, services.agreement_complete, "completed")
+        self._transition(request, queryset, services.agreement_complete, gettext("completed"))
 
-    @admin.action(description="Terminate selected agreements", permissions=["change"])
+    @admin.action(description=_("Terminate selected agreements"), permissions=["change"])
     def terminate_selected(self, request, queryset):
-        self._transition(request, queryset, services.agreement_terminate, "terminated")
+        self._transition(request, queryset, services.agreement_terminate, gettext("terminated"))
 
 
 @admin.register(CostShare)
@@ -290,11 +292,11 @@ class CostShareAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     search_fields = ["agreement__reference", "vendor__legal_name"]
     autocomplete_fields = ["agreement", "vendor"]
 
-    @admin.display(description="Party")
+    @admin.display(description=_("Party"))
     def party(self, obj):
         return obj.party_name
 
-    @admin.display(description="Committed amount")
+    @admin.display(description=_("Committed amount"))
     def committed(self, obj):
         return f"{obj.committed_amount:,.2f} {obj.agreement.currency}"
 
@@ -317,7 +319,7 @@ class ExpenditureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHisto
     autocomplete_fields = ["agreement", "milestone", "vendor"]
     readonly_fields = ["recorded_by"]
 
-    @admin.display(description="Paid by")
+    @admin.display(description=_("Paid by"))
     def payer(self, obj):
         return obj.vendor.legal_name if obj.vendor_id else obj.agreement.authority.name
 
@@ -380,10 +382,10 @@ class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHisto
     actions = ["approve_selected", "reject_selected"]
     fieldsets = [
         (None, {"fields": ["agreement", "reason", "status"]}),
-        ("Value and term", {"fields": ["old_total_value", "new_total_value", "old_end_date", "new_end_date"]}),
-        ("Cost shares", {"fields": ["effective_date"]}),
-        ("Milestones", {"fields": ["rebaseline_milestones"]}),
-        ("Decision", {"fields": ["proposed_by", "proposed_at", "decided_by", "decided_at", "decision_note"]}),
+        (_("Value and term"), {"fields": ["old_total_value", "new_total_value", "old_end_date", "new_end_date"]}),
+        (_("Cost shares"), {"fields": ["effective_date"]}),
+        (_("Milestones"), {"fields": ["rebaseline_milestones"]}),
+        (_("Decision"), {"fields": ["proposed_by", "proposed_at", "decided_by", "decided_at", "decision_note"]}),
     ]
     record_fields = [
         "status",
@@ -412,7 +414,7 @@ class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHisto
             return [field.name for field in Amendment._meta.fields if field.name != "id"]
         return self.record_fields
 
-    @admin.display(description="Changes")
+    @admin.display(description=_("Changes"))
     def change_summary(self, obj):
         return obj.summary()
 
@@ -436,32 +438,32 @@ class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHisto
         for formset in formsets:
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
-    @admin.action(description="Approve selected amendments (applies them to the agreements)", permissions=["change"])
+    @admin.action(description=_("Approve selected amendments (applies them to the agreements)"), permissions=["change"])
     def approve_selected(self, request, queryset):
         run_service_action(
             self,
             request,
             queryset,
             lambda amendment: services.amendment_approve(amendment_id=amendment.pk, approver=request.user),
-            "approved",
+            gettext("approved"),
         )
 
-    @admin.action(description="Reject selected amendments (asks for a reason)", permissions=["change"])
+    @admin.action(description=_("Reject selected amendments (asks for a reason)"), permissions=["change"])
     def reject_selected(self, request, queryset):
         return run_form_action(
             self,
             request,
             queryset,
             action="reject_selected",
-            title="Reject amendments",
-            intro="These amendments are turned down; the agreements keep their current terms.",
-            submit="Reject with this reason",
+            title=gettext("Reject amendments"),
+            intro=gettext("These amendments are turned down; the agreements keep their current terms."),
+            submit=gettext("Reject with this reason"),
             service=lambda amendment, note: services.amendment_reject(
                 amendment_id=amendment.pk, by=request.user, note=note
             ),
-            verb="rejected",
-            label="Reason",
-            help_text="Kept with the amendment; the vendors see it in the partner API.",
+            verb=gettext("rejected"),
+            label=gettext("Reason"),
+            help_text=gettext("Kept with the amendment; the vendors see it in the partner API."),
         )
 
 
@@ -471,7 +473,7 @@ def dashboard_rows(request) -> list[DashboardRow]:
     return [
         DashboardRow(
             key="pending_amendment_count",
-            label="Amendments awaiting a decision",
+            label=gettext("Amendments awaiting a decision"),
             url=f"{reverse('admin:procurement_amendment_changelist')}?status__exact=proposed",
             count=project_scope(proposed, request.user, "agreement__projects").count(),
             order=40,
