@@ -20,6 +20,7 @@ from ppp.admin import (
     run_form_action,
     run_service_action,
 )
+from ppp.formatting import format_money
 
 from . import services
 from .models import Certificate, Deduction, PartyShare, VendorInvoice
@@ -27,7 +28,7 @@ from .models import Certificate, Deduction, PartyShare, VendorInvoice
 
 def money(amount, currency: str) -> str:
     """``1,234,567.89 EUR``: how a finance officer reads an amount."""
-    return f"{amount:,.2f} {currency}"
+    return format_money(amount, currency)
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -21,6 +21,7 @@ from ppp.admin import (
     run_service_action,
 )
 from ppp.errors import DomainError
+from ppp.formatting import format_amount, format_money
 
 from . import services
 from .models import (
@@ -129,7 +130,7 @@ class CostShareInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularI
 
     @admin.display(description=_("Committed amount"))
     def committed(self, obj):
-        return f"{obj.committed_amount:,.2f}" if obj.pk else "–"
+        return format_amount(obj.committed_amount) if obj.pk else "–"
 
     def _editable(self, obj):
         return obj is None or obj.shares_editable
@@ -226,8 +227,10 @@ class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
         if not obj.pk:
             return "–"
         if obj.status == Agreement.Status.DRAFT:
-            return "A draft agreement is edited directly; once active, its value, end date and shares change only "
-            "through an amendment."
+            return gettext(
+                "A draft agreement is edited directly; once active, its value, end date and shares change only "
+                "through an amendment."
+            )
         rows = format_html_join(
             "",
             '<li><a href="{}">{}</a> – {} – {}</li>',
@@ -298,7 +301,7 @@ class CostShareAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
 
     @admin.display(description=_("Committed amount"))
     def committed(self, obj):
-        return f"{obj.committed_amount:,.2f} {obj.agreement.currency}"
+        return format_money(obj.committed_amount, obj.agreement.currency)
 
     def has_change_permission(self, request, obj=None):
         return (obj is None or obj.agreement.shares_editable) and super().has_change_permission(request, obj)

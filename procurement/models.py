@@ -23,7 +23,9 @@ HUNDRED = Decimal("100")
 def share_total_error(total: Decimal) -> str | None:
     """The message for a share total over 100 %, or None; used by the service and the admin inline."""
     if total > HUNDRED:
-        return f"Cost shares would sum to {total.normalize():f} %; they may not exceed 100 %."
+        return gettext("Cost shares would sum to {total} %; they may not exceed 100 %.").format(
+            total=f"{total.normalize():f}"
+        )
     return None
 
 
@@ -738,7 +740,7 @@ class AmendmentShareChange(models.Model):
 
     @property
     def party_name(self) -> str:
-        return self.vendor.legal_name if self.vendor_id else "Authority"
+        return self.vendor.legal_name if self.vendor_id else gettext("Authority")
 
     @property
     def old_display(self) -> str:

@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import content_disposition_header
 from django.utils.text import Truncator
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from ppp.admin import (
@@ -25,6 +25,7 @@ from ppp.admin import (
     run_service_action,
 )
 from ppp.errors import DomainError
+from ppp.formatting import format_date
 
 from . import alerts, services
 from .models import (
@@ -89,7 +90,8 @@ def days_overdue_cell(milestone):
     days = milestone.days_overdue(timezone.localdate())
     if not days:
         return "–"
-    return format_html('<strong style="color:#ba2121">{} day{}</strong>', days, "" if days == 1 else "s")
+    text = ngettext("{days} day", "{days} days", days).format(days=days)
+    return format_html('<strong style="color:#ba2121">{}</strong>', text)
 
 
 def progress_bar(percent: int):
@@ -159,10 +161,13 @@ class ProjectAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAd
     @admin.display(description=_("Phase gate"))
     def phase_gate(self, obj):
         if not obj.pk:
-            return "New projects start in the pilot phase."
+            return gettext("New projects start in the pilot phase.")
         url = reverse("admin:projects_gatedecision_add") + f"?project={obj.pk}"
         return format_html(
-            'The phase changes only through a recorded gate decision. <a class="addlink" href="{}">Record one</a>', url
+            gettext(
+                'The phase changes only through a recorded gate decision. <a class="addlink" href="{}">Record one</a>'
+            ),
+            url,
         )
 
     @admin.display(description=_("KPIs (latest, target, trend)"))
@@ -171,19 +176,19 @@ class ProjectAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAd
             return "–"
         rows = format_html_join(
             "",
-            "<li>{}: {} (target {}) – {} – {}</li>",
+            gettext("<li>{}: {} (target {}) – {} – {}</li>"),
             (
                 (
                     kpi.name,
                     kpi.format_value(kpi.latest_value),
                     kpi.format_value(kpi.target),
                     kpi.get_trend_display_for(kpi.trend),
-                    {True: "on target", False: "off target", None: "–"}[kpi.on_target],
+                    {True: gettext("on target"), False: gettext("off target"), None: "–"}[kpi.on_target],
                 )
                 for kpi in project_kpis(obj)
             ),
         )
-        return format_html("<ul>{}</ul>", rows) if rows else "No KPIs yet."
+        return format_html("<ul>{}</ul>", rows) if rows else gettext("No KPIs yet.")
 
     @admin.display(description=_("Risks past their review date"))
     def risks_due(self, obj):
@@ -191,13 +196,13 @@ class ProjectAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAd
             return "–"
         rows = format_html_join(
             "",
-            '<li><a href="{}">{}</a> – score {} – review was due {}</li>',
+            gettext('<li><a href="{}">{}</a> – score {} – review was due {}</li>'),
             (
-                (reverse("admin:projects_risk_change", args=[r.pk]), r.title, r.score, r.review_date)
+                (reverse("admin:projects_risk_change", args=[r.pk]), r.title, r.score, format_date(r.review_date))
                 for r in risks_due_for_review(obj)
             ),
         )
-        return format_html("<ul>{}</ul>", rows) if rows else "None."
+        return format_html("<ul>{}</ul>", rows) if rows else gettext("None.")
 
     actions = ["download_milestone_report"]
     # Adds "Milestone report (PDF)" and "Board page" buttons beside "History".
@@ -357,7 +362,7 @@ class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     def slip(self, obj):
         if not obj.pk:
             return "–"
-        return f"{obj.slip_days:+d} days" if obj.slip_days else "on baseline"
+        return gettext("{slip:+d} days").format(slip=obj.slip_days) if obj.slip_days else gettext("on baseline")
 
     @admin.action(description=_("Mark selected milestones in progress"), permissions=["change"])
     def start_selected(self, request, queryset):
@@ -715,9 +720,11 @@ class RiskAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin
     @admin.display(description=_("Score"), ordering="score")
     def score_display(self, obj):
         if obj.pk is None:
-            return "likelihood × impact, shown once saved"
+            return gettext("likelihood × impact, shown once saved")
         level = Risk.level_for(obj.score)
-        return format_html('<strong style="color:{}">{} ({})</strong>', LEVEL_COLOURS[level], obj.score, level)
+        return format_html(
+            '<strong style="color:{}">{} ({})</strong>', LEVEL_COLOURS[level], obj.score, Risk.LEVEL_LABELS[level]
+        )
 
 
 class KPIMeasurementInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularInline):
@@ -754,7 +761,11 @@ class KPIAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
 
     @admin.display(description=_("Latest"))
     def latest(self, obj):
-        return "–" if obj.latest_value is None else f"{obj.format_value(obj.latest_value)} ({obj.latest_date})"
+        return (
+            "–"
+            if obj.latest_value is None
+            else f"{obj.format_value(obj.latest_value)} ({format_date(obj.latest_date)})"
+        )
 
     @admin.display(description=_("Trend"))
     def trend_display(self, obj):

@@ -26,7 +26,8 @@ from django.db.models import Case, Exists, F, OuterRef, PositiveSmallIntegerFiel
 from django.db.models.query import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 
 from ppp.errors import TransitionError
 from procurement.models import VendorContact
@@ -440,6 +441,13 @@ def milestone_admin_url(milestone_id: int) -> str:
 
 
 def _digest_message(recipient: str, alerts: list[Alert]) -> EmailMultiAlternatives:
+    # Written in the agency's language (settings.LANGUAGE_CODE): a worker has no request to take one from,
+    # and recipients (owners, board members, vendor and authority contacts) record no language of their own.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _digest_message_in_active_language(recipient, alerts)
+
+
+def _digest_message_in_active_language(recipient: str, alerts: list[Alert]) -> EmailMultiAlternatives:
     today = timezone.localdate()
     milestones = [alert.milestone for alert in alerts]
     prefetch_related_objects(
@@ -459,12 +467,13 @@ def _digest_message(recipient: str, alerts: list[Alert]) -> EmailMultiAlternativ
     ]
     late = sum(1 for item in items if item["alert"].level != Alert.DUE_SOON)
     soon = len(items) - late
-    parts = [f"{late} late milestone{'s' if late != 1 else ''}"] if late else []
+    parts = [ngettext("{count} late milestone", "{count} late milestones", late).format(count=late)] if late else []
     if soon:
-        parts.append(f"{soon} due soon")
+        parts.append(ngettext("{count} due soon", "{count} due soon", soon).format(count=soon))
     context = {"items": items, "today": today, "recipient": recipient, "site_url": settings.SITE_URL}
     message = EmailMultiAlternatives(
-        subject=f"[ppp-tracker] {' and '.join(parts)}",
+        subject="[ppp-tracker] "
+        + (gettext("{first} and {second}").format(first=parts[0], second=parts[1]) if len(parts) == 2 else parts[0]),
         body=render_to_string("emails/milestone_alerts.txt", context),
         to=[recipient],
     )

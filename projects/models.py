@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from ppp import limits
+from ppp import formatting, limits
 from procurement.models import CENTS, HUNDRED, Agreement, CostShare, Vendor
 
 from .evidence import evidence_storage, evidence_upload_to
@@ -666,6 +666,8 @@ class Risk(models.Model):
 
     # Score bands of the usual 5 × 5 matrix: (lowest score in the band, label).
     LEVELS = ((20, "critical"), (10, "high"), (5, "medium"), (1, "low"))
+    # What people read; the keys above stay English (they pick colours).
+    LEVEL_LABELS = {"critical": _("critical"), "high": _("high"), "medium": _("medium"), "low": _("low")}
 
     project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="risks")
     title = models.CharField(_("title"), max_length=255)
@@ -733,6 +735,10 @@ class Risk(models.Model):
     def level(self) -> str:
         return self.level_for(self.likelihood * self.impact)
 
+    @property
+    def level_label(self) -> str:
+        return str(self.LEVEL_LABELS[self.level])
+
     def is_due_for_review(self, on: datetime.date | None = None) -> bool:
         return self.status != self.Status.CLOSED and self.review_date < (on or timezone.localdate())
 
@@ -798,11 +804,11 @@ class KPI(models.Model):
             self.previous_value = values[1][0] if len(values) > 1 else None
 
     def format_value(self, value: Decimal | None) -> str:
-        return "not measured" if value is None else f"{value:,.2f} {self.unit}"
+        return gettext("not measured") if value is None else f"{formatting.format_amount(value)} {self.unit}"
 
     @classmethod
     def get_trend_display_for(cls, trend: str | None) -> str:
-        return cls.Trend(trend).label if trend else "–"
+        return str(cls.Trend(trend).label) if trend else "–"
 
     def meets_target(self, value: Decimal) -> bool:
         """Exactly on target counts as on target."""
@@ -1052,7 +1058,7 @@ class Alert(models.Model):
 
     @classmethod
     def label_for(cls, level: int) -> str:
-        return "Due soon" if level == cls.DUE_SOON else f"Level {level}"
+        return gettext("Due soon") if level == cls.DUE_SOON else gettext("Level {level}").format(level=level)
 
     @property
     def level_label(self) -> str:

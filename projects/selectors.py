@@ -18,6 +18,8 @@ from django.conf import settings
 from django.db.models import Avg, Count, Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from procurement.models import Agreement, Vendor, VendorUser
 from procurement.selectors import PartyBudget, agreements_budget_vs_actual
@@ -36,12 +38,12 @@ class Rag:
     CANCELLED = "cancelled"
 
     LABELS = {
-        ACHIEVED: "Achieved",
-        ON_TRACK: "On track",
-        DUE_SOON: "Due soon",
-        OVERDUE: "Overdue",
-        MISSED: "Missed",
-        CANCELLED: "Cancelled",
+        ACHIEVED: _("Achieved"),
+        ON_TRACK: _("On track"),
+        DUE_SOON: _("Due soon"),
+        OVERDUE: _("Overdue"),
+        MISSED: _("Missed"),
+        CANCELLED: _("Cancelled"),
     }
     COLOURS = {
         ACHIEVED: "green",
@@ -119,7 +121,7 @@ def project_for_user(user, pk: int) -> Project:
     try:
         return projects_visible_to(user).select_related("agreement__authority").get(pk=pk)
     except Project.DoesNotExist:
-        raise Http404("No such project on your boards.") from None
+        raise Http404(gettext("No such project on your boards.")) from None
 
 
 @dataclass
@@ -134,7 +136,7 @@ class MilestoneRow:
 
     @property
     def rag_label(self) -> str:
-        return Rag.LABELS[self.rag]
+        return str(Rag.LABELS[self.rag])
 
     @property
     def rag_colour(self) -> str:
@@ -177,7 +179,7 @@ class KpiRow:
     kpi: KPI
     measurements: list[KPIMeasurement]  # oldest first, for the charts
 
-    ON_TARGET_LABELS = {True: "On target", False: "Off target", None: "Not measured"}
+    ON_TARGET_LABELS = {True: _("On target"), False: _("Off target"), None: _("Not measured")}
 
     @property
     def trend_label(self) -> str:
@@ -185,7 +187,7 @@ class KpiRow:
 
     @property
     def on_target_label(self) -> str:
-        return self.ON_TARGET_LABELS[self.kpi.on_target]
+        return str(self.ON_TARGET_LABELS[self.kpi.on_target])
 
 
 @dataclass
@@ -222,7 +224,7 @@ class ProjectReport:
     def summary(self) -> list[tuple[str, str, int, str]]:
         """(key, label, count, colour) in the board's reading order."""
         counts = self.counts
-        return [(key, Rag.LABELS[key], counts[key], Rag.COLOURS[key]) for key in Rag.ORDER]
+        return [(key, str(Rag.LABELS[key]), counts[key], Rag.COLOURS[key]) for key in Rag.ORDER]
 
     @property
     def late_rows(self) -> list[MilestoneRow]:

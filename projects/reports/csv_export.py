@@ -4,28 +4,30 @@ import csv
 import datetime
 import io
 
+from django.utils.translation import gettext_lazy as _
+
 from ..selectors import ProjectReport
 
 MILESTONE_COLUMNS = [
-    "project",
-    "milestone_id",
-    "title",
-    "type",
-    "status",
-    "rag",
-    "baseline_due_date",
-    "due_date",
-    "delivered_on",
-    "achieved_date",
-    "days_late",
-    "slip_days",
-    "responsible_vendor",
-    "payment_amount",
-    "currency",
-    "deliverables_total",
-    "deliverables_accepted",
-    "deliverables_open",
-    "average_progress",
+    _("project"),
+    _("milestone_id"),
+    _("title"),
+    _("type"),
+    _("status"),
+    _("rag"),
+    _("baseline_due_date"),
+    _("due_date"),
+    _("delivered_on"),
+    _("achieved_date"),
+    _("days_late"),
+    _("slip_days"),
+    _("responsible_vendor"),
+    _("payment_amount"),
+    _("currency"),
+    _("deliverables_total"),
+    _("deliverables_accepted"),
+    _("deliverables_open"),
+    _("average_progress"),
 ]
 
 # A cell starting with one of these is run as a formula by spreadsheet programs (CSV injection).
@@ -45,7 +47,7 @@ def milestones_csv(report: ProjectReport) -> bytes:
     """One line per milestone with its red/amber/green standing, days late and deliverable counts."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(MILESTONE_COLUMNS)
+    writer.writerow([str(column) for column in MILESTONE_COLUMNS])
     for row in report.rows:
         milestone = row.milestone
         values = [
@@ -73,7 +75,17 @@ def milestones_csv(report: ProjectReport) -> bytes:
     return buffer.getvalue().encode("utf-8")
 
 
-PAYMENT_COLUMNS = ["agreement", "party", "role", "committed", "certified", "deducted", "retained", "paid", "currency"]
+PAYMENT_COLUMNS = [
+    _("agreement"),
+    _("party"),
+    _("role"),
+    _("committed"),
+    _("certified"),
+    _("deducted"),
+    _("retained"),
+    _("paid"),
+    _("currency"),
+]
 
 
 def payments_csv(report: ProjectReport) -> bytes:
@@ -83,7 +95,7 @@ def payments_csv(report: ProjectReport) -> bytes:
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(PAYMENT_COLUMNS)
+    writer.writerow([str(column) for column in PAYMENT_COLUMNS])
     for party in report.payments:
         values = [
             report.project.agreement.reference,

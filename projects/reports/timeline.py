@@ -8,6 +8,9 @@ import bisect
 import datetime
 from dataclasses import dataclass
 
+from django.utils import formats
+from django.utils.translation import gettext
+
 from ..selectors import MilestoneRow, Rag
 
 # More bars than this stop being readable; the chart shows the milestones nearest today.
@@ -39,11 +42,12 @@ class Timeline:
     @property
     def caption(self) -> str:
         if self.shown == self.total:
-            return f"All {self.total} milestones: bar from the baseline to the current due date."
-        return (
-            f"The {self.shown} milestones due nearest today, of {self.total}: "
-            "bar from the baseline to the current due date."
-        )
+            return gettext("All {total} milestones: bar from the baseline to the current due date.").format(
+                total=self.total
+            )
+        return gettext(
+            "The {shown} milestones due nearest today, of {total}: bar from the baseline to the current due date."
+        ).format(shown=self.shown, total=self.total)
 
 
 def _month_starts(first: datetime.date, last: datetime.date) -> list[datetime.date]:
@@ -58,7 +62,7 @@ def _month_starts(first: datetime.date, last: datetime.date) -> list[datetime.da
 def _ticks(first: datetime.date, last: datetime.date, fraction, most: int = 8) -> list[tuple[float, str]]:
     months = [m for m in _month_starts(first, last) if m >= first]
     step = max(1, -(-len(months) // most))
-    return [(fraction(m), m.strftime("%b %Y")) for m in months[::step]]
+    return [(fraction(m), formats.date_format(m, "M Y")) for m in months[::step]]
 
 
 def milestone_timeline(rows: list[MilestoneRow], on: datetime.date, limit: int = TIMELINE_LIMIT) -> Timeline:
