@@ -115,9 +115,9 @@ class StrictOrderingFilter(OrderingFilter):
                 {
                     self.ordering_param: [
                         gettext(
-                            "Cannot order by {join}. Choose from: {choices} "
+                            "Cannot order by {terms}. Choose from: {choices} "
                             "(comma-separated; a leading - for descending)."
-                        ).format(join=", ".join(repr(term) for term in unknown), choices=choices)
+                        ).format(terms=", ".join(repr(term) for term in unknown), choices=choices)
                     ]
                 }
             )

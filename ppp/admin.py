@@ -17,6 +17,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from ppp.errors import DomainError
@@ -61,7 +62,7 @@ project_scope = ProjectScope()
 class PPPAdminSite(admin.AdminSite):
     site_header = "ppp-tracker"
     site_title = "ppp-tracker"
-    index_title = "Procurement and delivery"
+    index_title = _("Procurement and delivery")
     index_template = "admin/ppp_index.html"
 
     def __init__(self, *args, **kwargs):

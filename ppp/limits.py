@@ -40,8 +40,8 @@ def check_text_length(value: str, limit: int, *, field: str) -> str:
     ``field`` rather than the database's IntegrityError."""
     if len(value) > limit:
         raise RuleViolation(
-            gettext("Ensure this value has at most {limit:,} characters (it has {countvalue:,}).").format(
-                limit=limit, countvalue=len(value)
+            gettext("Ensure this value has at most {limit:,} characters (it has {length:,}).").format(
+                limit=limit, length=len(value)
             ),
             field=field,
         )

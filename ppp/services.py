@@ -163,8 +163,8 @@ def record_delete(model, *, pk, by):
         referring = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
         kinds = sorted({str(obj._meta.verbose_name_plural) for obj in referring})
         raise RuleViolation(
-            gettext("The {label} cannot be deleted: {join} still refer to it.").format(
-                label=label, join=", ".join(kinds)
+            gettext("The {label} cannot be deleted: {related} still refer to it.").format(
+                label=label, related=", ".join(kinds)
             ),
             field=None,
         ) from exc

@@ -290,9 +290,9 @@ def amendment_check(
     total = sum(shares.values(), Decimal("0"))
     if total != HUNDRED:
         raise RuleViolation(
-            gettext(
-                "After this amendment the cost shares would sum to {normalize:f} %; they must sum to 100 %."
-            ).format(normalize=total.normalize()),
+            gettext("After this amendment the cost shares would sum to {total:f} %; they must sum to 100 %.").format(
+                total=total.normalize()
+            ),
             field="share_changes",
         )
     leaving = [vendor for vendor, percentage in share_changes.items() if vendor is not None and percentage == 0]
@@ -455,9 +455,9 @@ def amendment_approve(*, amendment_id: int, approver, note: str = "") -> Amendme
     if stale:
         raise RuleViolation(
             gettext(
-                "The agreement's {join} changed after this amendment was proposed; reject it and propose again "
+                "The agreement's {changed} changed after this amendment was proposed; reject it and propose again "
                 "from the current terms."
-            ).format(join=", ".join(stale)),
+            ).format(changed=", ".join(stale)),
             field="status",
         )
     amendment_check(

@@ -142,7 +142,7 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="en-gb")
 # The languages users may switch to (admin header, board pages); each is named in its own language.
 LANGUAGES = [
-    ("en-gb", "English"),
+    ("en-gb", "English"),  # the switcher names each language in itself (name_local: British English)
     ("fr", "Français"),
     ("es", "Español"),
 ]
