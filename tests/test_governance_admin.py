@@ -174,7 +174,7 @@ def test_kpi_list_shows_latest_value_trend_and_target(officer_client):
 
     body = officer_client.get(reverse("admin:projects_kpi_changelist")).content.decode()
 
-    assert "80.00 % (2026-02-01)" in body and "Improving" in body
+    assert "80.00 % (1 Feb 2026)" in body and "Improving" in body
 
 
 def _count_queries(client, url):

@@ -64,7 +64,7 @@ def test_pay_asks_for_the_date_and_reference_then_records_them(officer_client, o
     certificate = CertificateFactory(milestone=achieved, status="approved", approver=officer)
 
     page = _action(officer_client, CHANGELIST, "pay_selected", [certificate.pk])
-    assert b"Payment reference" in page.content and b"9,500.00 EUR" in page.content
+    assert b"Payment reference" in page.content and "9,500.00\N{NO-BREAK SPACE}EUR".encode() in page.content
     _action(
         officer_client,
         CHANGELIST,
@@ -103,7 +103,9 @@ def test_the_list_reads_like_a_finance_ledger_and_the_page_is_read_only(officer_
         reverse("admin:payments_certificate_simple_history", args=[certificate.pk, version])
     )
 
-    assert b"10,000.00 EUR" in listing.content and b"9,500.00 EUR" in listing.content
+    # format_money joins amount and currency with a no-break space
+    assert "10,000.00\N{NO-BREAK SPACE}EUR".encode() in listing.content
+    assert "9,500.00\N{NO-BREAK SPACE}EUR".encode() in listing.content
     assert b'name="_save"' not in page.content
     assert history.status_code == 200
     assert b'name="_save"' not in version_page.content and b"Revert" not in version_page.content
