@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -289,7 +290,7 @@ project_scope = ProjectScope()
 class PPPAdminSite(admin.AdminSite):
     site_header = "ppp-tracker"
     site_title = "ppp-tracker"
-    index_title = "Procurement and delivery"
+    index_title = _("Procurement and delivery")
     index_template = "admin/ppp_index.html"
     # The left-hand app menu repeats the index and took a quarter of a 1440 px screen from every list; the
     # breadcrumbs and the index lead everywhere it did.
@@ -384,7 +385,9 @@ def run_service_action(modeladmin, request, queryset, service, verb: str, **kwar
         else:
             done += 1
     if done:
-        modeladmin.message_user(request, f"{verb.capitalize()} {done} item(s).", messages.SUCCESS)
+        modeladmin.message_user(
+            request, gettext("{verb} {done} item(s).").format(verb=verb.capitalize(), done=done), messages.SUCCESS
+        )
     for reason in refused:
         modeladmin.message_user(request, reason, messages.ERROR)
 
@@ -470,7 +473,11 @@ class ServiceAdminMixin:
             if isinstance(inline, ServiceAdminMixin):
                 inline.save_formset_through_services(request, formset)
             elif any(form.has_changed() for form in formset.forms) or formset.deleted_forms:
-                raise DomainError(f"{formset.model._meta.verbose_name_plural.capitalize()} are not changed here.")
+                raise DomainError(
+                    gettext("{verbose_name_plural} are not changed here.").format(
+                        verbose_name_plural=formset.model._meta.verbose_name_plural.capitalize()
+                    )
+                )
             else:  # a read-only inline: nothing to save, nothing to log
                 formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
@@ -666,7 +673,7 @@ def run_form_action(
         run_service_action(modeladmin, request, queryset, lambda obj: service(obj, text), verb)
         return None
     if applying:
-        modeladmin.message_user(request, f"{label} is required.", messages.ERROR)
+        modeladmin.message_user(request, gettext("{label} is required.").format(label=label), messages.ERROR)
     opts = modeladmin.model._meta
     return TemplateResponse(
         request,
