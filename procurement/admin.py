@@ -106,7 +106,7 @@ class VendorAdmin(ServiceAdminMixin, ReadOnlyHistoryAdmin):
     def status_badge(self, obj):
         return status_badge(obj.status, obj.get_status_display())
 
-    @admin.display(description="Agreements", ordering="agreement_count")
+    @admin.display(description=_("Agreements"), ordering="agreement_count")
     def agreement_count(self, obj):
         return obj.agreement_count
 
@@ -213,7 +213,7 @@ class CostShareTermInline(ProjectScopedAdminMixin, admin.TabularInline):
 class PartyFilter(admin.SimpleListFilter):
     """Agreements of one party, from a link (``?vendor=<id>``): the sidebar offers the typed party filter."""
 
-    title = "vendor"
+    title = _("vendor")
     parameter_name = "vendor"
 
     def lookups(self, request, model_admin):
@@ -299,7 +299,7 @@ class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     def term(self, obj):
         return format_html('<span class="ppp-nowrap">{}</span>', term_text(obj.start_date, obj.end_date))
 
-    @admin.display(description="Shares %", ordering="share_total")
+    @admin.display(description=_("Shares %"), ordering="share_total")
     def share_total_display(self, obj):
         total = obj.share_total or Decimal("0")
         if total == 100:
@@ -360,7 +360,7 @@ class CostShareAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     def agreement_ref(self, obj):
         return code_cell(obj.agreement.reference, obj.agreement)
 
-    @admin.display(description="Committed amount")
+    @admin.display(description=_("Committed amount"))
     def committed_money(self, obj):
         return money_cell(obj.committed_amount, obj.agreement.currency)
 

@@ -1217,7 +1217,7 @@ class KPIMeasurementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHi
             service=lambda m, reason: services.kpi_measurement_reject(
                 kpi_measurement_id=m.pk, by=request.user, reason=reason
             ),
-            verb="rejected",
+            verb=gettext("rejected"),
             label=_("Reason"),
             help_text=_("Tell the vendor what is wrong with the measurement."),
             field_name="reason",
@@ -1379,7 +1379,7 @@ class PerformanceFailureDisputeAdmin(ServiceAdminMixin, ProjectScopedAdminMixin,
             service=services.performance_failure_dispute_uphold,
             action="uphold_selected",
             title=_("Uphold disputes"),
-            verb="upheld",
+            verb=gettext("upheld"),
             submit=_("Uphold: waive the penalty"),
         )
 
@@ -1391,7 +1391,7 @@ class PerformanceFailureDisputeAdmin(ServiceAdminMixin, ProjectScopedAdminMixin,
             service=services.performance_failure_dispute_dismiss,
             action="dismiss_selected",
             title=_("Dismiss disputes"),
-            verb="dismissed",
+            verb=gettext("dismissed"),
             submit=_("Dismiss: the penalty stands"),
         )
 

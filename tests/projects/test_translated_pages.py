@@ -14,7 +14,7 @@ from django.utils import timezone, translation
 
 from ppp.formatting import format_date
 from projects import alerts
-from projects.models import Alert
+from projects.models import Alert, Notification
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +26,7 @@ LABELS = {
         "Deliverables": "Livrables",
         "Overdue": "En retard",
         "Due date": "Date d'échéance",
+        "Due": "Échéance",
         "Status": "Statut",
         "Agreement": "Contrat",
         "Vendor": "Prestataire",
@@ -36,6 +37,7 @@ LABELS = {
         "Deliverables": "Entregables",
         "Overdue": "Atrasado",
         "Due date": "Fecha de vencimiento",
+        "Due": "Vence",
         "Status": "Estado",
         "Agreement": "Contrato",
         "Vendor": "Proveedor",
@@ -43,7 +45,7 @@ LABELS = {
     },
 }
 LANGUAGES = ["fr", "es"]
-DOMAIN_APPS = {"procurement", "projects", "payments", "opendata"}
+DOMAIN_APPS = {"procurement", "projects", "payments", "opendata", "webhooks"}
 
 
 def visible_text(html: str) -> str:
@@ -105,7 +107,8 @@ def test_every_domain_changelist(language_client):
     assert opened >= 10
 
     milestones = visible_text(language_client.get(reverse("admin:projects_milestone_changelist")).content.decode())
-    for english in ["Due date", "Status", "Milestones"]:
+    # The list shows the due date in a "Due" column (with the days late under it).
+    for english in ["Due", "Status", "Milestones"]:
         assert LABELS[language_client.language][english].lower() in milestones.lower()
 
 
@@ -119,6 +122,19 @@ def test_a_change_form(language_client, report_project):
     assert LABELS[language_client.language]["Due date"] in text
     # The date inputs are written and read in the local format.
     assert milestone.due_date.strftime("%d/%m/%Y") in response.content.decode()
+
+
+@parametrize_languages()
+def test_notifications_page(language_client, officer, report_project):
+    late = report_project.milestones.get(title="Security accreditation")
+    alert = Alert.objects.create(milestone=late, level=1, due_date=late.due_date, scan_date=timezone.localdate())
+    Notification.objects.create(user=officer, alert=alert)
+
+    text = visible_text(language_client.get(reverse("boards:notifications")).content.decode())
+
+    assert untranslated(text) == []
+    assert {"fr": "Vos notifications", "es": "Sus notificaciones"}[language_client.language] in text
+    assert {"fr": "Niveau 1", "es": "Nivel 1"}[language_client.language] in text
 
 
 # --- Board pages, PDF, CSV ---------------------------------------------------------------------
@@ -175,8 +191,10 @@ def test_alert_email_is_written_in_the_agencys_language(language, settings, repo
     late = report_project.milestones.get(title="Security accreditation")
     soon = report_project.milestones.get(title="Accessibility audit")
     sent = [
-        Alert.objects.create(milestone=late, level=1, scan_date=timezone.localdate()),
-        Alert.objects.create(milestone=soon, level=Alert.DUE_SOON, scan_date=timezone.localdate()),
+        Alert.objects.create(milestone=late, level=1, due_date=late.due_date, scan_date=timezone.localdate()),
+        Alert.objects.create(
+            milestone=soon, level=Alert.DUE_SOON, due_date=soon.due_date, scan_date=timezone.localdate()
+        ),
     ]
 
     # Whatever language the worker happens to run in, the email is in the agency's, and the worker's stays.
