@@ -65,6 +65,7 @@ STATUS_TONES = {
     "submitted": "info",
     "certified": "info",
     "proposed": "info",
+    "reported": "info",
     "pending": "info",
     "mitigating": "info",
     "open": "warn",
