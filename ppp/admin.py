@@ -66,6 +66,7 @@ STATUS_TONES = {
     "submitted": "info",
     "certified": "info",
     "proposed": "info",
+    "reported": "info",
     "pending": "info",
     "mitigating": "info",
     "open": "warn",

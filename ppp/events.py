@@ -51,7 +51,8 @@ _in_transaction_listeners: list[Listener] = []
 def subscribe(listener: Listener, *, in_transaction: bool = False) -> Listener:
     """Register ``listener`` for every event (idempotent, so ``ready()`` may run twice).
 
-    ``in_transaction=True``: run it at ``publish``, inside the publishing transaction (an outbox's writes).
+    ``in_transaction=True``: run it at ``publish``, inside the publishing transaction (an outbox's writes); it
+    is called with every event of one ``publish_many`` at once: ``listener(*events)``.
     """
     registry = _in_transaction_listeners if in_transaction else _listeners
     if listener not in registry:
@@ -61,11 +62,24 @@ def subscribe(listener: Listener, *, in_transaction: bool = False) -> Listener:
 
 def publish(name: str, *, vendor_ids, payload: dict | None = None) -> Event:
     """Announce ``name`` to the listeners once the current transaction commits (at once outside one)."""
-    event = Event(name=name, vendor_ids=tuple(sorted(set(vendor_ids))), payload=dict(payload or {}))
+    return publish_many([(name, vendor_ids, payload)])[0]
+
+
+def publish_many(announcements) -> list[Event]:
+    """Announce several events at once: ``(name, vendor_ids, payload)`` triples. In-transaction listeners get
+    them in one call (``listener(*events)``), so an outbox writes a scan's thousand alerts in a few queries,
+    not a thousand."""
+    batch = [
+        Event(name=name, vendor_ids=tuple(sorted(set(vendor_ids))), payload=dict(payload or {}))
+        for name, vendor_ids, payload in announcements
+    ]
+    if not batch:
+        return []
     for listener in list(_in_transaction_listeners):
-        listener(event)  # may raise: the change rolls back rather than lose the event
-    transaction.on_commit(lambda: _deliver(event))
-    return event
+        listener(*batch)  # may raise: the change rolls back rather than lose the events
+    for event in batch:
+        transaction.on_commit(lambda event=event: _deliver(event))
+    return batch
 
 
 def _deliver(event: Event) -> None:

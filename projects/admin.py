@@ -623,17 +623,17 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
     list_display = [
         "milestone_line",
         "level_name",
-        "due_date",
         "status_badge",
-        "scan_date",
+        "due_date",
         "recipient_count",
         "doubt",
-        "attempts",
         "sent_at",
         "error",
     ]
     list_display_links = ["milestone_line"]
-    list_secondary = ["due_date", "scan_date", "recipient_count", "doubt", "attempts", "sent_at", "error"]
+    # The scan date and attempts are on the alert's page (and the scan date in the filter and date bar): ten
+    # columns did not fit 1440 px.
+    list_secondary = ["due_date", "recipient_count", "doubt", "sent_at", "error"]
     list_filter = [InDoubtFilter, "status", "kind", AlertLevelFilter, "milestone__project", "scan_date"]
     list_select_related = ["milestone__project"]
     search_fields = ["milestone__title", "milestone__project__code", "last_error"]
@@ -1075,9 +1075,15 @@ class GateCriterionAdmin(ServiceAdminMixin, ReadOnlyHistoryAdmin):
     """Officers keep the gate checklists here; a criterion already answered is retired (Active off), not deleted."""
 
     service_module, service_entity = services, "gate_criterion"
-    list_display = ["text", "delivery_method", "to_phase", "position", "active"]
+    list_display = ["criterion", "delivery_method", "to_phase", "position", "active"]
+    list_display_links = ["criterion"]
+    list_secondary = ["delivery_method", "position"]
     list_filter = ["delivery_method", "to_phase", "active"]
     search_fields = ["text", "guidance"]
+
+    @admin.display(description=_("Criterion"), ordering="text")
+    def criterion(self, obj):
+        return short_text(obj.text, 60)
 
 
 class ReviewDueFilter(admin.SimpleListFilter):
@@ -1173,10 +1179,14 @@ class KPIMeasurementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHi
 
     project_path = "kpi__project"
     service_module, service_entity = services, "kpi_measurement"
-    list_display = ["kpi", "project", "period_start", "date", "value", "status", "reported_by_vendor", "reported_at"]
-    list_filter = ["status", "reported_by_vendor", "kpi__project"]
+    list_display = ["kpi_line", "period_start", "date", "value", "status_badge", "reported_by_vendor", "reported_on"]
+    list_display_links = ["kpi_line"]
+    # On a phone: which KPI, when, what value and whether it counts.
+    list_secondary = ["period_start", "reported_by_vendor", "reported_on"]
+    # No filter listing every vendor (a national programme has thousands): search finds a vendor's reports.
+    list_filter = ["status", "kpi__project"]
     list_select_related = ["kpi__project", "reported_by_vendor"]
-    search_fields = ["kpi__name", "kpi__project__code", "note"]
+    search_fields = ["kpi__name", "kpi__project__code", "note", "reported_by_vendor__name"]
     date_hierarchy = "date"
     autocomplete_fields = ["kpi"]
     readonly_fields = [
@@ -1190,9 +1200,19 @@ class KPIMeasurementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHi
     ]
     actions = ["confirm_selected", "reject_selected"]
 
-    @admin.display(description=_("Project"), ordering="kpi__project__code")
-    def project(self, obj):
-        return obj.kpi.project.code
+    @admin.display(description=_("KPI"), ordering="kpi__name")
+    def kpi_line(self, obj):
+        return two_lines(short_text(obj.kpi.name, 32), obj.kpi.project.code)
+
+    @admin.display(description=_("Status"), ordering="status")
+    def status_badge(self, obj):
+        # The short word in the badge; "Reported (awaiting confirmation)" is the filter's and the form's label.
+        short = {KPIMeasurement.Status.REPORTED: _("Reported")}.get(obj.status, obj.get_status_display())
+        return status_badge(obj.status, short)
+
+    @admin.display(description=_("Reported on"), ordering="reported_at")
+    def reported_on(self, obj):
+        return format_date(obj.reported_at.date()) if obj.reported_at else "–"
 
     @admin.action(description=_("Confirm selected reported measurements"), permissions=["change"])
     def confirm_selected(self, request, queryset):
@@ -1560,6 +1580,7 @@ class NotificationAdmin(admin.ModelAdmin):
     superusers included, so another user's notification is a 404 here as everywhere."""
 
     list_display = ["alert_label", "milestone", "project", "due_date", "created_at", "read"]
+    list_secondary = ["project", "due_date", "created_at"]
     list_filter = [("read_at", admin.EmptyFieldListFilter)]
     list_display_links = None
     actions = ["mark_read"]

@@ -423,6 +423,7 @@ def _announce(new_alerts: list[Alert], on: datetime.date) -> None:
     )
     now = timezone.now()
     notifications = []
+    raised = []
     for row in saved:
         alert = wanted.get((row.milestone_id, row.due_date, row.kind, row.level))
         if alert is None:
@@ -431,19 +432,23 @@ def _announce(new_alerts: list[Alert], on: datetime.date) -> None:
             Notification(user_id=user_id, alert_id=row.pk, created_at=now) for user_id in alert.notify_user_ids
         )
         days_overdue = max((on - row.due_date).days, 0)
-        events.publish(
-            "alert.raised",
-            vendor_ids=[alert.vendor_id] if alert.vendor_id else [],
-            payload={
-                "alert_id": row.pk,
-                "milestone_id": row.milestone_id,
-                "kind": row.kind,
-                "level": row.level,
-                "label": Alert.label_for(row.level, row.kind),
-                "due_date": row.due_date.isoformat(),
-                "days_overdue": days_overdue,
-            },
+        raised.append(
+            (
+                "alert.raised",
+                [alert.vendor_id] if alert.vendor_id else [],
+                {
+                    "alert_id": row.pk,
+                    "milestone_id": row.milestone_id,
+                    "kind": row.kind,
+                    "level": row.level,
+                    "label": Alert.label_for(row.level, row.kind),
+                    "due_date": row.due_date.isoformat(),
+                    "days_overdue": days_overdue,
+                },
+            )
         )
+    # One call for the whole page: the webhooks outbox records every alert's deliveries in two queries.
+    events.publish_many(raised)
     Notification.objects.bulk_create(notifications, ignore_conflicts=True, batch_size=1000)
 
 

@@ -63,3 +63,20 @@ def test_an_outbox_listener_runs_inside_the_publishing_transaction_and_can_undo_
     assert seen == [("payment.made", True), ("payment.made", True)]
     second = events.Event(name="payment.made", vendor_ids=(1,))
     assert first.id != second.id  # every event has its own id, for receivers to deduplicate on
+
+
+@pytest.mark.django_db(transaction=True)
+def test_publish_many_hands_an_outbox_the_whole_batch_in_one_call():
+    calls = []
+
+    def outbox(*batch):
+        calls.append([event.name for event in batch])
+
+    events.subscribe(outbox, in_transaction=True)
+    try:
+        with transaction.atomic():
+            published = events.publish_many([("alert.raised", [1], {"alert_id": n}) for n in range(3)])
+    finally:
+        events._in_transaction_listeners.remove(outbox)
+    assert calls == [["alert.raised"] * 3]
+    assert len({event.id for event in published}) == 3
