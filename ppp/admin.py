@@ -102,8 +102,12 @@ def money_cell(amount, currency: str = "") -> SafeString:
 
 def money_text(amount, currency: str = "") -> str:
     """``format_money`` with a plain space before the currency: in a narrow list cell the currency may go under
-    the amount (the ``ppp-money`` CSS keeps them on one line on wider screens)."""
-    return format_money(amount, currency).replace("\N{NO-BREAK SPACE}", " ")
+    the amount (the ``ppp-money`` CSS keeps them on one line on wider screens). Only that space: French groups
+    thousands with a no-break space, which must not break."""
+    amount_and_currency = format_money(amount, currency)
+    if not currency:
+        return amount_and_currency
+    return amount_and_currency.removesuffix(f"\N{NO-BREAK SPACE}{currency}") + f" {currency}"
 
 
 def short_text(text, length: int = 48) -> SafeString:
