@@ -3,6 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.utils import timezone
+from django.utils.translation import gettext
 from knox.admin import AuthTokenAdmin, AuthTokenCreateForm
 from knox.models import AuthToken
 from knox.settings import knox_settings
@@ -20,7 +21,7 @@ class IssueTokenForm(AuthTokenCreateForm):
     def clean_user(self):
         user = self.cleaned_data["user"]
         if not VendorUser.objects.filter(user=user).exists():
-            raise forms.ValidationError("API tokens are issued to vendor users only.")
+            raise forms.ValidationError(gettext("API tokens are issued to vendor users only."))
         return user
 
 
@@ -41,6 +42,8 @@ class IssuedTokenAdmin(AuthTokenAdmin):
         if not change:
             self.message_user(
                 request,
-                f"Token for {obj.user}: {form.token} — copy it now; it is stored hashed and cannot be shown again.",
+                gettext(
+                    "Token for {user}: {token} — copy it now; it is stored hashed and cannot be shown again."
+                ).format(user=obj.user, token=form.token),
                 messages.WARNING,
             )

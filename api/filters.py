@@ -6,6 +6,7 @@ import re
 import django_filters
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework.exceptions import ValidationError
 from rest_framework.filters import OrderingFilter
@@ -113,8 +114,10 @@ class StrictOrderingFilter(OrderingFilter):
             raise ValidationError(
                 {
                     self.ordering_param: [
-                        f"Cannot order by {', '.join(repr(term) for term in unknown)}. Choose from: {choices} "
-                        "(comma-separated; a leading - for descending)."
+                        gettext(
+                            "Cannot order by {terms}. Choose from: {choices} "
+                            "(comma-separated; a leading - for descending)."
+                        ).format(terms=", ".join(repr(term) for term in unknown), choices=choices)
                     ]
                 }
             )

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
@@ -17,7 +18,13 @@ class PagePagination(PageNumberPagination):
             return self.page_size
         if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
             raise ValidationError(
-                {self.page_size_query_param: [f"Give a whole number of rows from 1 to {self.max_page_size}."]}
+                {
+                    self.page_size_query_param: [
+                        gettext("Give a whole number of rows from 1 to {max_page_size}.").format(
+                            max_page_size=self.max_page_size
+                        )
+                    ]
+                }
             )
         return int(raw)
 

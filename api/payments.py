@@ -307,7 +307,7 @@ class InvoiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Cr
     def create(self, request, *args, **kwargs):
         caller = caller_of(request)
         if not caller.is_vendor:
-            raise PermissionDenied("Invoices are submitted by the vendor being paid.")
+            raise PermissionDenied(_("Invoices are submitted by the vendor being paid."))
         body = InvoiceSubmitSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         data = body.validated_data

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 import pycountry
 from django.conf import settings
+from django.utils import translation
 
 from payments.models import Certificate, PartyShare
 from procurement.models import Agreement, Amendment, CostShare, Expenditure
@@ -397,6 +398,13 @@ def _failure(failure: PerformanceFailure, currency: str, parties: _Parties) -> d
 
 def release_content(agreement: Agreement, chunk: Chunk) -> dict:
     """The agreement as OCDS for PPPs, without the release's id, date and tag (which the service adds)."""
+    # Published data is English ("language": "en") whoever's request triggers the publication: a French
+    # officer's action must not turn choice labels French, nor change the content hash into a new release.
+    with translation.override("en"):
+        return _release_content(agreement, chunk)
+
+
+def _release_content(agreement: Agreement, chunk: Chunk) -> dict:
     shares = chunk.shares[agreement.pk]
     parties = _Parties(agreement)
     suppliers = [parties.vendor(share.vendor) for share in shares if share.vendor_id]

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from procurement.models import Agreement
 
@@ -24,23 +25,34 @@ class Release(models.Model):
     """One OCDS release as it was published. ``body`` holds the exact JSON text sent, so a release id
     always answers the same bytes; a change to the agreement adds a release, it never rewrites one."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="+")
-    ocid = models.CharField(max_length=128, db_index=True)
-    sequence = models.PositiveIntegerField(help_text="1 for the agreement's first release, then 2, 3…")
-    release_id = models.CharField(max_length=160, unique=True)
-    date = models.DateTimeField(db_index=True)
-    tags = models.JSONField()
-    content_hash = models.CharField(
-        max_length=64, help_text="SHA-256 of the content without id, date and tag: tells a change from none."
+    agreement = models.ForeignKey(Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="+")
+    ocid = models.CharField(_("ocid"), max_length=128, db_index=True)
+    sequence = models.PositiveIntegerField(
+        _("sequence"), help_text=_("1 for the agreement's first release, then 2, 3…")
     )
-    body = models.TextField(help_text="The release's JSON, exactly as published.")
+    release_id = models.CharField(_("release id"), max_length=160, unique=True)
+    date = models.DateTimeField(_("date"), db_index=True)
+    tags = models.JSONField(_("tags"))
+    content_hash = models.CharField(
+        _("content hash"),
+        max_length=64,
+        help_text=_("SHA-256 of the content without id, date and tag: tells a change from none."),
+    )
+    body = models.TextField(_("body"), help_text=_("The release's JSON, exactly as published."))
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     objects = ReleaseQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("release")
+        verbose_name_plural = _("releases")
         ordering = ["date", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["agreement", "sequence"], name="release_sequence_unique_per_agreement"),

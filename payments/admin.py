@@ -62,7 +62,7 @@ class DeductionInline(ProjectScopedAdminMixin, ReadOnlyInline):
     fields = ["kind", "description", "failure", "amount_display"]
     readonly_fields = fields
 
-    @admin.display(description="Amount")
+    @admin.display(description=_("Amount"))
     def amount_display(self, obj):
         return money(obj.amount, obj.certificate.currency)
 
@@ -77,23 +77,23 @@ class PartyShareInline(ProjectScopedAdminMixin, ReadOnlyInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("vendor", "certificate__agreement__authority")
 
-    @admin.display(description="Party")
+    @admin.display(description=_("Party"))
     def party(self, obj):
         return obj.party_name
 
-    @admin.display(description="Gross")
+    @admin.display(description=_("Gross"))
     def gross(self, obj):
         return money(obj.gross_amount, obj.certificate.currency)
 
-    @admin.display(description="Retention")
+    @admin.display(description=_("Retention"))
     def retention(self, obj):
         return money(obj.retention_amount, obj.certificate.currency)
 
-    @admin.display(description="Penalties")
+    @admin.display(description=_("Penalties"))
     def penalty(self, obj):
         return money(obj.penalty_amount, obj.certificate.currency)
 
-    @admin.display(description="Net")
+    @admin.display(description=_("Net"))
     def net(self, obj):
         return money(obj.net_amount, obj.certificate.currency)
 
@@ -112,10 +112,10 @@ class CertificateIssueForm(forms.ModelForm):
         required=False,
         max_digits=16,
         decimal_places=2,
-        help_text="Leave empty to certify all that is left of the milestone's payment; less makes a partial one.",
+        help_text=_("Leave empty to certify all that is left of the milestone's payment; less makes a partial one."),
     )
     certificate_date = forms.DateField(
-        required=False, help_text="Leave empty for today. The split uses the cost shares in force on this day."
+        required=False, help_text=_("Leave empty for today. The split uses the cost shares in force on this day.")
     )
 
     class Meta:
@@ -124,8 +124,8 @@ class CertificateIssueForm(forms.ModelForm):
 
 
 class PaymentForm(forms.Form):
-    paid_on = forms.DateField(label="Payment date", initial=timezone.localdate)
-    reference = forms.CharField(label="Payment reference", max_length=64, help_text="From the bank or treasury.")
+    paid_on = forms.DateField(label=_("Payment date"), initial=timezone.localdate)
+    reference = forms.CharField(label=_("Payment reference"), max_length=64, help_text=_("From the bank or treasury."))
 
 
 @admin.register(Certificate)
@@ -218,7 +218,7 @@ class CertificateAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHis
     def status_badge(self, obj):
         return status_badge(obj.status, obj.get_status_display())
 
-    @admin.display(description="Net", ordering="net_amount")
+    @admin.display(description=_("Net"), ordering="net_amount")
     def net(self, obj):
         # What is paid, over what it comes from: the gross less retention and penalties.
         deducted = obj.retention_amount + obj.penalty_amount
@@ -235,45 +235,45 @@ class CertificateAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHis
     def _run(self, request, queryset, service, verb):
         run_service_action(self, request, queryset, lambda c: service(certificate_id=c.pk, by=request.user), verb)
 
-    @admin.action(description="Certify selected certificates", permissions=["change"])
+    @admin.action(description=_("Certify selected certificates"), permissions=["change"])
     def certify_selected(self, request, queryset):
-        self._run(request, queryset, services.certificate_certify, "certified")
+        self._run(request, queryset, services.certificate_certify, gettext("certified"))
 
-    @admin.action(description="Approve selected certificates (a second officer)", permissions=["change"])
+    @admin.action(description=_("Approve selected certificates (a second officer)"), permissions=["change"])
     def approve_selected(self, request, queryset):
-        self._run(request, queryset, services.certificate_approve, "approved")
+        self._run(request, queryset, services.certificate_approve, gettext("approved"))
 
-    @admin.action(description="Reconcile selected paid certificates", permissions=["change"])
+    @admin.action(description=_("Reconcile selected paid certificates"), permissions=["change"])
     def reconcile_selected(self, request, queryset):
-        self._run(request, queryset, services.certificate_reconcile, "reconciled")
+        self._run(request, queryset, services.certificate_reconcile, gettext("reconciled"))
 
-    @admin.action(description="Draft the retention release of selected paid certificates", permissions=["change"])
+    @admin.action(description=_("Draft the retention release of selected paid certificates"), permissions=["change"])
     def release_retention_selected(self, request, queryset):
         run_service_action(
             self,
             request,
             queryset,
             lambda c: services.retention_release_issue(certificate_id=c.pk, by=request.user),
-            "drafted the retention release of",
+            gettext("drafted the retention release of"),
         )
 
-    @admin.action(description="Void selected certificates (asks for a reason)", permissions=["change"])
+    @admin.action(description=_("Void selected certificates (asks for a reason)"), permissions=["change"])
     def void_selected(self, request, queryset):
         return run_form_action(
             self,
             request,
             queryset,
             action="void_selected",
-            title="Void payment certificates",
-            intro="These certificates will not be paid; their amounts may be certified again.",
-            submit="Void with this reason",
+            title=gettext("Void payment certificates"),
+            intro=gettext("These certificates will not be paid; their amounts may be certified again."),
+            submit=gettext("Void with this reason"),
             service=lambda c, reason: services.certificate_void(certificate_id=c.pk, by=request.user, reason=reason),
-            verb="voided",
-            label="Reason",
+            verb=gettext("voided"),
+            label=gettext("Reason"),
             field_name="reason",
         )
 
-    @admin.action(description="Record payment of selected certificates (asks for date and reference)")
+    @admin.action(description=_("Record payment of selected certificates (asks for date and reference)"))
     def pay_selected(self, request, queryset):
         applying = "apply" in request.POST
         form = PaymentForm(request.POST if applying else None)
@@ -286,19 +286,19 @@ class CertificateAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHis
                 lambda c: services.certificate_pay(
                     certificate_id=c.pk, by=request.user, paid_on=data["paid_on"], reference=data["reference"]
                 ),
-                "recorded the payment of",
+                gettext("recorded the payment of"),
             )
             return None
         if applying:
-            self.message_user(request, "Give the payment date and reference.", messages.ERROR)
+            self.message_user(request, gettext("Give the payment date and reference."), messages.ERROR)
         return TemplateResponse(
             request,
             "admin/ppp/action_form.html",
             {
                 **self.admin_site.each_context(request),
-                "title": "Record payment",
-                "intro": "The approved net amounts of these certificates were paid:",
-                "submit": "Record payment",
+                "title": gettext("Record payment"),
+                "intro": gettext("The approved net amounts of these certificates were paid:"),
+                "submit": gettext("Record payment"),
                 "opts": self.model._meta,
                 "objects": [
                     (c.pk, f"{c} – {money(c.net_amount, c.currency)} to {c.payee or 'the authority'}") for c in queryset
@@ -341,11 +341,11 @@ class VendorInvoiceAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Amount", ordering="amount")
+    @admin.display(description=_("Amount"), ordering="amount")
     def amount_display(self, obj):
         return money_cell(obj.amount, obj.certificate.currency)
 
-    @admin.display(description="Certified net")
+    @admin.display(description=_("Certified net"))
     def certified(self, obj):
         return money_cell(obj.certificate.net_amount, obj.certificate.currency)
 
@@ -357,7 +357,7 @@ class VendorInvoiceAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     def status_badge(self, obj):
         return status_badge(obj.status, obj.get_status_display())
 
-    @admin.display(description="Document")
+    @admin.display(description=_("Document"))
     def document(self, obj):
         if not obj.file:
             return "–"
@@ -383,25 +383,29 @@ class VendorInvoiceAdmin(ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
             raise Http404
         return FileResponse(invoice.file.open("rb"), as_attachment=True, filename=invoice.file.name.rsplit("/", 1)[-1])
 
-    @admin.action(description="Match selected invoices to their certificates", permissions=["change"])
+    @admin.action(description=_("Match selected invoices to their certificates"), permissions=["change"])
     def match_selected(self, request, queryset):
         run_service_action(
-            self, request, queryset, lambda i: services.invoice_match(invoice_id=i.pk, by=request.user), "matched"
+            self,
+            request,
+            queryset,
+            lambda i: services.invoice_match(invoice_id=i.pk, by=request.user),
+            gettext("matched"),
         )
 
-    @admin.action(description="Reject selected invoices (asks for a reason)", permissions=["change"])
+    @admin.action(description=_("Reject selected invoices (asks for a reason)"), permissions=["change"])
     def reject_selected(self, request, queryset):
         return run_form_action(
             self,
             request,
             queryset,
             action="reject_selected",
-            title="Reject invoices",
-            intro="These invoices are turned down; the vendor sees the reason in the partner API.",
-            submit="Reject with this reason",
+            title=gettext("Reject invoices"),
+            intro=gettext("These invoices are turned down; the vendor sees the reason in the partner API."),
+            submit=gettext("Reject with this reason"),
             service=lambda i, reason: services.invoice_reject(invoice_id=i.pk, by=request.user, reason=reason),
-            verb="rejected",
-            label="Reason",
+            verb=gettext("rejected"),
+            label=gettext("Reason"),
             field_name="reason",
         )
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ppp import limits
@@ -40,16 +41,16 @@ class Certificate(models.Model):
     """A payment certificate: what is owed for an achieved milestone (or, later, the retention it held back)."""
 
     class Kind(models.TextChoices):
-        MILESTONE = "milestone", "Milestone payment"
-        RETENTION_RELEASE = "retention_release", "Retention release"
+        MILESTONE = "milestone", _("Milestone payment")
+        RETENTION_RELEASE = "retention_release", _("Retention release")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        CERTIFIED = "certified", "Certified"
-        APPROVED = "approved", "Approved"
-        PAID = "paid", "Paid"
-        RECONCILED = "reconciled", "Reconciled"
-        VOID = "void", "Void"
+        DRAFT = "draft", _("Draft")
+        CERTIFIED = "certified", _("Certified")
+        APPROVED = "approved", _("Approved")
+        PAID = "paid", _("Paid")
+        RECONCILED = "reconciled", _("Reconciled")
+        VOID = "void", _("Void")
 
     TRANSITIONS = {
         Status.DRAFT: {Status.CERTIFIED, Status.VOID},
@@ -62,71 +63,114 @@ class Certificate(models.Model):
     }
     PAID_STATUSES = (Status.PAID, Status.RECONCILED)
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="payment_certificates")
-    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="payment_certificates")
-    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.MILESTONE)
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="payment_certificates"
+    )
+    milestone = models.ForeignKey(
+        Milestone, verbose_name=_("milestone"), on_delete=models.PROTECT, related_name="payment_certificates"
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.MILESTONE)
     sequence = models.PositiveSmallIntegerField(
-        null=True, blank=True, help_text="1 for the milestone's first certificate, 2 for a remainder, and so on."
+        _("sequence"),
+        null=True,
+        blank=True,
+        help_text=_("1 for the milestone's first certificate, 2 for a remainder, and so on."),
     )
     released_certificate = models.ForeignKey(
         "self",
+        verbose_name=_("released certificate"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="retention_releases",
-        help_text="For a retention release: the certificate whose retention is paid out.",
+        help_text=_("For a retention release: the certificate whose retention is paid out."),
     )
     payee = models.ForeignKey(
         Vendor,
+        verbose_name=_("payee"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="payment_certificates",
-        help_text="The vendor responsible for the milestone, who is paid.",
+        help_text=_("The vendor responsible for the milestone, who is paid."),
     )
-    certificate_date = models.DateField(help_text="Decides the cost shares the net amount is split by.")
-    currency = models.CharField(max_length=3)
-    milestone_payment = models.DecimalField(**MONEY, help_text="The milestone's payment when this was issued.")
+    certificate_date = models.DateField(
+        _("certificate date"), help_text=_("Decides the cost shares the net amount is split by.")
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    milestone_payment = models.DecimalField(
+        _("milestone payment"), **MONEY, help_text=_("The milestone's payment when this was issued.")
+    )
     previously_certified = models.DecimalField(
-        **MONEY, help_text="Gross of the milestone's earlier live certificates when this was issued."
+        _("previously certified"),
+        **MONEY,
+        help_text=_("Gross of the milestone's earlier live certificates when this was issued."),
     )
-    gross_amount = models.DecimalField(**MONEY)
-    retention_percent = models.DecimalField(max_digits=5, decimal_places=2)
-    retention_amount = models.DecimalField(**MONEY)
-    penalty_amount = models.DecimalField(**MONEY)
-    net_amount = models.DecimalField(**MONEY)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(auto_now_add=True)
+    gross_amount = models.DecimalField(_("gross amount"), **MONEY)
+    retention_percent = models.DecimalField(_("retention percent"), max_digits=5, decimal_places=2)
+    retention_amount = models.DecimalField(_("retention amount"), **MONEY)
+    penalty_amount = models.DecimalField(_("penalty amount"), **MONEY)
+    net_amount = models.DecimalField(_("net amount"), **MONEY)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("created by"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     certified_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("certified by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    certified_at = models.DateTimeField(null=True, blank=True)
+    certified_at = models.DateTimeField(_("certified at"), null=True, blank=True)
     approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    approved_at = models.DateTimeField(null=True, blank=True)
-    paid_on = models.DateField(null=True, blank=True)
-    payment_reference = models.CharField(max_length=64, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    paid_on = models.DateField(_("paid on"), null=True, blank=True)
+    payment_reference = models.CharField(_("payment reference"), max_length=64, blank=True)
     paid_recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("paid recorded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     reconciled_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reconciled by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    reconciled_at = models.DateTimeField(null=True, blank=True)
-    void_reason = limits.bounded_text(limits.NOTE, blank=True)
+    reconciled_at = models.DateTimeField(_("reconciled at"), null=True, blank=True)
+    void_reason = limits.bounded_text(limits.NOTE, verbose_name=_("void reason"), blank=True)
     voided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("voided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    voided_at = models.DateTimeField(null=True, blank=True)
+    voided_at = models.DateTimeField(_("voided at"), null=True, blank=True)
     history = HistoricalRecords()
 
     objects = CertificateQuerySet.as_manager()
 
     class Meta:
+        verbose_name_plural = _("payment certificates")
         ordering = ["-certificate_date", "-id"]
-        verbose_name = "payment certificate"
+        verbose_name = _("payment certificate")
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=["draft", "certified", "approved", "paid", "reconciled", "void"]),
@@ -240,19 +284,28 @@ class Deduction(models.Model):
     """One line taken off a certificate's gross amount: the retention, or a penalty for a performance failure."""
 
     class Kind(models.TextChoices):
-        RETENTION = "retention", "Retention"
-        PENALTY = "penalty", "Penalty"
+        RETENTION = "retention", _("Retention")
+        PENALTY = "penalty", _("Penalty")
 
-    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="deductions")
-    kind = models.CharField(max_length=16, choices=Kind.choices)
-    failure = models.ForeignKey(
-        PerformanceFailure, on_delete=models.PROTECT, null=True, blank=True, related_name="deductions"
+    certificate = models.ForeignKey(
+        Certificate, verbose_name=_("certificate"), on_delete=models.CASCADE, related_name="deductions"
     )
-    description = models.CharField(max_length=255)
-    amount = models.DecimalField(**MONEY)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    failure = models.ForeignKey(
+        PerformanceFailure,
+        verbose_name=_("failure"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deductions",
+    )
+    description = models.CharField(_("description"), max_length=255)
+    amount = models.DecimalField(_("amount"), **MONEY)
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("deduction")
+        verbose_name_plural = _("deductions")
         ordering = ["certificate", "kind", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="deduction_amount_positive"),
@@ -281,16 +334,22 @@ class PartyShare(models.Model):
     figure to the cent; the party's net is its gross less its retention and penalty.
     """
 
-    certificate = models.ForeignKey(Certificate, on_delete=models.CASCADE, related_name="party_shares")
-    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
-    percentage = models.DecimalField(max_digits=5, decimal_places=2)
-    gross_amount = models.DecimalField(**MONEY)
-    retention_amount = models.DecimalField(**MONEY)
-    penalty_amount = models.DecimalField(**MONEY)
-    net_amount = models.DecimalField(**MONEY)
+    certificate = models.ForeignKey(
+        Certificate, verbose_name=_("certificate"), on_delete=models.CASCADE, related_name="party_shares"
+    )
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    percentage = models.DecimalField(_("percentage"), max_digits=5, decimal_places=2)
+    gross_amount = models.DecimalField(_("gross amount"), **MONEY)
+    retention_amount = models.DecimalField(_("retention amount"), **MONEY)
+    penalty_amount = models.DecimalField(_("penalty amount"), **MONEY)
+    net_amount = models.DecimalField(_("net amount"), **MONEY)
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("party share")
+        verbose_name_plural = _("party shares")
         ordering = ["certificate", F("vendor__legal_name").asc(nulls_first=True)]
         constraints = [
             models.CheckConstraint(
@@ -337,29 +396,40 @@ class VendorInvoice(models.Model):
     """A vendor's invoice for a certified amount, matched to the certificate or rejected by an officer."""
 
     class Status(models.TextChoices):
-        SUBMITTED = "submitted", "Submitted"
-        MATCHED = "matched", "Matched"
-        REJECTED = "rejected", "Rejected"
+        SUBMITTED = "submitted", _("Submitted")
+        MATCHED = "matched", _("Matched")
+        REJECTED = "rejected", _("Rejected")
 
-    certificate = models.ForeignKey(Certificate, on_delete=models.PROTECT, related_name="invoices")
-    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="invoices")
-    reference = models.CharField(max_length=64, help_text="The vendor's own invoice number.")
-    invoice_date = models.DateField()
-    amount = models.DecimalField(**MONEY)
-    file = models.FileField(upload_to=invoice_upload_to, max_length=255)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.SUBMITTED)
-    submitted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    submitted_at = models.DateTimeField(auto_now_add=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    certificate = models.ForeignKey(
+        Certificate, verbose_name=_("certificate"), on_delete=models.PROTECT, related_name="invoices"
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    rejection_reason = limits.bounded_text(limits.NOTE, blank=True)
+    vendor = models.ForeignKey(Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT, related_name="invoices")
+    reference = models.CharField(_("reference"), max_length=64, help_text=_("The vendor's own invoice number."))
+    invoice_date = models.DateField(_("invoice date"))
+    amount = models.DecimalField(_("amount"), **MONEY)
+    file = models.FileField(_("file"), upload_to=invoice_upload_to, max_length=255)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("submitted by"), on_delete=models.PROTECT, related_name="+"
+    )
+    submitted_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    rejection_reason = limits.bounded_text(limits.NOTE, verbose_name=_("rejection reason"), blank=True)
     history = HistoricalRecords()
 
     objects = VendorInvoiceQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("vendor invoice")
+        verbose_name_plural = _("vendor invoices")
         ordering = ["-submitted_at", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="invoice_amount_positive"),

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ppp import events, limits
 from ppp.errors import RuleViolation, StateConflict, TransitionError
@@ -34,7 +35,9 @@ def retention_percent() -> Decimal:
     """``PPP_RETENTION_PERCENT`` as a Decimal; a bad value stops the certificate rather than guessing."""
     value = Decimal(str(settings.PPP_RETENTION_PERCENT))
     if not ZERO <= value <= HUNDRED:
-        raise RuleViolation(f"PPP_RETENTION_PERCENT must be between 0 and 100, not {value}.", field=None)
+        raise RuleViolation(
+            gettext("PPP_RETENTION_PERCENT must be between 0 and 100, not {value}.").format(value=value), field=None
+        )
     return value
 
 
@@ -162,14 +165,21 @@ def certificate_issue(
     on = certificate_date or timezone.localdate()
     if milestone.status != Milestone.Status.ACHIEVED:
         raise StateConflict(
-            f"Milestone '{milestone}' is {milestone.get_status_display().lower()}; only an achieved milestone is paid.",
+            gettext("Milestone '{milestone}' is {status}; only an achieved milestone is paid.").format(
+                milestone=milestone, status=milestone.get_status_display().lower()
+            ),
             current=milestone.status,
         )
     if agreement.status not in PAYABLE_AGREEMENT_STATUSES:
-        raise StateConflict(f"Agreement {agreement.reference} is a draft; nothing is paid yet.", current="draft")
+        raise StateConflict(
+            gettext("Agreement {reference} is a draft; nothing is paid yet.").format(reference=agreement.reference),
+            current="draft",
+        )
     if on < milestone.achieved_date:
         raise RuleViolation(
-            f"The certificate date may not be before the milestone was achieved ({milestone.achieved_date}).",
+            gettext("The certificate date may not be before the milestone was achieved ({achieved_date}).").format(
+                achieved_date=milestone.achieved_date
+            ),
             field="certificate_date",
         )
     live = Certificate.objects.filter(milestone=milestone, kind=Certificate.Kind.MILESTONE).live()
@@ -177,21 +187,28 @@ def certificate_issue(
     remainder = milestone.payment_amount - previously
     if remainder <= 0:
         raise StateConflict(
-            f"Milestone '{milestone}' is already certified in full ({previously:,.2f} {agreement.currency}); "
-            "void a certificate to issue another.",
+            gettext(
+                "Milestone '{milestone}' is already certified in full ({previously:,.2f} {currency}); void a "
+                "certificate to issue another."
+            ).format(milestone=milestone, previously=previously, currency=agreement.currency),
             current="certified",
         )
     gross = remainder if gross_amount is None else Decimal(gross_amount)
     if gross <= 0 or gross > remainder or gross != _money(gross):
         raise RuleViolation(
-            f"The gross amount must be between 0.01 and what is left of the milestone's payment "
-            f"({remainder:,.2f} {agreement.currency}), in cents.",
+            gettext(
+                "The gross amount must be between 0.01 and what is left of the milestone's payment "
+                "({remainder:,.2f} {currency}), in cents."
+            ).format(remainder=remainder, currency=agreement.currency),
             field="gross_amount",
         )
     terms = shares_in_force(agreement, on=on)
     if not terms:
         raise RuleViolation(
-            f"Agreement {agreement.reference} has no cost shares in force on {on}.", field="certificate_date"
+            gettext("Agreement {reference} has no cost shares in force on {on}.").format(
+                reference=agreement.reference, on=on
+            ),
+            field="certificate_date",
         )
     percent = retention_percent()
     retention = _money(gross * percent / HUNDRED)
@@ -257,17 +274,25 @@ def retention_release_issue(*, certificate_id: int, by, certificate_date: dateti
     original = Certificate.objects.select_for_update(of=("self",)).select_related("milestone").get(pk=certificate_id)
     if original.kind != Certificate.Kind.MILESTONE or not original.is_paid:
         raise StateConflict(
-            f"{original} is {original.get_status_display().lower()}; retention is released only from a paid "
-            "milestone certificate.",
+            gettext("{original} is {status}; retention is released only from a paid milestone certificate.").format(
+                original=original, status=original.get_status_display().lower()
+            ),
             current=original.status,
         )
     if not original.retention_amount:
-        raise RuleViolation(f"{original} retained nothing.", field="released_certificate")
+        raise RuleViolation(
+            gettext("{original} retained nothing.").format(original=original), field="released_certificate"
+        )
     if original.retention_releases.live().exists():
-        raise StateConflict(f"The retention of {original} is already being released.", current=original.status)
+        raise StateConflict(
+            gettext("The retention of {original} is already being released.").format(original=original),
+            current=original.status,
+        )
     on = certificate_date or timezone.localdate()
     if on < original.certificate_date:
-        raise RuleViolation("A release may not be dated before the certificate it releases.", field="certificate_date")
+        raise RuleViolation(
+            gettext("A release may not be dated before the certificate it releases."), field="certificate_date"
+        )
     release = _save_new(
         Certificate(
             agreement_id=original.agreement_id,
@@ -334,7 +359,10 @@ def certificate_approve(*, certificate_id: int, by) -> Certificate:
     """A second officer approves the payment (four eyes: never the one who certified it)."""
     certificate = _locked(certificate_id, Certificate.Status.APPROVED)
     if certificate.certified_by_id == by.pk:
-        raise RuleViolation(f"You certified {certificate}; a second officer must approve it.", field="approved_by")
+        raise RuleViolation(
+            gettext("You certified {certificate}; a second officer must approve it.").format(certificate=certificate),
+            field="approved_by",
+        )
     certificate.status = Certificate.Status.APPROVED
     certificate.approved_by = by
     certificate.approved_at = timezone.now()
@@ -349,12 +377,16 @@ def certificate_pay(*, certificate_id: int, by, paid_on: datetime.date, referenc
     certificate = _locked(certificate_id, Certificate.Status.PAID)
     reference = (reference or "").strip()
     if not reference:
-        raise RuleViolation("Give the payment reference (from the bank or the treasury system).", field="reference")
+        raise RuleViolation(
+            gettext("Give the payment reference (from the bank or the treasury system)."), field="reference"
+        )
     if paid_on is None or paid_on > timezone.localdate():
-        raise RuleViolation("The payment date must be given and may not be in the future.", field="paid_on")
+        raise RuleViolation(gettext("The payment date must be given and may not be in the future."), field="paid_on")
     if paid_on < certificate.certificate_date:
         raise RuleViolation(
-            f"The payment date may not be before the certificate date ({certificate.certificate_date}).",
+            gettext("The payment date may not be before the certificate date ({certificate_date}).").format(
+                certificate_date=certificate.certificate_date
+            ),
             field="paid_on",
         )
     certificate.status = Certificate.Status.PAID
@@ -417,7 +449,9 @@ def certificate_reconcile(*, certificate_id: int, by) -> Certificate:
     certificate = _locked(certificate_id, Certificate.Status.RECONCILED)
     if certificate.payee_id and not certificate.invoices.filter(status=VendorInvoice.Status.MATCHED).exists():
         raise RuleViolation(
-            f"{certificate} has no matched invoice from {certificate.payee}; match one before reconciling.",
+            gettext("{certificate} has no matched invoice from {payee}; match one before reconciling.").format(
+                certificate=certificate, payee=certificate.payee
+            ),
             field="status",
         )
     certificate.status = Certificate.Status.RECONCILED
@@ -431,12 +465,14 @@ def certificate_void(*, certificate_id: int, by, reason: str) -> Certificate:
     """Cancel an unpaid certificate; its amount may be certified again. The record and the reason stay."""
     reason = (reason or "").strip()
     if not reason:
-        raise RuleViolation("Say why the certificate is void.", field="reason")
+        raise RuleViolation(gettext("Say why the certificate is void."), field="reason")
     limits.check_text_length(reason, limits.NOTE, field="reason")
     certificate = _locked(certificate_id, Certificate.Status.VOID)
     if certificate.invoices.filter(status=VendorInvoice.Status.MATCHED).exists():
         raise StateConflict(
-            f"{certificate} has a matched invoice: the vendor's claim stands, so it cannot be voided.",
+            gettext("{certificate} has a matched invoice: the vendor's claim stands, so it cannot be voided.").format(
+                certificate=certificate
+            ),
             current=certificate.status,
         )
     certificate.status = Certificate.Status.VOID
@@ -465,26 +501,36 @@ def invoice_submit(
     """A vendor invoices a certified amount it is the payee of, with the invoice document attached."""
     certificate = Certificate.objects.select_for_update().get(pk=certificate_id)
     if certificate.payee_id != vendor.pk:
-        raise RuleViolation(f"{vendor} is not the payee of {certificate}.", field="certificate")
+        raise RuleViolation(
+            gettext("{vendor} is not the payee of {certificate}.").format(vendor=vendor, certificate=certificate),
+            field="certificate",
+        )
     if certificate.status not in INVOICEABLE:
         raise StateConflict(
-            f"{certificate} is {certificate.get_status_display().lower()}; invoice a certified amount.",
+            gettext("{certificate} is {status}; invoice a certified amount.").format(
+                certificate=certificate, status=certificate.get_status_display().lower()
+            ),
             current=certificate.status,
         )
     if certificate.invoices.filter(status=VendorInvoice.Status.MATCHED).exists():
-        raise StateConflict(f"{certificate} is already matched to an invoice.", current=certificate.status)
+        raise StateConflict(
+            gettext("{certificate} is already matched to an invoice.").format(certificate=certificate),
+            current=certificate.status,
+        )
     reference = (reference or "").strip()
     if not reference:
-        raise RuleViolation("Give your invoice number.", field="reference")
+        raise RuleViolation(gettext("Give your invoice number."), field="reference")
     if VendorInvoice.objects.filter(vendor=vendor, reference=reference).exists():
-        raise RuleViolation(f"You already submitted invoice {reference}.", field="reference")
+        raise RuleViolation(
+            gettext("You already submitted invoice {reference}.").format(reference=reference), field="reference"
+        )
     amount = Decimal(amount)
     if amount <= 0 or amount != _money(amount):
-        raise RuleViolation("The amount must be more than zero, in cents.", field="amount")
+        raise RuleViolation(gettext("The amount must be more than zero, in cents."), field="amount")
     if invoice_date > timezone.localdate():
-        raise RuleViolation("The invoice date may not be in the future.", field="invoice_date")
+        raise RuleViolation(gettext("The invoice date may not be in the future."), field="invoice_date")
     if file is None:
-        raise RuleViolation("Attach the invoice document.", field="file")
+        raise RuleViolation(gettext("Attach the invoice document."), field="file")
     try:
         validate_evidence_file(file)
     except RuleViolation as exc:
@@ -515,15 +561,28 @@ def invoice_match(*, invoice_id: int, by) -> VendorInvoice:
     certificate = Certificate.objects.select_for_update().get(pk=certificate_id)  # certificate before invoice
     invoice = _locked_invoice(invoice_id, VendorInvoice.Status.MATCHED)
     if not certificate.is_live:
-        raise StateConflict(f"{certificate} is void; reject the invoice instead.", current=certificate.status)
+        raise StateConflict(
+            gettext("{certificate} is void; reject the invoice instead.").format(certificate=certificate),
+            current=certificate.status,
+        )
     if invoice.amount != certificate.net_amount:
         raise RuleViolation(
-            f"The invoice asks for {invoice.amount:,.2f} but {certificate} certifies {certificate.net_amount:,.2f} "
-            f"{certificate.currency}; reject it with that reason.",
+            gettext(
+                "The invoice asks for {amount:,.2f} but {certificate} certifies {net_amount:,.2f} {currency}; "
+                "reject it with that reason."
+            ).format(
+                amount=invoice.amount,
+                certificate=certificate,
+                net_amount=certificate.net_amount,
+                currency=certificate.currency,
+            ),
             field="amount",
         )
     if certificate.invoices.filter(status=VendorInvoice.Status.MATCHED).exists():
-        raise StateConflict(f"{certificate} is already matched to another invoice.", current=certificate.status)
+        raise StateConflict(
+            gettext("{certificate} is already matched to another invoice.").format(certificate=certificate),
+            current=certificate.status,
+        )
     invoice.status = VendorInvoice.Status.MATCHED
     invoice.decided_by = by
     invoice.decided_at = timezone.now()
@@ -536,7 +595,7 @@ def invoice_reject(*, invoice_id: int, by, reason: str) -> VendorInvoice:
     """Turn an invoice down; the vendor sees the reason in the partner API and may submit a corrected one."""
     reason = (reason or "").strip()
     if not reason:
-        raise RuleViolation("Say why the invoice is rejected.", field="reason")
+        raise RuleViolation(gettext("Say why the invoice is rejected."), field="reason")
     limits.check_text_length(reason, limits.NOTE, field="reason")
     invoice = _locked_invoice(invoice_id, VendorInvoice.Status.REJECTED)
     invoice.status = VendorInvoice.Status.REJECTED

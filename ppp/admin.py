@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -101,8 +102,12 @@ def money_cell(amount, currency: str = "") -> SafeString:
 
 def money_text(amount, currency: str = "") -> str:
     """``format_money`` with a plain space before the currency: in a narrow list cell the currency may go under
-    the amount (the ``ppp-money`` CSS keeps them on one line on wider screens)."""
-    return format_money(amount, currency).replace("\N{NO-BREAK SPACE}", " ")
+    the amount (the ``ppp-money`` CSS keeps them on one line on wider screens). Only that space: French groups
+    thousands with a no-break space, which must not break."""
+    amount_and_currency = format_money(amount, currency)
+    if not currency:
+        return amount_and_currency
+    return amount_and_currency.removesuffix(f"\N{NO-BREAK SPACE}{currency}") + f" {currency}"
 
 
 def short_text(text, length: int = 48) -> SafeString:
@@ -290,7 +295,7 @@ project_scope = ProjectScope()
 class PPPAdminSite(admin.AdminSite):
     site_header = "ppp-tracker"
     site_title = "ppp-tracker"
-    index_title = "Procurement and delivery"
+    index_title = _("Procurement and delivery")
     index_template = "admin/ppp_index.html"
     # The left-hand app menu repeats the index and took a quarter of a 1440 px screen from every list; the
     # breadcrumbs and the index lead everywhere it did.
@@ -385,7 +390,9 @@ def run_service_action(modeladmin, request, queryset, service, verb: str, **kwar
         else:
             done += 1
     if done:
-        modeladmin.message_user(request, f"{verb.capitalize()} {done} item(s).", messages.SUCCESS)
+        modeladmin.message_user(
+            request, gettext("{verb} {done} item(s).").format(verb=verb.capitalize(), done=done), messages.SUCCESS
+        )
     for reason in refused:
         modeladmin.message_user(request, reason, messages.ERROR)
 
@@ -471,7 +478,11 @@ class ServiceAdminMixin:
             if isinstance(inline, ServiceAdminMixin):
                 inline.save_formset_through_services(request, formset)
             elif any(form.has_changed() for form in formset.forms) or formset.deleted_forms:
-                raise DomainError(f"{formset.model._meta.verbose_name_plural.capitalize()} are not changed here.")
+                raise DomainError(
+                    gettext("{verbose_name_plural} are not changed here.").format(
+                        verbose_name_plural=formset.model._meta.verbose_name_plural.capitalize()
+                    )
+                )
             else:  # a read-only inline: nothing to save, nothing to log
                 formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
@@ -667,7 +678,7 @@ def run_form_action(
         run_service_action(modeladmin, request, queryset, lambda obj: service(obj, text), verb)
         return None
     if applying:
-        modeladmin.message_user(request, f"{label} is required.", messages.ERROR)
+        modeladmin.message_user(request, gettext("{label} is required.").format(label=label), messages.ERROR)
     opts = modeladmin.model._meta
     return TemplateResponse(
         request,

@@ -1,5 +1,7 @@
 """Domain errors raised by services. Admin actions show them; the API maps them to 400 / 409 / 412."""
 
+from django.utils.translation import gettext
+
 
 class DomainError(Exception):
     """A business rule refused a change. ``field`` names the input at fault, when there is one."""
@@ -28,8 +30,11 @@ class TransitionError(StateConflict):
 
     def __init__(self, obj, current: str, target: str, reason: str = ""):
         label = obj._meta.verbose_name
-        message = f"Cannot move {label} '{obj}' from '{current}' to '{target}'"
-        message += f": {reason}." if reason else "."
+        if reason:
+            message = gettext("Cannot move {label} '{obj}' from '{current}' to '{target}': {reason}.")
+        else:
+            message = gettext("Cannot move {label} '{obj}' from '{current}' to '{target}'.")
+        message = message.format(label=label, obj=obj, current=current, target=target, reason=reason)
         super().__init__(message, current=current)
         self.target = target
 
@@ -40,8 +45,10 @@ class StaleVersion(DomainError):
     def __init__(self, obj, expected: int, current: int):
         label = obj._meta.verbose_name
         super().__init__(
-            f"The {label} '{obj}' changed since you read it (your version {expected}, now {current}); "
-            "read it again and retry.",
+            gettext(
+                "The {label} '{obj}' changed since you read it (your version {expected}, now {current}); "
+                "read it again and retry."
+            ).format(label=label, obj=obj, expected=expected, current=current),
             field="version",
         )
         self.expected = expected

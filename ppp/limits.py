@@ -14,6 +14,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import models
 from django.db.models.functions import Length
 from django.db.models.lookups import LessThanOrEqual
+from django.utils.translation import gettext
 
 from .errors import RuleViolation
 
@@ -38,5 +39,10 @@ def check_text_length(value: str, limit: int, *, field: str) -> str:
     """For services given text outside a form or serializer (an action's comment): a RuleViolation naming
     ``field`` rather than the database's IntegrityError."""
     if len(value) > limit:
-        raise RuleViolation(f"Ensure this value has at most {limit:,} characters (it has {len(value):,}).", field=field)
+        raise RuleViolation(
+            gettext("Ensure this value has at most {limit:,} characters (it has {length:,}).").format(
+                limit=limit, length=len(value)
+            ),
+            field=field,
+        )
     return value

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from django.db import models, transaction
 from django.db.models.deletion import ProtectedError, RestrictedError
+from django.utils.translation import gettext
 
 from ppp.errors import RuleViolation, StaleVersion, full_clean_or_raise
 
@@ -52,7 +53,12 @@ def _field(model, name):
     except Exception:  # FieldDoesNotExist, or a reverse relation name
         field = None
     if field is None or not field.editable or field.primary_key or field.auto_created:
-        raise RuleViolation(f"'{name}' is not a field that can be set on a {model._meta.verbose_name}.", field=name)
+        raise RuleViolation(
+            gettext("'{name}' is not a field that can be set on a {verbose_name}.").format(
+                name=name, verbose_name=model._meta.verbose_name
+            ),
+            field=name,
+        )
     return field
 
 
@@ -115,7 +121,10 @@ def record_update(model, *, pk, by, changes: Mapping[str, object], expected_vers
         if name in locked:
             label = fields[name].verbose_name
             raise RuleViolation(
-                f"The {label} of {model._meta.verbose_name} '{instance}' is locked: {locked[name]}.", field=name
+                gettext("The {label} of {verbose_name} '{instance}' is locked: {locked}.").format(
+                    label=label, verbose_name=model._meta.verbose_name, instance=instance, locked=locked[name]
+                ),
+                field=name,
             )
     if not changes:
         return instance
@@ -145,13 +154,18 @@ def record_delete(model, *, pk, by):
     blocker = getattr(instance, "deletion_blocker", lambda: None)()
     label = f"{model._meta.verbose_name} '{instance}'"
     if blocker:
-        raise RuleViolation(f"The {label} cannot be deleted: {blocker}.", field=None)
+        raise RuleViolation(
+            gettext("The {label} cannot be deleted: {blocker}.").format(label=label, blocker=blocker), field=None
+        )
     try:
         delete_with_author(instance, by)
     except (ProtectedError, RestrictedError) as exc:
         referring = getattr(exc, "protected_objects", None) or getattr(exc, "restricted_objects", ())
         kinds = sorted({str(obj._meta.verbose_name_plural) for obj in referring})
         raise RuleViolation(
-            f"The {label} cannot be deleted: {', '.join(kinds)} still refer to it.", field=None
+            gettext("The {label} cannot be deleted: {related} still refer to it.").format(
+                label=label, related=", ".join(kinds)
+            ),
+            field=None,
         ) from exc
     return instance

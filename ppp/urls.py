@@ -15,6 +15,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("boards/", include("projects.urls")),
+    # The language switcher (admin header, board pages) posts here: set_language keeps the choice in a cookie.
+    path("i18n/", include("django.conf.urls.i18n")),
     # Evidence is never served from MEDIA_URL: only through this view, which checks who asks.
     path("files/evidence/<path:name>", EvidenceDownloadView.as_view(), name="evidence_download"),
 ]

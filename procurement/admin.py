@@ -71,7 +71,7 @@ class ContractingAuthorityAdmin(ServiceAdminMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(agreement_count=Count("agreements"))
 
-    @admin.display(description="Agreements", ordering="agreement_count")
+    @admin.display(description=_("Agreements"), ordering="agreement_count")
     def agreement_count(self, obj):
         return obj.agreement_count
 
@@ -106,7 +106,7 @@ class VendorAdmin(ServiceAdminMixin, ReadOnlyHistoryAdmin):
     def status_badge(self, obj):
         return status_badge(obj.status, obj.get_status_display())
 
-    @admin.display(description="Agreements", ordering="agreement_count")
+    @admin.display(description=_("Agreements"), ordering="agreement_count")
     def agreement_count(self, obj):
         return obj.agreement_count
 
@@ -160,7 +160,7 @@ class CostShareInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularI
     readonly_fields = ["committed"]
     autocomplete_fields = ["vendor"]
 
-    @admin.display(description="Committed amount")
+    @admin.display(description=_("Committed amount"))
     def committed(self, obj):
         return format_money(obj.committed_amount, obj.agreement.currency) if obj.pk else "–"
 
@@ -196,7 +196,7 @@ class CostShareTermInline(ProjectScopedAdminMixin, admin.TabularInline):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("vendor", "agreement__authority", "amendment")
 
-    @admin.display(description="Party")
+    @admin.display(description=_("Party"))
     def party(self, obj):
         return obj.party_name
 
@@ -213,7 +213,7 @@ class CostShareTermInline(ProjectScopedAdminMixin, admin.TabularInline):
 class PartyFilter(admin.SimpleListFilter):
     """Agreements of one party, from a link (``?vendor=<id>``): the sidebar offers the typed party filter."""
 
-    title = "vendor"
+    title = _("vendor")
     parameter_name = "vendor"
 
     def lookups(self, request, model_admin):
@@ -250,19 +250,21 @@ class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     actions = ["activate_selected", "suspend_selected", "resume_selected", "complete_selected", "terminate_selected"]
     fieldsets = [
         (None, {"fields": ["reference", "title", "authority", "procurement_method", "status"]}),
-        ("Value and term", {"fields": ["total_value", "currency", "start_date", "end_date", "signed_date"]}),
-        ("Amendments", {"fields": ["amendments"]}),
-        ("Budget vs actual", {"fields": ["budget_vs_actual"]}),
-        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+        (_("Value and term"), {"fields": ["total_value", "currency", "start_date", "end_date", "signed_date"]}),
+        (_("Amendments"), {"fields": ["amendments"]}),
+        (_("Budget vs actual"), {"fields": ["budget_vs_actual"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
-    @admin.display(description="Amendments")
+    @admin.display(description=_("Amendments"))
     def amendments(self, obj):
         if not obj.pk:
             return "–"
         if obj.status == Agreement.Status.DRAFT:
-            return "A draft agreement is edited directly; once active, its value, end date and shares change only "
-            "through an amendment."
+            return gettext(
+                "A draft agreement is edited directly; once active, its value, end date and shares change only "
+                "through an amendment."
+            )
         rows = format_html_join(
             "",
             '<li><a href="{}">{}</a> – {} – {}</li>',
@@ -297,14 +299,14 @@ class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     def term(self, obj):
         return format_html('<span class="ppp-nowrap">{}</span>', term_text(obj.start_date, obj.end_date))
 
-    @admin.display(description="Shares %", ordering="share_total")
+    @admin.display(description=_("Shares %"), ordering="share_total")
     def share_total_display(self, obj):
         total = obj.share_total or Decimal("0")
         if total == 100:
             return f"{total.normalize():f} %"
         return status_badge("open", f"{total.normalize():f} % ⚠")
 
-    @admin.display(description="Budget vs actual per party")
+    @admin.display(description=_("Budget vs actual per party"))
     def budget_vs_actual(self, obj):
         if not obj.pk:
             return "–"
@@ -318,25 +320,25 @@ class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
             self, request, queryset, lambda agreement: service(agreement_id=agreement.pk, by=request.user), verb
         )
 
-    @admin.action(description="Activate selected agreements", permissions=["change"])
+    @admin.action(description=_("Activate selected agreements"), permissions=["change"])
     def activate_selected(self, request, queryset):
-        self._transition(request, queryset, services.agreement_activate, "activated")
+        self._transition(request, queryset, services.agreement_activate, gettext("activated"))
 
-    @admin.action(description="Suspend selected agreements", permissions=["change"])
+    @admin.action(description=_("Suspend selected agreements"), permissions=["change"])
     def suspend_selected(self, request, queryset):
-        self._transition(request, queryset, services.agreement_suspend, "suspended")
+        self._transition(request, queryset, services.agreement_suspend, gettext("suspended"))
 
-    @admin.action(description="Resume selected (suspended) agreements", permissions=["change"])
+    @admin.action(description=_("Resume selected (suspended) agreements"), permissions=["change"])
     def resume_selected(self, request, queryset):
-        self._transition(request, queryset, services.agreement_resume, "resumed")
+        self._transition(request, queryset, services.agreement_resume, gettext("resumed"))
 
-    @admin.action(description="Complete selected agreements", permissions=["change"])
+    @admin.action(description=_("Complete selected agreements"), permissions=["change"])
     def complete_selected(self, request, queryset):
-        self._transition(request, queryset, services.agreement_complete, "completed")
+        self._transition(request, queryset, services.agreement_complete, gettext("completed"))
 
-    @admin.action(description="Terminate selected agreements", permissions=["change"])
+    @admin.action(description=_("Terminate selected agreements"), permissions=["change"])
     def terminate_selected(self, request, queryset):
-        self._transition(request, queryset, services.agreement_terminate, "terminated")
+        self._transition(request, queryset, services.agreement_terminate, gettext("terminated"))
 
 
 @admin.register(CostShare)
@@ -350,7 +352,7 @@ class CostShareAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     search_fields = ["agreement__reference", "vendor__legal_name"]
     autocomplete_fields = ["agreement", "vendor"]
 
-    @admin.display(description="Party")
+    @admin.display(description=_("Party"))
     def party(self, obj):
         return obj.party_name
 
@@ -358,7 +360,7 @@ class CostShareAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     def agreement_ref(self, obj):
         return code_cell(obj.agreement.reference, obj.agreement)
 
-    @admin.display(description="Committed amount")
+    @admin.display(description=_("Committed amount"))
     def committed_money(self, obj):
         return money_cell(obj.committed_amount, obj.agreement.currency)
 
@@ -382,7 +384,7 @@ class ExpenditureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHisto
     autocomplete_fields = ["agreement", "milestone", "vendor"]
     readonly_fields = ["recorded_by"]
 
-    @admin.display(description="Paid by")
+    @admin.display(description=_("Paid by"))
     def payer(self, obj):
         return obj.vendor.legal_name if obj.vendor_id else obj.agreement.authority.name
 
@@ -461,10 +463,10 @@ class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHisto
     actions = ["approve_selected", "reject_selected"]
     fieldsets = [
         (None, {"fields": ["agreement", "reason", "status"]}),
-        ("Value and term", {"fields": ["old_total_value", "new_total_value", "old_end_date", "new_end_date"]}),
-        ("Cost shares", {"fields": ["effective_date"]}),
-        ("Milestones", {"fields": ["rebaseline_milestones"]}),
-        ("Decision", {"fields": ["proposed_by", "proposed_at", "decided_by", "decided_at", "decision_note"]}),
+        (_("Value and term"), {"fields": ["old_total_value", "new_total_value", "old_end_date", "new_end_date"]}),
+        (_("Cost shares"), {"fields": ["effective_date"]}),
+        (_("Milestones"), {"fields": ["rebaseline_milestones"]}),
+        (_("Decision"), {"fields": ["proposed_by", "proposed_at", "decided_by", "decided_at", "decision_note"]}),
     ]
     record_fields = [
         "status",
@@ -493,7 +495,7 @@ class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHisto
             return [field.name for field in Amendment._meta.fields if field.name != "id"]
         return self.record_fields
 
-    @admin.display(description="Changes")
+    @admin.display(description=_("Changes"))
     def change_summary(self, obj):
         return short_text(obj.summary(), 70)
 
@@ -529,32 +531,32 @@ class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHisto
         for formset in formsets:
             formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
 
-    @admin.action(description="Approve selected amendments (applies them to the agreements)", permissions=["change"])
+    @admin.action(description=_("Approve selected amendments (applies them to the agreements)"), permissions=["change"])
     def approve_selected(self, request, queryset):
         run_service_action(
             self,
             request,
             queryset,
             lambda amendment: services.amendment_approve(amendment_id=amendment.pk, approver=request.user),
-            "approved",
+            gettext("approved"),
         )
 
-    @admin.action(description="Reject selected amendments (asks for a reason)", permissions=["change"])
+    @admin.action(description=_("Reject selected amendments (asks for a reason)"), permissions=["change"])
     def reject_selected(self, request, queryset):
         return run_form_action(
             self,
             request,
             queryset,
             action="reject_selected",
-            title="Reject amendments",
-            intro="These amendments are turned down; the agreements keep their current terms.",
-            submit="Reject with this reason",
+            title=gettext("Reject amendments"),
+            intro=gettext("These amendments are turned down; the agreements keep their current terms."),
+            submit=gettext("Reject with this reason"),
             service=lambda amendment, note: services.amendment_reject(
                 amendment_id=amendment.pk, by=request.user, note=note
             ),
-            verb="rejected",
-            label="Reason",
-            help_text="Kept with the amendment; the vendors see it in the partner API.",
+            verb=gettext("rejected"),
+            label=gettext("Reason"),
+            help_text=gettext("Kept with the amendment; the vendors see it in the partner API."),
         )
 
 
@@ -566,7 +568,7 @@ def dashboard_rows(request) -> list[DashboardRow | WorkPanel | DashboardChart]:
     parts = [
         DashboardRow(
             key="pending_amendment_count",
-            label="Amendments awaiting a decision",
+            label=gettext("Amendments awaiting a decision"),
             url=f"{reverse('admin:procurement_amendment_changelist')}?status__exact=proposed",
             count=project_scope(proposed, user, "agreement__projects").count(),
             order=40,

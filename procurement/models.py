@@ -8,6 +8,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q, Sum
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from ppp import limits
@@ -21,25 +23,29 @@ HUNDRED = Decimal("100")
 def share_total_error(total: Decimal) -> str | None:
     """The message for a share total over 100 %, or None; used by the service and the admin inline."""
     if total > HUNDRED:
-        return f"Cost shares would sum to {total.normalize():f} %; they may not exceed 100 %."
+        return gettext("Cost shares would sum to {total} %; they may not exceed 100 %.").format(
+            total=f"{total.normalize():f}"
+        )
     return None
 
 
 class ContractingAuthority(models.Model):
     """The public body that procures and pays its share."""
 
-    name = models.CharField(max_length=255)
+    name = models.CharField(_("name"), max_length=255)
     code = models.CharField(
+        _("code"),
         max_length=32,
         unique=True,
         validators=[RegexValidator(r"^[A-Z0-9][A-Z0-9-]*$", "Use capital letters, digits and hyphens.")],
     )
-    contact_name = models.CharField(max_length=255, blank=True)
-    contact_email = models.EmailField()
+    contact_name = models.CharField(_("contact name"), max_length=255, blank=True)
+    contact_email = models.EmailField(_("contact email"))
 
     class Meta:
+        verbose_name = _("contracting authority")
         ordering = ["name"]
-        verbose_name_plural = "contracting authorities"
+        verbose_name_plural = _("contracting authorities")
 
     def __str__(self):
         return f"{self.name} ({self.code})"
@@ -49,24 +55,29 @@ class Vendor(models.Model):
     """A private partner. Only active vendors may join agreements or take part in an active one."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        DEBARRED = "debarred", "Debarred"
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        DEBARRED = "debarred", _("Debarred")
 
-    legal_name = models.CharField(max_length=255)
-    registration_number = models.CharField(max_length=64, unique=True)
+    legal_name = models.CharField(_("legal name"), max_length=255)
+    registration_number = models.CharField(_("registration number"), max_length=64, unique=True)
     country = models.CharField(
+        _("country"),
         max_length=2,
-        help_text="ISO 3166-1 alpha-2 country code, e.g. GB, DE, KE.",
+        help_text=_("ISO 3166-1 alpha-2 country code, e.g. GB, DE, KE."),
         validators=[RegexValidator(r"^[A-Z]{2}$", "Use the two-letter ISO 3166-1 code, e.g. GB.")],
     )
-    address = limits.bounded_text(limits.ADDRESS, blank=True)
-    website = models.URLField(blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
-    users = models.ManyToManyField(settings.AUTH_USER_MODEL, through="VendorUser", related_name="+", blank=True)
+    address = limits.bounded_text(limits.ADDRESS, verbose_name=_("address"), blank=True)
+    website = models.URLField(_("website"), blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    users = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("users"), through="VendorUser", related_name="+", blank=True
+    )
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("vendor")
+        verbose_name_plural = _("vendors")
         ordering = ["legal_name"]
         constraints = [
             models.CheckConstraint(
@@ -95,14 +106,16 @@ class Vendor(models.Model):
 
 
 class VendorContact(models.Model):
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="contacts")
-    name = models.CharField(max_length=255)
-    email = models.EmailField()
-    phone = models.CharField(max_length=32, blank=True)
-    role = models.CharField(max_length=100, blank=True)
-    receives_alerts = models.BooleanField(default=True)
+    vendor = models.ForeignKey(Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(_("name"), max_length=255)
+    email = models.EmailField(_("email"))
+    phone = models.CharField(_("phone"), max_length=32, blank=True)
+    role = models.CharField(_("role"), max_length=100, blank=True)
+    receives_alerts = models.BooleanField(_("receives alerts"), default=True)
 
     class Meta:
+        verbose_name = _("vendor contact")
+        verbose_name_plural = _("vendor contacts")
         ordering = ["vendor", "name"]
         constraints = [
             models.UniqueConstraint(fields=["vendor", "email"], name="vendor_contact_unique_email"),
@@ -115,11 +128,14 @@ class VendorContact(models.Model):
 class VendorUser(models.Model):
     """Links a login to the vendor it works for; a user belongs to at most one vendor."""
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="vendor_membership")
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="memberships")
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="vendor_membership"
+    )
+    vendor = models.ForeignKey(Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="memberships")
 
     class Meta:
-        verbose_name = "vendor user"
+        verbose_name_plural = _("vendor users")
+        verbose_name = _("vendor user")
 
     def __str__(self):
         return f"{self.user} @ {self.vendor}"
@@ -137,18 +153,18 @@ class Agreement(models.Model):
     """A shared-cost PPP contract between one authority and one or more vendors."""
 
     class Method(models.TextChoices):
-        OPEN = "open", "Open"
-        RESTRICTED = "restricted", "Restricted"
-        COMPETITIVE_DIALOGUE = "competitive_dialogue", "Competitive dialogue"
-        NEGOTIATED = "negotiated", "Negotiated"
-        DIRECT = "direct", "Direct award"
+        OPEN = "open", _("Open")
+        RESTRICTED = "restricted", _("Restricted")
+        COMPETITIVE_DIALOGUE = "competitive_dialogue", _("Competitive dialogue")
+        NEGOTIATED = "negotiated", _("Negotiated")
+        DIRECT = "direct", _("Direct award")
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "Draft"
-        ACTIVE = "active", "Active"
-        SUSPENDED = "suspended", "Suspended"
-        COMPLETED = "completed", "Completed"
-        TERMINATED = "terminated", "Terminated"
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        SUSPENDED = "suspended", _("Suspended")
+        COMPLETED = "completed", _("Completed")
+        TERMINATED = "terminated", _("Terminated")
 
     # The only legal moves; everything else raises TransitionError naming both states.
     TRANSITIONS = {
@@ -159,23 +175,29 @@ class Agreement(models.Model):
         Status.TERMINATED: set(),
     }
 
-    reference = models.CharField(max_length=64, unique=True)
-    title = models.CharField(max_length=255)
-    authority = models.ForeignKey(ContractingAuthority, on_delete=models.PROTECT, related_name="agreements")
-    procurement_method = models.CharField(max_length=32, choices=Method.choices)
-    total_value = models.DecimalField(max_digits=16, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
-    currency = models.CharField(max_length=3, choices=ISO_4217_CHOICES, default="EUR")
-    start_date = models.DateField()
-    end_date = models.DateField()
-    signed_date = models.DateField(null=True, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    reference = models.CharField(_("reference"), max_length=64, unique=True)
+    title = models.CharField(_("title"), max_length=255)
+    authority = models.ForeignKey(
+        ContractingAuthority, verbose_name=_("authority"), on_delete=models.PROTECT, related_name="agreements"
+    )
+    procurement_method = models.CharField(_("procurement method"), max_length=32, choices=Method.choices)
+    total_value = models.DecimalField(
+        _("total value"), max_digits=16, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    currency = models.CharField(_("currency"), max_length=3, choices=ISO_4217_CHOICES, default="EUR")
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    signed_date = models.DateField(_("signed date"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords()
 
     objects = AgreementQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("agreement")
+        verbose_name_plural = _("agreements")
         ordering = ["reference"]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gt=models.F("start_date")), name="agreement_end_after_start"),
@@ -248,16 +270,20 @@ class Agreement(models.Model):
 class CostShare(models.Model):
     """One party's share of an agreement's cost. ``vendor`` empty means the authority's own share."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="cost_shares")
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.CASCADE, related_name="cost_shares"
+    )
     vendor = models.ForeignKey(
         Vendor,
+        verbose_name=_("vendor"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="cost_shares",
-        help_text="Leave empty for the contracting authority's own share.",
+        help_text=_("Leave empty for the contracting authority's own share."),
     )
     percentage = models.DecimalField(
+        _("percentage"),
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(HUNDRED)],
@@ -265,6 +291,8 @@ class CostShare(models.Model):
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("cost share")
+        verbose_name_plural = _("cost shares")
         ordering = ["agreement", "vendor__legal_name"]
         constraints = [
             models.CheckConstraint(
@@ -286,10 +314,18 @@ class CostShare(models.Model):
         agreement = self.agreement if self.agreement_id else None
         if agreement is not None and not agreement.shares_editable:
             raise ValidationError(
-                f"Cost shares of a {agreement.get_status_display().lower()} agreement change only through an amendment."
+                gettext("Cost shares of a {status} agreement change only through an amendment.").format(
+                    status=agreement.get_status_display().lower()
+                )
             )
         if self.vendor_id and not self.vendor.may_join_agreements:
-            raise ValidationError({"vendor": f"{self.vendor.standing_refusal()} and cannot join an agreement."})
+            raise ValidationError(
+                {
+                    "vendor": gettext("{standing_refusal} and cannot join an agreement.").format(
+                        standing_refusal=self.vendor.standing_refusal()
+                    )
+                }
+            )
 
     def locked_fields(self) -> dict[str, str]:
         locked = dict.fromkeys(("agreement", "vendor"), "a share stays with its party; remove it and add another")
@@ -334,24 +370,33 @@ class CostShareTerm(models.Model):
     amendment keeps the split that applied on its date. ``vendor`` empty means the authority's own share.
     """
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="share_terms")
-    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, null=True, blank=True, related_name="share_terms")
-    percentage = models.DecimalField(max_digits=5, decimal_places=2)
-    effective_from = models.DateField()
-    effective_to = models.DateField(null=True, blank=True, help_text="The last day in force; empty while current.")
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="share_terms"
+    )
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT, null=True, blank=True, related_name="share_terms"
+    )
+    percentage = models.DecimalField(_("percentage"), max_digits=5, decimal_places=2)
+    effective_from = models.DateField(_("effective from"))
+    effective_to = models.DateField(
+        _("effective to"), null=True, blank=True, help_text=_("The last day in force; empty while current.")
+    )
     amendment = models.ForeignKey(
         "Amendment",
+        verbose_name=_("amendment"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="share_terms",
-        help_text="The amendment that set this share; empty for the terms the agreement was signed with.",
+        help_text=_("The amendment that set this share; empty for the terms the agreement was signed with."),
     )
     history = HistoricalRecords()
 
     objects = CostShareTermQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("cost share term")
+        verbose_name_plural = _("cost share terms")
         ordering = ["agreement", "effective_from", "vendor__legal_name"]
         constraints = [
             models.CheckConstraint(
@@ -401,27 +446,42 @@ class CostShareTerm(models.Model):
 class Expenditure(models.Model):
     """Money actually spent by one party, against an agreement and optionally one of its milestones."""
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="expenditures")
-    milestone = models.ForeignKey(
-        "projects.Milestone", on_delete=models.PROTECT, null=True, blank=True, related_name="expenditures"
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="expenditures"
     )
-    vendor = models.ForeignKey(
-        Vendor,
+    milestone = models.ForeignKey(
+        "projects.Milestone",
+        verbose_name=_("milestone"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="expenditures",
-        help_text="The paying party; leave empty when the authority paid.",
     )
-    amount = models.DecimalField(max_digits=16, decimal_places=2, validators=[MinValueValidator(CENTS)])
-    date = models.DateField()
-    description = models.CharField(max_length=255, blank=True)
+    vendor = models.ForeignKey(
+        Vendor,
+        verbose_name=_("vendor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="expenditures",
+        help_text=_("The paying party; leave empty when the authority paid."),
+    )
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2, validators=[MinValueValidator(CENTS)])
+    date = models.DateField(_("date"))
+    description = models.CharField(_("description"), max_length=255, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("expenditure")
+        verbose_name_plural = _("expenditures")
         ordering = ["-date", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="expenditure_amount_positive"),
@@ -457,14 +517,21 @@ class Expenditure(models.Model):
         if self.agreement.status in self.CLOSED_TO_SPENDING:
             raise ValidationError(
                 {
-                    "agreement": f"Spending cannot be recorded against a {self.agreement.get_status_display().lower()} "
-                    f"agreement ({self.agreement.reference})."
+                    "agreement": gettext(
+                        "Spending cannot be recorded against a {status} agreement ({reference})."
+                    ).format(status=self.agreement.get_status_display().lower(), reference=self.agreement.reference)
                 }
             )
         if self.vendor_id and not self.agreement.cost_shares.filter(vendor_id=self.vendor_id).exists():
-            raise ValidationError({"vendor": f"{self.vendor} is not a party to agreement {self.agreement.reference}."})
+            raise ValidationError(
+                {
+                    "vendor": gettext("{vendor} is not a party to agreement {reference}.").format(
+                        vendor=self.vendor, reference=self.agreement.reference
+                    )
+                }
+            )
         if self.milestone_id and self.milestone.project.agreement_id != self.agreement_id:
-            raise ValidationError({"milestone": "This milestone belongs to another agreement."})
+            raise ValidationError({"milestone": gettext("This milestone belongs to another agreement.")})
         if self.milestone_id:
             booked = (
                 Expenditure.objects.filter(milestone_id=self.milestone_id, vendor_id=self.vendor_id)
@@ -474,9 +541,16 @@ class Expenditure(models.Model):
             if booked is not None:
                 raise ValidationError(
                     {
-                        "milestone": f"{self.payer_name}'s share of the payment for milestone '{self.milestone}' is "
-                        f"already booked ({booked.amount} {self.agreement.currency} on {booked.date}); "
-                        "a milestone payment is booked once per party."
+                        "milestone": gettext(
+                            "{payer_name}'s share of the payment for milestone '{milestone}' is already booked "
+                            "({amount} {currency} on {date}); a milestone payment is booked once per party."
+                        ).format(
+                            payer_name=self.payer_name,
+                            milestone=self.milestone,
+                            amount=booked.amount,
+                            currency=self.agreement.currency,
+                            date=booked.date,
+                        )
                     }
                 )
 
@@ -503,47 +577,69 @@ class Amendment(models.Model):
     """
 
     class Status(models.TextChoices):
-        PROPOSED = "proposed", "Proposed"
-        APPROVED = "approved", "Approved"
-        REJECTED = "rejected", "Rejected"
+        PROPOSED = "proposed", _("Proposed")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="amendments")
-    reason = limits.bounded_text(limits.NOTE, help_text="Why the contract changes; kept in the agreement's record.")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROPOSED)
-    old_total_value = models.DecimalField(max_digits=16, decimal_places=2)
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="amendments"
+    )
+    reason = limits.bounded_text(
+        limits.NOTE, verbose_name=_("reason"), help_text=_("Why the contract changes; kept in the agreement's record.")
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PROPOSED)
+    old_total_value = models.DecimalField(_("old total value"), max_digits=16, decimal_places=2)
     new_total_value = models.DecimalField(
+        _("new total value"),
         max_digits=16,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(CENTS)],
-        help_text="Leave empty to keep the current value.",
+        help_text=_("Leave empty to keep the current value."),
     )
-    old_end_date = models.DateField()
-    new_end_date = models.DateField(null=True, blank=True, help_text="Leave empty to keep the current end date.")
+    old_end_date = models.DateField(_("old end date"))
+    new_end_date = models.DateField(
+        _("new end date"), null=True, blank=True, help_text=_("Leave empty to keep the current end date.")
+    )
     effective_date = models.DateField(
+        _("effective date"),
         null=True,
         blank=True,
-        help_text="When the new cost shares take effect. Leave empty for the day of approval; it may not be "
-        "earlier than that day (an amendment never changes the split of payments already certified).",
+        help_text=_(
+            "When the new cost shares take effect. Leave empty for the day of approval; it may not be "
+            "earlier than that day (an amendment never changes the split of payments already certified)."
+        ),
     )
     rebaseline_milestones = models.BooleanField(
+        _("rebaseline milestones"),
         default=False,
-        help_text="When the end date moves, move the due dates of the projects' open milestones by the same number "
-        "of days. Their baseline (first plan) stays, so the slip shows.",
+        help_text=_(
+            "When the end date moves, move the due dates of the projects' open milestones by the same number "
+            "of days. Their baseline (first plan) stays, so the slip shows."
+        ),
     )
-    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    proposed_at = models.DateTimeField(auto_now_add=True)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("proposed by"), on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), auto_now_add=True)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
-    decided_at = models.DateTimeField(null=True, blank=True)
-    decision_note = limits.bounded_text(limits.NOTE, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = limits.bounded_text(limits.NOTE, verbose_name=_("decision note"), blank=True)
     history = HistoricalRecords()
 
     objects = AmendmentQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("amendment")
+        verbose_name_plural = _("amendments")
         ordering = ["-proposed_at", "-id"]
         constraints = [
             models.CheckConstraint(
@@ -594,26 +690,37 @@ class Amendment(models.Model):
 class AmendmentShareChange(models.Model):
     """One party's share as the amendment sets it (``vendor`` empty = the authority; 0 % = the party leaves)."""
 
-    amendment = models.ForeignKey(Amendment, on_delete=models.CASCADE, related_name="share_changes")
+    amendment = models.ForeignKey(
+        Amendment, verbose_name=_("amendment"), on_delete=models.CASCADE, related_name="share_changes"
+    )
     vendor = models.ForeignKey(
         Vendor,
+        verbose_name=_("vendor"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="amendment_share_changes",
-        help_text="Leave empty for the contracting authority's own share.",
+        help_text=_("Leave empty for the contracting authority's own share."),
     )
     old_percentage = models.DecimalField(
-        max_digits=5, decimal_places=2, null=True, blank=True, help_text="Empty when the party joins."
+        _("old percentage"),
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text=_("Empty when the party joins."),
     )
     new_percentage = models.DecimalField(
+        _("new percentage"),
         max_digits=5,
         decimal_places=2,
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(HUNDRED)],
-        help_text="0 removes the party from the agreement.",
+        help_text=_("0 removes the party from the agreement."),
     )
 
     class Meta:
+        verbose_name = _("amendment share change")
+        verbose_name_plural = _("amendment share changes")
         ordering = ["amendment", "vendor__legal_name"]
         constraints = [
             models.CheckConstraint(
@@ -633,7 +740,7 @@ class AmendmentShareChange(models.Model):
 
     @property
     def party_name(self) -> str:
-        return self.vendor.legal_name if self.vendor_id else "Authority"
+        return self.vendor.legal_name if self.vendor_id else gettext("Authority")
 
     @property
     def old_display(self) -> str:

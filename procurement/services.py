@@ -16,6 +16,7 @@ from typing import Protocol
 from django.db import transaction
 from django.db.models import Prefetch, Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from ppp import events, limits
 from ppp.errors import RuleViolation, TransitionError, full_clean_or_raise
@@ -91,7 +92,9 @@ def cost_share_terms_roll(*, agreement: Agreement, amendment: Amendment, effecti
     started = max((term.effective_from for term in current), default=None)
     if started is not None and effective_from <= started:
         raise RuleViolation(
-            f"The new cost shares must take effect after {started}, when the shares now in force began.",
+            gettext("The new cost shares must take effect after {started}, when the shares now in force began.").format(
+                started=started
+            ),
             field="effective_date",
         )
     for term in current:
@@ -196,9 +199,18 @@ def _check_commitment(agreement: Agreement, expenditure: Expenditure) -> None:
         else "it has no cost share"
     )
     raise RuleViolation(
-        f"{expenditure.payer_name} would spend {spent + expenditure.amount:,.2f} {currency} under "
-        f"{agreement.reference}, more than its commitment of {committed:,.2f} {currency} ({terms}); "
-        f"{max(committed - spent, Decimal('0')):,.2f} {currency} remain(s).",
+        gettext(
+            "{payer_name} would spend {value:,.2f} {currency} under {reference}, more than its commitment "
+            "of {committed:,.2f} {currency} ({terms}); {max:,.2f} {currency} remain(s)."
+        ).format(
+            payer_name=expenditure.payer_name,
+            value=spent + expenditure.amount,
+            currency=currency,
+            reference=agreement.reference,
+            committed=committed,
+            terms=terms,
+            max=max(committed - spent, Decimal("0")),
+        ),
         field="amount",
     )
 
@@ -249,26 +261,38 @@ def amendment_check(
             reason = "a draft agreement is edited directly"
         else:
             reason = f"a {agreement.get_status_display().lower()} agreement can no longer change"
-        raise RuleViolation(f"Agreement {agreement.reference} cannot be amended: {reason}.", field="agreement")
+        raise RuleViolation(
+            gettext("Agreement {reference} cannot be amended: {reason}.").format(
+                reference=agreement.reference, reason=reason
+            ),
+            field="agreement",
+        )
     if new_total_value is not None and new_total_value <= 0:
-        raise RuleViolation("The new total value must be more than zero.", field="new_total_value")
+        raise RuleViolation(gettext("The new total value must be more than zero."), field="new_total_value")
     if new_end_date is not None and new_end_date <= agreement.start_date:
         raise RuleViolation(
-            f"The new end date must be after the agreement's start date ({agreement.start_date}).", field="new_end_date"
+            gettext("The new end date must be after the agreement's start date ({start_date}).").format(
+                start_date=agreement.start_date
+            ),
+            field="new_end_date",
         )
     share_changes = share_changes or {}
     shares = _current_shares(agreement)
     for vendor, percentage in share_changes.items():
         if vendor is not None and percentage > 0 and not vendor.may_join_agreements:
             raise RuleViolation(
-                f"{vendor.standing_refusal()} and cannot hold a share; only 0 % (leaving) is allowed.",
+                gettext("{standing_refusal} and cannot hold a share; only 0 % (leaving) is allowed.").format(
+                    standing_refusal=vendor.standing_refusal()
+                ),
                 field="share_changes",
             )
         shares[vendor.pk if vendor else None] = Decimal(percentage)
     total = sum(shares.values(), Decimal("0"))
     if total != HUNDRED:
         raise RuleViolation(
-            f"After this amendment the cost shares would sum to {total.normalize():f} %; they must sum to 100 %.",
+            gettext("After this amendment the cost shares would sum to {total:f} %; they must sum to 100 %.").format(
+                total=total.normalize()
+            ),
             field="share_changes",
         )
     leaving = [vendor for vendor, percentage in share_changes.items() if vendor is not None and percentage == 0]
@@ -291,7 +315,7 @@ def amendment_prepare(
     The admin's add form runs this too, so an officer sees a refusal on the form before anything is saved.
     """
     if not (reason or "").strip():
-        raise RuleViolation("Give the reason for the amendment.", field="reason")
+        raise RuleViolation(gettext("Give the reason for the amendment."), field="reason")
     current = _current_shares(agreement)
     if new_total_value is not None and Decimal(new_total_value) == agreement.total_value:
         new_total_value = None
@@ -303,9 +327,13 @@ def amendment_prepare(
         if Decimal(percentage) != current.get(vendor.pk if vendor else None, Decimal("0"))
     }
     if new_total_value is None and new_end_date is None and not share_changes:
-        raise RuleViolation("The amendment changes nothing: set a new value, end date or cost shares.", field=None)
+        raise RuleViolation(
+            gettext("The amendment changes nothing: set a new value, end date or cost shares."), field=None
+        )
     if rebaseline_milestones and new_end_date is None:
-        raise RuleViolation("Milestones are re-baselined only when the end date moves.", field="rebaseline_milestones")
+        raise RuleViolation(
+            gettext("Milestones are re-baselined only when the end date moves."), field="rebaseline_milestones"
+        )
     _check_effective_date(agreement, effective_date, new_end_date=new_end_date, share_changes=share_changes)
     amendment_check(agreement, new_total_value=new_total_value, new_end_date=new_end_date, share_changes=share_changes)
     return new_total_value, new_end_date, share_changes
@@ -316,14 +344,14 @@ def _check_effective_date(agreement, effective_date, *, new_end_date, share_chan
     if effective_date is None:
         return
     if not share_changes:
-        raise RuleViolation("An effective date applies only to changed cost shares.", field="effective_date")
+        raise RuleViolation(gettext("An effective date applies only to changed cost shares."), field="effective_date")
     if effective_date < timezone.localdate():
         raise RuleViolation(
-            "The effective date may not be in the past: certified payments keep the shares of their date.",
+            gettext("The effective date may not be in the past: certified payments keep the shares of their date."),
             field="effective_date",
         )
     if effective_date > (new_end_date or agreement.end_date):
-        raise RuleViolation("The effective date must fall before the agreement ends.", field="effective_date")
+        raise RuleViolation(gettext("The effective date must fall before the agreement ends."), field="effective_date")
 
 
 @transaction.atomic
@@ -414,8 +442,10 @@ def amendment_approve(*, amendment_id: int, approver, note: str = "") -> Amendme
     amendment = _locked_proposal(amendment_id, Amendment.Status.APPROVED)
     if approver.pk == amendment.proposed_by_id:
         raise RuleViolation(
-            f"You proposed {amendment}; another officer must approve it (four-eyes rule). "
-            "You may still reject your own proposal.",
+            gettext(
+                "You proposed {amendment}; another officer must approve it (four-eyes rule). You may still "
+                "reject your own proposal."
+            ).format(amendment=amendment),
             field="approver",
         )
     # Amendment first, then agreement: the same order everywhere, so two approvers cannot deadlock.
@@ -424,8 +454,10 @@ def amendment_approve(*, amendment_id: int, approver, note: str = "") -> Amendme
     stale = _stale_terms(amendment, agreement, lines)
     if stale:
         raise RuleViolation(
-            f"The agreement's {', '.join(stale)} changed after this amendment was proposed; "
-            "reject it and propose again from the current terms.",
+            gettext(
+                "The agreement's {changed} changed after this amendment was proposed; reject it and propose again "
+                "from the current terms."
+            ).format(changed=", ".join(stale)),
             field="status",
         )
     amendment_check(
@@ -449,7 +481,9 @@ def amendment_approve(*, amendment_id: int, approver, note: str = "") -> Amendme
         _version_amended_shares(amendment, agreement, approver)
     total = agreement.cost_shares.aggregate(total=Sum("percentage"))["total"] or Decimal("0")
     if total != HUNDRED:  # the check above makes this unreachable; the rollback keeps it harmless if not
-        raise RuleViolation(f"Cost shares would sum to {total} %, not 100 %.", field="share_changes")
+        raise RuleViolation(
+            gettext("Cost shares would sum to {total} %, not 100 %.").format(total=total), field="share_changes"
+        )
     for participant in _amendment_participants:
         participant.apply(amendment, agreement, by=approver)
     _record_decision(amendment, Amendment.Status.APPROVED, approver, note.strip())
@@ -490,8 +524,10 @@ def _version_amended_shares(amendment: Amendment, agreement: Agreement, by) -> N
     effective = amendment.effective_date or today
     if effective < today:
         raise RuleViolation(
-            f"The amendment was to take effect on {effective}, before today; reject it and propose again with a "
-            "current effective date (certified payments keep the shares of their date).",
+            gettext(
+                "The amendment was to take effect on {effective}, before today; reject it and propose again "
+                "with a current effective date (certified payments keep the shares of their date)."
+            ).format(effective=effective),
             field="effective_date",
         )
     cost_share_terms_roll(agreement=agreement, amendment=amendment, effective_from=effective, by=by)
@@ -516,7 +552,7 @@ def _apply_share_lines(agreement: Agreement, lines, by) -> None:
 def amendment_reject(*, amendment_id: int, by, note: str) -> Amendment:
     """Turn a proposal down; the agreement is untouched and the reason is kept."""
     if not (note or "").strip():
-        raise RuleViolation("Say why the amendment is rejected.", field="note")
+        raise RuleViolation(gettext("Say why the amendment is rejected."), field="note")
     amendment = _locked_proposal(amendment_id, Amendment.Status.REJECTED)
     return _record_decision(amendment, Amendment.Status.REJECTED, by, note.strip())
 

@@ -79,11 +79,11 @@ from .tasks import queue_alert_digest
 class OverdueFilter(admin.SimpleListFilter):
     """Milestones past their due date and still open (due today is not late)."""
 
-    title = "overdue"
+    title = _("overdue")
     parameter_name = "overdue"
 
     def lookups(self, request, model_admin):
-        return [("yes", "Overdue"), ("no", "Not overdue"), ("soon", "Due soon")]
+        return [("yes", gettext("Overdue")), ("no", gettext("Not overdue")), ("soon", gettext("Due soon"))]
 
     def queryset(self, request, queryset):
         if self.value() == "soon":
@@ -97,10 +97,10 @@ class OverdueFilter(admin.SimpleListFilter):
 
 
 class ProjectOverdueFilter(OverdueFilter):
-    title = "has overdue milestones"
+    title = _("has overdue milestones")
 
     def lookups(self, request, model_admin):
-        return [("yes", "Yes"), ("no", "No")]
+        return [("yes", gettext("Yes")), ("no", gettext("No"))]
 
     def queryset(self, request, queryset):
         late = Milestone.objects.overdue(on=timezone.localdate()).values("project_id")
@@ -215,7 +215,7 @@ class MilestoneInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.TabularI
     autocomplete_fields = ["responsible_vendor"]
     show_change_link = True
 
-    @admin.display(description="Days overdue")
+    @admin.display(description=_("Days overdue"))
     def late(self, obj):
         return days_overdue_cell(obj) if obj.pk else "–"
 
@@ -247,9 +247,9 @@ class ProjectAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAd
     readonly_fields = ["phase", "phase_gate", "kpi_summary", "risks_due"]
     fieldsets = [
         (None, {"fields": ["code", "name", "agreement", "delivery_method", "owner", "board_members"]}),
-        ("Term and phase", {"fields": ["start_date", "end_date", "phase", "phase_gate"]}),
-        ("Governance", {"fields": ["kpi_summary", "risks_due"]}),
-        ("Description", {"fields": ["description"]}),
+        (_("Term and phase"), {"fields": ["start_date", "end_date", "phase", "phase_gate"]}),
+        (_("Governance"), {"fields": ["kpi_summary", "risks_due"]}),
+        (_("Description"), {"fields": ["description"]}),
     ]
 
     @admin.display(description=_("Project"), ordering="code")
@@ -299,46 +299,46 @@ class ProjectAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAd
             "{} {}", gettext("The phase changes only through a recorded gate decision. Record one:"), links
         )
 
-    @admin.display(description="KPIs (latest, target, trend)")
+    @admin.display(description=_("KPIs (latest, target, trend)"))
     def kpi_summary(self, obj):
         if not obj.pk:
             return "–"
         rows = format_html_join(
             "",
-            "<li>{}: {} (target {}) – {} – {}</li>",
+            gettext("<li>{}: {} (target {}) – {} – {}</li>"),
             (
                 (
                     kpi.name,
                     kpi.format_value(kpi.latest_value),
                     kpi.format_value(kpi.target),
                     kpi.get_trend_display_for(kpi.trend),
-                    {True: "on target", False: "off target", None: "–"}[kpi.on_target],
+                    {True: gettext("on target"), False: gettext("off target"), None: "–"}[kpi.on_target],
                 )
                 for kpi in project_kpis(obj)
             ),
         )
-        return format_html("<ul>{}</ul>", rows) if rows else "No KPIs yet."
+        return format_html("<ul>{}</ul>", rows) if rows else gettext("No KPIs yet.")
 
-    @admin.display(description="Risks past their review date")
+    @admin.display(description=_("Risks past their review date"))
     def risks_due(self, obj):
         if not obj.pk:
             return "–"
         rows = format_html_join(
             "",
-            '<li><a href="{}">{}</a> – score {} – review was due {}</li>',
+            gettext('<li><a href="{}">{}</a> – score {} – review was due {}</li>'),
             (
-                (reverse("admin:projects_risk_change", args=[r.pk]), r.title, r.score, r.review_date)
+                (reverse("admin:projects_risk_change", args=[r.pk]), r.title, r.score, format_date(r.review_date))
                 for r in risks_due_for_review(obj)
             ),
         )
-        return format_html("<ul>{}</ul>", rows) if rows else "None."
+        return format_html("<ul>{}</ul>", rows) if rows else gettext("None.")
 
     actions = ["download_milestone_report"]
     # Adds "Milestone report (PDF)" and "Board page" buttons beside "History".
     change_form_template = "admin/projects/project/change_form.html"
 
     @admin.action(
-        description="Download milestone report (PDF; several projects make a portfolio)", permissions=["view"]
+        description=_("Download milestone report (PDF; several projects make a portfolio)"), permissions=["view"]
     )
     def download_milestone_report(self, request, queryset):
         # The same scoping as the board pages: a board member's report holds only their boards' projects.
@@ -350,7 +350,7 @@ class ProjectAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAd
         elif projects:
             content, filename = portfolio_report_pdf(projects, on=today), f"portfolio-report-{today}.pdf"
         else:
-            self.message_user(request, "None of the selected projects is on your boards.", messages.WARNING)
+            self.message_user(request, gettext("None of the selected projects is on your boards."), messages.WARNING)
             return None
         response = HttpResponse(content, content_type="application/pdf")
         response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
@@ -378,11 +378,11 @@ class ProjectAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAd
             )
         )
 
-    @admin.display(description="Milestones", ordering="milestone_count")
+    @admin.display(description=_("Milestones"), ordering="milestone_count")
     def milestone_count(self, obj):
         return obj.milestone_count
 
-    @admin.display(description="Overdue", ordering="overdue_count")
+    @admin.display(description=_("Overdue"), ordering="overdue_count")
     def overdue_count(self, obj):
         if not obj.overdue_count:
             return 0
@@ -454,7 +454,7 @@ class AlertInline(ProjectScopedAdminMixin, admin.TabularInline):
     def has_add_permission(self, request, obj=None):
         return False
 
-    @admin.display(description="Level")
+    @admin.display(description=_("Level"))
     def level_name(self, obj):
         return alert_level_label(obj.level)
 
@@ -470,11 +470,11 @@ class AlertInline(ProjectScopedAdminMixin, admin.TabularInline):
     def error(self, obj):
         return obj.last_error or "–"
 
-    @admin.display(description="Recipients")
+    @admin.display(description=_("Recipients"))
     def recipient_list(self, obj):
         return ", ".join(obj.recipients) or "–"
 
-    @admin.display(description="Delivered to")
+    @admin.display(description=_("Delivered to"))
     def delivered(self, obj):
         return ", ".join(obj.delivered_to) or "–"
 
@@ -512,14 +512,17 @@ class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     actions = ["start_selected", "achieve_selected", "miss_selected", "cancel_selected"]
     fieldsets = [
         (None, {"fields": ["project", "iteration", "title", "description", "type", "responsible_vendor"]}),
-        ("Schedule", {"fields": ["baseline_due_date", "due_date", "slip", "status", "delivered_on", "achieved_date"]}),
-        ("Payment", {"fields": ["payment_amount"]}),
+        (
+            _("Schedule"),
+            {"fields": ["baseline_due_date", "due_date", "slip", "status", "delivered_on", "achieved_date"]},
+        ),
+        (_("Payment"), {"fields": ["payment_amount"]}),
     ]
 
     def get_queryset(self, request):
         return super().get_queryset(request).with_deliverable_counts()
 
-    @admin.display(description="Days overdue", ordering="due_date")
+    @admin.display(description=_("Days overdue"), ordering="due_date")
     def days_overdue(self, obj):
         return days_overdue_cell(obj)
 
@@ -543,57 +546,59 @@ class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     def payment_money(self, obj):
         return money_cell(obj.payment_amount, obj.project.agreement.currency)
 
-    @admin.display(description="Deliverables accepted")
+    @admin.display(description=_("Deliverables accepted"))
     def deliverables_done(self, obj):
         return f"{obj.deliverable_accepted} / {obj.deliverable_total}"
 
-    @admin.display(description="Slip against baseline")
+    @admin.display(description=_("Slip against baseline"))
     def slip(self, obj):
         if not obj.pk:
             return "–"
         if not obj.slip_days:
-            return "on baseline"
+            return gettext("on baseline")
         # Slippage is never good news: later is red, earlier than the baseline is still a change (amber).
-        return status_badge("overdue" if obj.slip_days > 0 else "due_soon", f"{obj.slip_days:+d} days")
+        return status_badge(
+            "overdue" if obj.slip_days > 0 else "due_soon", gettext("{slip:+d} days").format(slip=obj.slip_days)
+        )
 
-    @admin.action(description="Mark selected milestones in progress", permissions=["change"])
+    @admin.action(description=_("Mark selected milestones in progress"), permissions=["change"])
     def start_selected(self, request, queryset):
         run_service_action(
             self,
             request,
             queryset,
             lambda m: services.milestone_start(milestone_id=m.pk, by=request.user),
-            "marked in progress",
+            gettext("marked in progress"),
         )
 
-    @admin.action(description="Mark selected milestones achieved", permissions=["change"])
+    @admin.action(description=_("Mark selected milestones achieved"), permissions=["change"])
     def achieve_selected(self, request, queryset):
         run_service_action(
             self,
             request,
             queryset,
             lambda m: services.milestone_achieve(milestone_id=m.pk, by=request.user),
-            "marked achieved",
+            gettext("marked achieved"),
         )
 
-    @admin.action(description="Mark selected milestones missed", permissions=["change"])
+    @admin.action(description=_("Mark selected milestones missed"), permissions=["change"])
     def miss_selected(self, request, queryset):
         run_service_action(
             self,
             request,
             queryset,
             lambda m: services.milestone_miss(milestone_id=m.pk, by=request.user),
-            "marked missed",
+            gettext("marked missed"),
         )
 
-    @admin.action(description="Cancel selected milestones", permissions=["change"])
+    @admin.action(description=_("Cancel selected milestones"), permissions=["change"])
     def cancel_selected(self, request, queryset):
         run_service_action(
             self,
             request,
             queryset,
             lambda m: services.milestone_cancel(milestone_id=m.pk, by=request.user),
-            "cancelled",
+            gettext("cancelled"),
         )
 
 
@@ -662,7 +667,7 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
         # Read only: the change permission is for the resend action on the list.
         return obj is None and super().has_change_permission(request, obj)
 
-    @admin.display(description="Project", ordering="milestone__project__code")
+    @admin.display(description=_("Project"), ordering="milestone__project__code")
     def project(self, obj):
         return obj.milestone.project.code
 
@@ -674,15 +679,15 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
     def status_badge(self, obj):
         return status_badge(obj.status, obj.get_status_display())
 
-    @admin.display(description="Level", ordering="level")
+    @admin.display(description=_("Level"), ordering="level")
     def level_name(self, obj):
         return alert_level_label(obj.level)
 
-    @admin.display(description="Recipients")
+    @admin.display(description=_("Recipients"))
     def recipient_count(self, obj):
         return f"{len(obj.delivered_to)} / {len(obj.recipients)}"
 
-    @admin.display(description="Last error")
+    @admin.display(description=_("Last error"))
     def error(self, obj):
         return short_text(obj.last_error, 60) if obj.last_error else "–"
 
@@ -709,7 +714,7 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
             request,
             queryset,
             lambda alert: alerts.alert_resend(alert_id=alert.pk, queue_digest=queue_alert_digest, by=request.user),
-            "queued again",
+            gettext("queued again"),
         )
 
 
@@ -763,11 +768,11 @@ class DeliverableAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHisto
     ]
     actions = ["accept_selected", "reject_selected"]
 
-    @admin.display(description="Project", ordering="milestone__project__code")
+    @admin.display(description=_("Project"), ordering="milestone__project__code")
     def project(self, obj):
         return obj.milestone.project.code
 
-    @admin.display(description="Progress", ordering="progress")
+    @admin.display(description=_("Progress"), ordering="progress")
     def progress_display(self, obj):
         return progress_bar(obj.progress)
 
@@ -807,7 +812,7 @@ class DeliverableAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHisto
         )
         adopt_created(obj, edited)
 
-    @admin.action(description="Accept selected deliverables", permissions=["change"])
+    @admin.action(description=_("Accept selected deliverables"), permissions=["change"])
     def accept_selected(self, request, queryset):
         # As run_service_action, but a first approval under the four-eyes rule is told apart from an acceptance.
         accepted, first_approvals, refused = 0, [], []
@@ -822,32 +827,36 @@ class DeliverableAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHisto
                 else:
                     accepted += 1
         if accepted:
-            self.message_user(request, f"Accepted {accepted} item(s).", messages.SUCCESS)
+            self.message_user(
+                request, gettext("Accepted {accepted} item(s).").format(accepted=accepted), messages.SUCCESS
+            )
         for reviewed in first_approvals:
             self.message_user(
                 request,
-                f"'{reviewed}': first approval recorded; needs a second officer to accept it (four-eyes rule).",
+                gettext(
+                    "'{reviewed}': first approval recorded; needs a second officer to accept it (four-eyes rule)."
+                ).format(reviewed=reviewed),
                 messages.WARNING,
             )
         for reason in refused:
             self.message_user(request, reason, messages.ERROR)
 
-    @admin.action(description="Reject selected deliverables (asks for a comment)", permissions=["change"])
+    @admin.action(description=_("Reject selected deliverables (asks for a comment)"), permissions=["change"])
     def reject_selected(self, request, queryset):
         return run_form_action(
             self,
             request,
             queryset.select_related("milestone", "responsible_vendor"),
             action="reject_selected",
-            title="Reject deliverables",
-            intro="These deliverables go back to their vendors with your comment:",
-            submit="Reject with this comment",
+            title=gettext("Reject deliverables"),
+            intro=gettext("These deliverables go back to their vendors with your comment:"),
+            submit=gettext("Reject with this comment"),
             service=lambda d, comment: services.deliverable_reject(
                 deliverable_id=d.pk, reviewer=request.user, comment=comment
             ),
-            verb="rejected",
-            label="Comment",
-            help_text="Tell the vendor what to fix; they see this comment.",
+            verb=gettext("rejected"),
+            label=gettext("Comment"),
+            help_text=gettext("Tell the vendor what to fix; they see this comment."),
             field_name="comment",
             describe=lambda d: f"{d.title} — {d.milestone} ({d.responsible_vendor}, {d.get_status_display()})",
         )
@@ -1080,11 +1089,11 @@ class GateCriterionAdmin(ServiceAdminMixin, ReadOnlyHistoryAdmin):
 class ReviewDueFilter(admin.SimpleListFilter):
     """Live risks whose review date has passed (reviewing today is not late)."""
 
-    title = "review"
+    title = _("review")
     parameter_name = "review"
 
     def lookups(self, request, model_admin):
-        return [("overdue", "Past review date")]
+        return [("overdue", gettext("Past review date"))]
 
     def queryset(self, request, queryset):
         if self.value() == "overdue":
@@ -1119,9 +1128,9 @@ class RiskAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin
     readonly_fields = ["score_display", "created_at", "updated_at"]
     fieldsets = [
         (None, {"fields": ["project", "title", "description", "category"]}),
-        ("Assessment", {"fields": ["likelihood", "impact", "score_display", "allocation", "allocated_to"]}),
-        ("Response", {"fields": ["owner", "mitigation", "status", "review_date"]}),
-        ("Record", {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
+        (_("Assessment"), {"fields": ["likelihood", "impact", "score_display", "allocation", "allocated_to"]}),
+        (_("Response"), {"fields": ["owner", "mitigation", "status", "review_date"]}),
+        (_("Record"), {"fields": ["created_at", "updated_at"], "classes": ["collapse"]}),
     ]
 
     @admin.display(description=_("Risk · project"), ordering="title")
@@ -1136,10 +1145,10 @@ class RiskAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin
     def status_badge(self, obj):
         return status_badge(obj.status, obj.get_status_display())
 
-    @admin.display(description="Score", ordering="score")
+    @admin.display(description=_("Score"), ordering="score")
     def score_display(self, obj):
         if obj.pk is None:
-            return "likelihood × impact, shown once saved"
+            return gettext("likelihood × impact, shown once saved")
         level = Risk.level_for(obj.score)
         return format_html(
             '<strong style="color:{}" title="{} × {}">{} ({})</strong>',
@@ -1147,7 +1156,7 @@ class RiskAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin
             obj.likelihood,
             obj.impact,
             obj.score,
-            level,
+            Risk.LEVEL_LABELS[level],
         )
 
 
@@ -1228,7 +1237,7 @@ class KPIMeasurementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHi
             service=lambda m, reason: services.kpi_measurement_reject(
                 kpi_measurement_id=m.pk, by=request.user, reason=reason
             ),
-            verb="rejected",
+            verb=gettext("rejected"),
             label=_("Reason"),
             help_text=_("Tell the vendor what is wrong with the measurement."),
             field_name="reason",
@@ -1256,17 +1265,17 @@ class KPIAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     def name_line(self, obj):
         return two_lines(short_text(f"{obj.name} ({obj.unit})", 60), obj.project.code)
 
-    @admin.display(description="Latest")
+    @admin.display(description=_("Latest"))
     def latest(self, obj):
         if obj.latest_value is None:
             return "–"
         return f"{obj.format_value(obj.latest_value)} ({format_date(obj.latest_date)})"
 
-    @admin.display(description="Trend")
+    @admin.display(description=_("Trend"))
     def trend_display(self, obj):
         return KPI.get_trend_display_for(obj.trend)
 
-    @admin.display(description="On target", boolean=True)
+    @admin.display(description=_("On target"), boolean=True)
     def target_met(self, obj):
         return obj.on_target
 
@@ -1315,11 +1324,11 @@ class PerformanceFailureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOn
     readonly_fields = ["recorded_by"]
     inlines = [PerformanceFailureDisputeInline]
 
-    @admin.display(description="Project", ordering="milestone__project__code")
+    @admin.display(description=_("Project"), ordering="milestone__project__code")
     def project(self, obj):
         return obj.milestone.project.code
 
-    @admin.display(description="Outstanding")
+    @admin.display(description=_("Outstanding"))
     def outstanding(self, obj):
         return obj.penalty_outstanding
 
@@ -1390,7 +1399,7 @@ class PerformanceFailureDisputeAdmin(ServiceAdminMixin, ProjectScopedAdminMixin,
             service=services.performance_failure_dispute_uphold,
             action="uphold_selected",
             title=_("Uphold disputes"),
-            verb="upheld",
+            verb=gettext("upheld"),
             submit=_("Uphold: waive the penalty"),
         )
 
@@ -1402,7 +1411,7 @@ class PerformanceFailureDisputeAdmin(ServiceAdminMixin, ProjectScopedAdminMixin,
             service=services.performance_failure_dispute_dismiss,
             action="dismiss_selected",
             title=_("Dismiss disputes"),
-            verb="dismissed",
+            verb=gettext("dismissed"),
             submit=_("Dismiss: the penalty stands"),
         )
 
@@ -1431,7 +1440,7 @@ def dashboard_rows(request) -> list[DashboardRow | WorkPanel | DashboardChart]:
     parts = [
         DashboardRow(
             key="overdue_count",
-            label="Overdue milestones",
+            label=gettext("Overdue milestones"),
             url=f"{milestones}?overdue=yes",
             count=counts["overdue"],
             alarming=True,
@@ -1439,14 +1448,16 @@ def dashboard_rows(request) -> list[DashboardRow | WorkPanel | DashboardChart]:
         ),
         DashboardRow(
             key="due_soon_count",
-            label=f"Open milestones due within {settings.DUE_SOON_DAYS} days",
+            label=gettext("Open milestones due within {DUE_SOON_DAYS} days").format(
+                DUE_SOON_DAYS=settings.DUE_SOON_DAYS
+            ),
             url=f"{milestones}?overdue=soon",
             count=counts["due_soon"],
             order=20,
         ),
         DashboardRow(
             key="risk_review_count",
-            label="Risks past their review date",
+            label=gettext("Risks past their review date"),
             url=f"{reverse('admin:projects_risk_changelist')}?review=overdue",
             count=count(Risk.objects.due_for_review(on=today)),
             alarming=True,
@@ -1454,7 +1465,7 @@ def dashboard_rows(request) -> list[DashboardRow | WorkPanel | DashboardChart]:
         ),
         DashboardRow(
             key="board_pages",
-            label="Project board pages and milestone reports",
+            label=gettext("Project board pages and milestone reports"),
             url=reverse("boards:project_list"),
             order=90,
         ),

@@ -41,7 +41,7 @@ from django.db.models import (
 from django.db.models.query import prefetch_related_objects
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext, ngettext
 
 from ppp import events
@@ -721,6 +721,13 @@ def level_meaning(level: int, kind: str = Alert.Kind.DEADLINE) -> str:
 
 
 def _digest_message(recipient: str, alerts: list[Alert]) -> EmailMultiAlternatives:
+    # Written in the agency's language (settings.LANGUAGE_CODE): a worker has no request to take one from,
+    # and recipients (owners, board members, vendor and authority contacts) record no language of their own.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _digest_message_in_active_language(recipient, alerts)
+
+
+def _digest_message_in_active_language(recipient: str, alerts: list[Alert]) -> EmailMultiAlternatives:
     today = timezone.localdate()
     milestones = [alert.milestone for alert in alerts]
     prefetch_related_objects(
@@ -770,7 +777,8 @@ def _digest_message(recipient: str, alerts: list[Alert]) -> EmailMultiAlternativ
         "api_docs_url": _absolute(reverse("api-docs")),
     }
     message = EmailMultiAlternatives(
-        subject="[ppp-tracker] " + gettext(" and ").join(parts),
+        subject="[ppp-tracker] "
+        + (gettext("{first} and {second}").format(first=parts[0], second=parts[1]) if len(parts) == 2 else parts[0]),
         body=render_to_string("emails/milestone_alerts.txt", context),
         to=[recipient],
     )

@@ -1,9 +1,10 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class ProjectsConfig(AppConfig):
     name = "projects"
-    verbose_name = "Projects and delivery"
+    verbose_name = _("Projects and delivery")
 
     def ready(self):
         from django.db.models.signals import post_delete

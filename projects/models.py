@@ -13,7 +13,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from ppp import limits
+from ppp import formatting, limits
 from procurement.models import CENTS, HUNDRED, Agreement, CostShare, Vendor
 
 from .evidence import evidence_storage, evidence_upload_to
@@ -77,11 +77,16 @@ class Project(models.Model):
     # serving the public while the plan it is judged by is already late.
     OVERDUE_GUARDED_PHASES = (Phase.CONSTRUCTION, Phase.COMMERCIAL_OPERATION, Phase.BETA, Phase.LIVE)
 
-    code = models.CharField(max_length=32, unique=True)
-    name = models.CharField(max_length=255)
-    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="projects")
-    delivery_method = models.CharField(max_length=8, choices=DeliveryMethod.choices, default=DeliveryMethod.PPP)
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    agreement = models.ForeignKey(
+        Agreement, verbose_name=_("agreement"), on_delete=models.PROTECT, related_name="projects"
+    )
+    delivery_method = models.CharField(
+        _("delivery method"), max_length=8, choices=DeliveryMethod.choices, default=DeliveryMethod.PPP
+    )
     phase = models.CharField(
+        _("phase"),
         max_length=32,
         choices=Phase.choices,
         default=Phase.PROCUREMENT,
@@ -89,19 +94,24 @@ class Project(models.Model):
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
         on_delete=models.PROTECT,
         related_name="owned_projects",
-        help_text="The officer responsible for this project.",
+        help_text=_("The officer responsible for this project."),
     )
-    board_members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="board_projects", blank=True)
-    start_date = models.DateField()
-    end_date = models.DateField()
-    description = limits.bounded_text(limits.DESCRIPTION, blank=True)
+    board_members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("board members"), related_name="board_projects", blank=True
+    )
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    description = limits.bounded_text(limits.DESCRIPTION, verbose_name=_("description"), blank=True)
     history = HistoricalRecords(m2m_fields=[board_members])
 
     objects = ProjectQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
         ordering = ["code"]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="project_end_after_start"),
@@ -155,13 +165,15 @@ class Project(models.Model):
 class Iteration(models.Model):
     """A time-boxed increment of an agile project (pilot sprint, rollout wave...)."""
 
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="iterations")
-    name = models.CharField(max_length=100)
-    start_date = models.DateField()
-    end_date = models.DateField()
-    goal = limits.bounded_text(limits.NOTE, blank=True)
+    project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.CASCADE, related_name="iterations")
+    name = models.CharField(_("name"), max_length=100)
+    start_date = models.DateField(_("start date"))
+    end_date = models.DateField(_("end date"))
+    goal = limits.bounded_text(limits.NOTE, verbose_name=_("goal"), blank=True)
 
     class Meta:
+        verbose_name = _("iteration")
+        verbose_name_plural = _("iterations")
         ordering = ["project", "start_date"]
         constraints = [
             models.CheckConstraint(condition=Q(end_date__gte=models.F("start_date")), name="iteration_end_after_start"),
@@ -180,7 +192,7 @@ class Iteration(models.Model):
 
     def clean(self):
         if self.project_id and self.project.delivery_method != Project.DeliveryMethod.AGILE:
-            raise ValidationError({"project": "Only agile projects are planned in iterations."})
+            raise ValidationError({"project": gettext("Only agile projects are planned in iterations.")})
 
 
 class MilestoneQuerySet(models.QuerySet):
@@ -222,18 +234,18 @@ class MilestoneQuerySet(models.QuerySet):
 class Milestone(models.Model):
     class Type(models.TextChoices):
         # The Open Contracting Data Standard's milestoneType codelist.
-        PLANNING = "planning", "Planning"
-        DELIVERY = "delivery", "Delivery"
-        REPORTING = "reporting", "Reporting"
-        FINANCING = "financing", "Financing"
-        PAYMENT = "payment", "Payment"
+        PLANNING = "planning", _("Planning")
+        DELIVERY = "delivery", _("Delivery")
+        REPORTING = "reporting", _("Reporting")
+        FINANCING = "financing", _("Financing")
+        PAYMENT = "payment", _("Payment")
 
     class Status(models.TextChoices):
-        PLANNED = "planned", "Planned"
-        IN_PROGRESS = "in_progress", "In progress"
-        ACHIEVED = "achieved", "Achieved"
-        MISSED = "missed", "Missed"
-        CANCELLED = "cancelled", "Cancelled"
+        PLANNED = "planned", _("Planned")
+        IN_PROGRESS = "in_progress", _("In progress")
+        ACHIEVED = "achieved", _("Achieved")
+        MISSED = "missed", _("Missed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     OPEN_STATUSES = (Status.PLANNED, Status.IN_PROGRESS)
     TRANSITIONS = {
@@ -245,45 +257,66 @@ class Milestone(models.Model):
         Status.CANCELLED: set(),
     }
 
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="milestones")
+    project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="milestones")
     iteration = models.ForeignKey(
-        Iteration, on_delete=models.SET_NULL, null=True, blank=True, related_name="milestones"
+        Iteration,
+        verbose_name=_("iteration"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="milestones",
     )
-    title = models.CharField(max_length=255)
-    description = limits.bounded_text(limits.DESCRIPTION, blank=True)
-    type = models.CharField(max_length=16, choices=Type.choices, default=Type.DELIVERY)
+    title = models.CharField(_("title"), max_length=255)
+    description = limits.bounded_text(limits.DESCRIPTION, verbose_name=_("description"), blank=True)
+    type = models.CharField(_("type"), max_length=16, choices=Type.choices, default=Type.DELIVERY)
     baseline_due_date = models.DateField(
-        blank=True, help_text="The original plan, kept when the due date moves (defaults to the first due date)."
+        _("baseline due date"),
+        blank=True,
+        help_text=_("The original plan, kept when the due date moves (defaults to the first due date)."),
     )
-    due_date = models.DateField()
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PLANNED)
+    due_date = models.DateField(_("due date"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PLANNED)
     achieved_date = models.DateField(
-        null=True, blank=True, help_text="The day an officer accepted the delivery (or marked the milestone achieved)."
+        _("achieved date"),
+        null=True,
+        blank=True,
+        help_text=_("The day an officer accepted the delivery (or marked the milestone achieved)."),
     )
     delivered_on = models.DateField(
+        _("delivered on"),
         null=True,
         blank=True,
         editable=False,
-        help_text="The vendor's delivery: the day the last deliverable was submitted. Lateness is judged by this "
-        "date, so the agency's review time does not count against the vendor.",
+        help_text=_(
+            "The vendor's delivery: the day the last deliverable was submitted. Lateness is judged by this "
+            "date, so the agency's review time does not count against the vendor."
+        ),
     )
     payment_amount = models.DecimalField(
+        _("payment amount"),
         max_digits=16,
         decimal_places=2,
         default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
-        help_text="Paid on achievement, split between the parties by the agreement's cost shares.",
+        help_text=_("Paid on achievement, split between the parties by the agreement's cost shares."),
     )
     responsible_vendor = models.ForeignKey(
-        Vendor, on_delete=models.PROTECT, null=True, blank=True, related_name="milestones"
+        Vendor,
+        verbose_name=_("responsible vendor"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="milestones",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords()
 
     objects = MilestoneQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("milestone")
+        verbose_name_plural = _("milestones")
         ordering = ["due_date", "id"]
         constraints = [
             models.CheckConstraint(condition=Q(payment_amount__gte=0), name="milestone_payment_not_negative"),
@@ -328,10 +361,14 @@ class Milestone(models.Model):
         if not self.project_id:
             return
         if self.iteration_id and self.iteration.project_id != self.project_id:
-            raise ValidationError({"iteration": "This iteration belongs to another project."})
+            raise ValidationError({"iteration": gettext("This iteration belongs to another project.")})
         if self.responsible_vendor_id and not _is_party(self.project.agreement_id, self.responsible_vendor_id):
             raise ValidationError(
-                {"responsible_vendor": f"{self.responsible_vendor} is not a party to this project's agreement."}
+                {
+                    "responsible_vendor": gettext(
+                        "{responsible_vendor} is not a party to this project's agreement."
+                    ).format(responsible_vendor=self.responsible_vendor)
+                }
             )
 
     def locked_fields(self) -> dict[str, str]:
@@ -424,11 +461,11 @@ class DeliverableQuerySet(models.QuerySet):
 
 class Deliverable(models.Model):
     class Status(models.TextChoices):
-        NOT_STARTED = "not_started", "Not started"
-        IN_PROGRESS = "in_progress", "In progress"
-        SUBMITTED = "submitted", "Submitted"
-        ACCEPTED = "accepted", "Accepted"
-        REJECTED = "rejected", "Rejected"
+        NOT_STARTED = "not_started", _("Not started")
+        IN_PROGRESS = "in_progress", _("In progress")
+        SUBMITTED = "submitted", _("Submitted")
+        ACCEPTED = "accepted", _("Accepted")
+        REJECTED = "rejected", _("Rejected")
 
     TRANSITIONS = {
         Status.NOT_STARTED: {Status.IN_PROGRESS},
@@ -439,38 +476,60 @@ class Deliverable(models.Model):
         Status.ACCEPTED: set(),
     }
 
-    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="deliverables")
-    title = models.CharField(max_length=255)
-    description = limits.bounded_text(limits.DESCRIPTION, blank=True)
-    responsible_vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="deliverables")
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.NOT_STARTED)
+    milestone = models.ForeignKey(
+        Milestone, verbose_name=_("milestone"), on_delete=models.PROTECT, related_name="deliverables"
+    )
+    title = models.CharField(_("title"), max_length=255)
+    description = limits.bounded_text(limits.DESCRIPTION, verbose_name=_("description"), blank=True)
+    responsible_vendor = models.ForeignKey(
+        Vendor, verbose_name=_("responsible vendor"), on_delete=models.PROTECT, related_name="deliverables"
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NOT_STARTED)
     progress = models.PositiveSmallIntegerField(
-        default=0, validators=[MinValueValidator(0), MaxValueValidator(100)], help_text="Percent complete, 0–100."
+        _("progress"),
+        default=0,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text=_("Percent complete, 0–100."),
     )
     # Served only through the checked download view (projects.evidence), never from MEDIA_URL.
-    evidence_file = models.FileField(upload_to=evidence_upload_to, storage=evidence_storage, max_length=255, blank=True)
-    evidence_url = models.URLField(blank=True, max_length=500)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    reviewed_at = models.DateTimeField(null=True, blank=True)
-    reviewer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    evidence_file = models.FileField(
+        _("evidence file"), upload_to=evidence_upload_to, storage=evidence_storage, max_length=255, blank=True
     )
-    review_comment = limits.bounded_text(limits.NOTE, blank=True)
+    evidence_url = models.URLField(_("evidence url"), blank=True, max_length=500)
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewer"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    review_comment = limits.bounded_text(limits.NOTE, verbose_name=_("review comment"), blank=True)
     # Four eyes (see Milestone.needs_two_approvals): the first officer's acceptance, awaiting a second officer.
     # Written only by deliverable_accept / deliverable_reject, never by a form.
     first_approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", editable=False
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("first approved by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
     )
-    first_approved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_approved_at = models.DateTimeField(_("first approved at"), null=True, blank=True, editable=False)
     # Bumped by every write; the partner API turns it into an ETag for optimistic concurrency.
-    version = models.PositiveIntegerField(default=1)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords()
 
     objects = DeliverableQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("deliverable")
+        verbose_name_plural = _("deliverables")
         ordering = ["milestone", "id"]
         constraints = [
             models.CheckConstraint(
@@ -551,7 +610,11 @@ class Deliverable(models.Model):
             and not _is_party(self.milestone.project.agreement_id, self.responsible_vendor_id)
         ):
             raise ValidationError(
-                {"responsible_vendor": f"{self.responsible_vendor} is not a party to this project's agreement."}
+                {
+                    "responsible_vendor": gettext(
+                        "{responsible_vendor} is not a party to this project's agreement."
+                    ).format(responsible_vendor=self.responsible_vendor)
+                }
             )
 
 
@@ -614,24 +677,34 @@ class GateCriterion(models.Model):
 class GateDecision(models.Model):
     """The recorded decision that moved a project from one phase to the next (made by ``project_change_phase``)."""
 
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="gate_decisions")
-    from_phase = models.CharField(max_length=32, choices=Project.Phase.choices)
-    to_phase = models.CharField(max_length=32, choices=Project.Phase.choices)
+    project = models.ForeignKey(
+        Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="gate_decisions"
+    )
+    from_phase = models.CharField(_("from phase"), max_length=32, choices=Project.Phase.choices)
+    to_phase = models.CharField(_("to phase"), max_length=32, choices=Project.Phase.choices)
     # Set by the service to the day the decision is recorded: a decision cannot be backdated past the checks.
-    decided_on = models.DateField(default=timezone.localdate, editable=False)
+    decided_on = models.DateField(_("decided on"), default=timezone.localdate, editable=False)
     meeting_date = models.DateField(
         _("meeting date"),
         null=True,
         blank=True,
         help_text=_("When the board met, if not today. For the record only: the checks are made on the day recorded."),
     )
-    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("decided by"), on_delete=models.PROTECT, related_name="+"
+    )
     criteria_met = models.BooleanField(
+        _("criteria met"),
         default=False,
         editable=False,
         help_text=_("Every check of the gate's checklist was met. If not, the move needed an override."),
     )
-    notes = limits.bounded_text(limits.DESCRIPTION, blank=True, help_text="Evidence considered, conditions attached.")
+    notes = limits.bounded_text(
+        limits.DESCRIPTION,
+        verbose_name=_("notes"),
+        blank=True,
+        help_text=_("Evidence considered, conditions attached."),
+    )
     override_reason = limits.bounded_text(
         limits.NOTE,
         blank=True,
@@ -641,10 +714,14 @@ class GateDecision(models.Model):
             "while a milestone is overdue, or to close a project early. Leave empty otherwise."
         ),
     )
-    overdue_milestones_at_decision = models.PositiveIntegerField(default=0, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    overdue_milestones_at_decision = models.PositiveIntegerField(
+        _("overdue milestones at decision"), default=0, editable=False
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
+        verbose_name = _("gate decision")
+        verbose_name_plural = _("gate decisions")
         ordering = ["-decided_on", "-id"]
         constraints = [
             models.CheckConstraint(condition=~Q(from_phase=models.F("to_phase")), name="gate_decision_moves_phase"),
@@ -680,7 +757,9 @@ class GateDecision(models.Model):
 class GateCheck(models.Model):
     """One answered check of a gate decision: the criterion, whether it was met, and the evidence seen."""
 
-    decision = models.ForeignKey(GateDecision, on_delete=models.PROTECT, related_name="checks")
+    decision = models.ForeignKey(
+        GateDecision, verbose_name=_("gate decision"), on_delete=models.PROTECT, related_name="checks"
+    )
     criterion = models.ForeignKey(
         GateCriterion, on_delete=models.PROTECT, related_name="checks", verbose_name=_("criterion")
     )
@@ -716,55 +795,62 @@ class Risk(models.Model):
 
     class Category(models.TextChoices):
         # Codes from the OCDS for PPPs riskCategory codelist, then local ones it does not cover.
-        LAND_AVAILABILITY = "landAvailability", "Land availability and acquisition"
-        ENVIRONMENTAL = "environmental", "Environmental"
-        DESIGN = "design", "Design"
-        CONSTRUCTION = "construction", "Construction"
-        COMPLETION = "completion", "Completion and commissioning"
-        AVAILABILITY_AND_QUALITY = "availabilityAndQuality", "Availability and quality"
-        REVENUE = "revenue", "Demand and revenue"
-        OTHER_REVENUE = "otherRevenue", "Other revenue (credit, non-payment)"
-        INFLATION_AND_FX = "inflationAndFx", "Foreign exchange, inflation and indexation"
-        FINANCE_AVAILABILITY = "financeAvailability", "Availability of finance"
-        REFINANCING = "refinancing", "Refinancing"
-        CHANGE_IN_LAW = "changeInLaw", "Change in law"
-        FORCE_MAJEURE = "forceMajeure", "Force majeure"
-        EARLY_TERMINATION = "earlyTermination", "Early termination"
-        COMPLIANCE = "compliance", "Compliance"
-        FINANCIAL = "financial", "Financial"
-        TECHNOLOGY = "technology", "Technology"
-        OTHER = "other", "Other"
+        LAND_AVAILABILITY = "landAvailability", _("Land availability and acquisition")
+        ENVIRONMENTAL = "environmental", _("Environmental")
+        DESIGN = "design", _("Design")
+        CONSTRUCTION = "construction", _("Construction")
+        COMPLETION = "completion", _("Completion and commissioning")
+        AVAILABILITY_AND_QUALITY = "availabilityAndQuality", _("Availability and quality")
+        REVENUE = "revenue", _("Demand and revenue")
+        OTHER_REVENUE = "otherRevenue", _("Other revenue (credit, non-payment)")
+        INFLATION_AND_FX = "inflationAndFx", _("Foreign exchange, inflation and indexation")
+        FINANCE_AVAILABILITY = "financeAvailability", _("Availability of finance")
+        REFINANCING = "refinancing", _("Refinancing")
+        CHANGE_IN_LAW = "changeInLaw", _("Change in law")
+        FORCE_MAJEURE = "forceMajeure", _("Force majeure")
+        EARLY_TERMINATION = "earlyTermination", _("Early termination")
+        COMPLIANCE = "compliance", _("Compliance")
+        FINANCIAL = "financial", _("Financial")
+        TECHNOLOGY = "technology", _("Technology")
+        OTHER = "other", _("Other")
 
     class Allocation(models.TextChoices):
         # The cost-sharing parties: the authority, the private partner(s), or both.
-        PUBLIC = "public", "Public (authority)"
-        PRIVATE = "private", "Private (vendor)"
-        SHARED = "shared", "Shared"
+        PUBLIC = "public", _("Public (authority)")
+        PRIVATE = "private", _("Private (vendor)")
+        SHARED = "shared", _("Shared")
 
     class Status(models.TextChoices):
-        OPEN = "open", "Open"
-        MITIGATING = "mitigating", "Mitigating"
-        CLOSED = "closed", "Closed"
+        OPEN = "open", _("Open")
+        MITIGATING = "mitigating", _("Mitigating")
+        CLOSED = "closed", _("Closed")
 
     # Score bands of the usual 5 × 5 matrix: (lowest score in the band, label).
     LEVELS = ((20, "critical"), (10, "high"), (5, "medium"), (1, "low"))
+    # What people read; the keys above stay English (they pick colours).
+    LEVEL_LABELS = {"critical": _("critical"), "high": _("high"), "medium": _("medium"), "low": _("low")}
 
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="risks")
-    title = models.CharField(max_length=255)
-    description = limits.bounded_text(limits.DESCRIPTION, blank=True)
-    category = models.CharField(max_length=32, choices=Category.choices)
+    project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="risks")
+    title = models.CharField(_("title"), max_length=255)
+    description = limits.bounded_text(limits.DESCRIPTION, verbose_name=_("description"), blank=True)
+    category = models.CharField(_("category"), max_length=32, choices=Category.choices)
     likelihood = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(5)], help_text="1 (rare) to 5 (almost certain)."
+        _("likelihood"),
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("1 (rare) to 5 (almost certain)."),
     )
     impact = models.PositiveSmallIntegerField(
-        validators=[MinValueValidator(1), MaxValueValidator(5)], help_text="1 (negligible) to 5 (severe)."
+        _("impact"),
+        validators=[MinValueValidator(1), MaxValueValidator(5)],
+        help_text=_("1 (negligible) to 5 (severe)."),
     )
     score = models.GeneratedField(
+        verbose_name=_("score"),
         expression=models.F("likelihood") * models.F("impact"),
         output_field=models.PositiveSmallIntegerField(),
         db_persist=True,
     )
-    allocation = models.CharField(max_length=8, choices=Allocation.choices)
+    allocation = models.CharField(_("allocation"), max_length=8, choices=Allocation.choices)
     allocated_to = models.ForeignKey(
         Vendor,
         on_delete=models.PROTECT,
@@ -778,18 +864,24 @@ class Risk(models.Model):
         ),
     )
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="owned_risks", help_text="Who manages it."
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="owned_risks",
+        help_text=_("Who manages it."),
     )
-    mitigation = limits.bounded_text(limits.DESCRIPTION, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OPEN)
-    review_date = models.DateField(help_text="When the owner next reviews this risk.")
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    mitigation = limits.bounded_text(limits.DESCRIPTION, verbose_name=_("mitigation"), blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.OPEN)
+    review_date = models.DateField(_("review date"), help_text=_("When the owner next reviews this risk."))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
     history = HistoricalRecords()
 
     objects = RiskQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("risk")
+        verbose_name_plural = _("risks")
         ordering = ["project", "-score", "review_date"]
         constraints = [
             models.CheckConstraint(condition=Q(likelihood__gte=1) & Q(likelihood__lte=5), name="risk_likelihood_1_5"),
@@ -835,6 +927,10 @@ class Risk(models.Model):
                 }
             )
 
+    @property
+    def level_label(self) -> str:
+        return str(self.LEVEL_LABELS[self.level])
+
     def is_due_for_review(self, on: datetime.date | None = None) -> bool:
         return self.status != self.Status.CLOSED and self.review_date < (on or timezone.localdate())
 
@@ -855,28 +951,30 @@ class KPI(models.Model):
     """A key performance indicator the project is judged by, with its baseline, target and measurements."""
 
     class Direction(models.TextChoices):
-        HIGHER = "higher", "Higher is better"
-        LOWER = "lower", "Lower is better"
+        HIGHER = "higher", _("Higher is better")
+        LOWER = "lower", _("Lower is better")
 
     class Trend(models.TextChoices):
-        IMPROVING = "improving", "Improving"
-        STEADY = "steady", "Steady"
-        WORSENING = "worsening", "Worsening"
+        IMPROVING = "improving", _("Improving")
+        STEADY = "steady", _("Steady")
+        WORSENING = "worsening", _("Worsening")
 
-    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="kpis")
-    name = models.CharField(max_length=255)
-    description = limits.bounded_text(limits.DESCRIPTION, blank=True)
-    unit = models.CharField(max_length=32, help_text="e.g. %, EUR, score 1–5.")
-    baseline = models.DecimalField(max_digits=14, decimal_places=2, help_text="The value before the project.")
-    target = models.DecimalField(max_digits=14, decimal_places=2)
-    direction = models.CharField(max_length=8, choices=Direction.choices, default=Direction.HIGHER)
+    project = models.ForeignKey(Project, verbose_name=_("project"), on_delete=models.PROTECT, related_name="kpis")
+    name = models.CharField(_("name"), max_length=255)
+    description = limits.bounded_text(limits.DESCRIPTION, verbose_name=_("description"), blank=True)
+    unit = models.CharField(_("unit"), max_length=32, help_text=_("e.g. %, EUR, score 1–5."))
+    baseline = models.DecimalField(
+        _("baseline"), max_digits=14, decimal_places=2, help_text=_("The value before the project.")
+    )
+    target = models.DecimalField(_("target"), max_digits=14, decimal_places=2)
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices, default=Direction.HIGHER)
 
     objects = KPIQuerySet.as_manager()
 
     class Meta:
         ordering = ["project", "name"]
-        verbose_name = "KPI"
-        verbose_name_plural = "KPIs"
+        verbose_name = _("KPI")
+        verbose_name_plural = _("KPIs")
         constraints = [
             models.UniqueConstraint(fields=["project", "name"], name="kpi_name_unique_in_project"),
             models.CheckConstraint(condition=Q(direction__in=["higher", "lower"]), name="kpi_direction_valid"),
@@ -899,11 +997,11 @@ class KPI(models.Model):
             self.previous_value = values[1][0] if len(values) > 1 else None
 
     def format_value(self, value: Decimal | None) -> str:
-        return "not measured" if value is None else f"{value:,.2f} {self.unit}"
+        return gettext("not measured") if value is None else f"{formatting.format_amount(value)} {self.unit}"
 
     @classmethod
     def get_trend_display_for(cls, trend: str | None) -> str:
-        return cls.Trend(trend).label if trend else "–"
+        return str(cls.Trend(trend).label) if trend else "–"
 
     def meets_target(self, value: Decimal) -> bool:
         """Exactly on target counts as on target."""
@@ -952,16 +1050,16 @@ class KPIMeasurement(models.Model):
         CONFIRMED = "confirmed", _("Confirmed")
         REJECTED = "rejected", _("Rejected")
 
-    kpi = models.ForeignKey(KPI, on_delete=models.CASCADE, related_name="measurements")
+    kpi = models.ForeignKey(KPI, verbose_name=_("kpi"), on_delete=models.CASCADE, related_name="measurements")
     period_start = models.DateField(
         _("period start"),
         null=True,
         blank=True,
         help_text=_("First day of the period measured; empty for a measurement on a single day."),
     )
-    date = models.DateField(help_text=_("The day measured, or the last day of the period."))
-    value = models.DecimalField(max_digits=14, decimal_places=2)
-    note = models.CharField(max_length=255, blank=True)
+    date = models.DateField(_("date"), help_text=_("The day measured, or the last day of the period."))
+    value = models.DecimalField(_("value"), max_digits=14, decimal_places=2)
+    note = models.CharField(_("note"), max_length=255, blank=True)
     status = models.CharField(
         _("status"), max_length=16, choices=Status.choices, default=Status.CONFIRMED, editable=False
     )
@@ -979,21 +1077,34 @@ class KPIMeasurement(models.Model):
         verbose_name=_("reported by vendor"),
     )
     reported_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reported by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
     )
     reported_at = models.DateTimeField(_("reported at"), null=True, blank=True, editable=False)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True, editable=False)
-    rejection_reason = limits.bounded_text(limits.NOTE, blank=True, editable=False)
+    rejection_reason = limits.bounded_text(limits.NOTE, verbose_name=_("rejection reason"), blank=True, editable=False)
     history = HistoricalRecords()
 
     objects = KPIMeasurementQuerySet.as_manager()
 
     class Meta:
+        verbose_name_plural = _("KPI measurements")
         ordering = ["kpi", "-date"]
-        verbose_name = "KPI measurement"
+        verbose_name = _("KPI measurement")
         constraints = [
             # One counted value per KPI and day; a rejected report does not block a corrected one.
             models.UniqueConstraint(
@@ -1060,55 +1171,81 @@ class PerformanceFailure(models.Model):
     """A vendor's failure on a missed or late milestone and the penalty for it (OCDS for PPPs performanceFailures)."""
 
     class CapScope(models.TextChoices):
-        PERIOD = "period", "Per payment period (each certificate)"
-        CONTRACT = "contract", "Per contract (all certificates together)"
+        PERIOD = "period", _("Per payment period (each certificate)")
+        CONTRACT = "contract", _("Per contract (all certificates together)")
 
-    milestone = models.ForeignKey(Milestone, on_delete=models.PROTECT, related_name="performance_failures")
-    vendor = models.ForeignKey(Vendor, on_delete=models.PROTECT, related_name="performance_failures")
-    description = limits.bounded_text(limits.DESCRIPTION)
-    recorded_on = models.DateField(default=timezone.localdate)
+    milestone = models.ForeignKey(
+        Milestone, verbose_name=_("milestone"), on_delete=models.PROTECT, related_name="performance_failures"
+    )
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.PROTECT, related_name="performance_failures"
+    )
+    description = limits.bounded_text(limits.DESCRIPTION, verbose_name=_("description"))
+    recorded_on = models.DateField(_("recorded on"), default=timezone.localdate)
     penalty_contracted = models.DecimalField(
+        _("penalty contracted"),
         max_digits=16,
         decimal_places=2,
         default=Decimal("0"),
         validators=[MinValueValidator(Decimal("0"))],
-        help_text="The penalty the agreement sets for this failure.",
+        help_text=_("The penalty the agreement sets for this failure."),
     )
     penalty_imposed = models.DecimalField(
-        max_digits=16, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+        _("penalty imposed"),
+        max_digits=16,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
     )
     penalty_paid = models.DecimalField(
-        max_digits=16, decimal_places=2, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))]
+        _("penalty paid"),
+        max_digits=16,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=[MinValueValidator(Decimal("0"))],
     )
     # How the penalty is taken from payments (payments.services): a fixed amount (the imposed penalty) from the
     # vendor's next certificates, or a rate of each payment for the failed milestone; either within a cap.
     deduction_rate = models.DecimalField(
+        _("deduction rate"),
         max_digits=5,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(Decimal("0.01")), MaxValueValidator(HUNDRED)],
-        help_text="Deduct this percentage of each payment for the failed milestone instead of the imposed penalty.",
+        help_text=_("Deduct this percentage of each payment for the failed milestone instead of the imposed penalty."),
     )
     deduction_cap = models.DecimalField(
+        _("deduction cap"),
         max_digits=16,
         decimal_places=2,
         null=True,
         blank=True,
         validators=[MinValueValidator(CENTS)],
-        help_text="The most deducted for this failure (empty: no cap beyond the imposed penalty).",
+        help_text=_("The most deducted for this failure (empty: no cap beyond the imposed penalty)."),
     )
     deduction_cap_scope = models.CharField(
-        max_length=8, choices=CapScope.choices, default=CapScope.CONTRACT, help_text="What the cap applies to."
+        _("deduction cap scope"),
+        max_length=8,
+        choices=CapScope.choices,
+        default=CapScope.CONTRACT,
+        help_text=_("What the cap applies to."),
     )
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     history = HistoricalRecords()
 
     objects = PerformanceFailureQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("performance failure")
+        verbose_name_plural = _("performance failures")
         ordering = ["-recorded_on", "-id"]
         constraints = [
             models.CheckConstraint(condition=Q(penalty_contracted__gte=0), name="failure_contracted_not_negative"),
@@ -1270,31 +1407,37 @@ class Alert(models.Model):
         REVIEW_WAITING = "review_waiting", _("Review waiting")
 
     class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        SKIPPED = "skipped", "Skipped"
+        PENDING = "pending", _("Pending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+        SKIPPED = "skipped", _("Skipped")
 
-    milestone = models.ForeignKey(Milestone, on_delete=models.CASCADE, related_name="alerts")
+    milestone = models.ForeignKey(
+        Milestone, verbose_name=_("milestone"), on_delete=models.CASCADE, related_name="alerts"
+    )
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.DEADLINE)
-    level = models.PositiveSmallIntegerField(help_text="0 = due soon; 1, 2, 3... = escalation level.")
+    level = models.PositiveSmallIntegerField(_("level"), help_text=_("0 = due soon; 1, 2, 3... = escalation level."))
     due_date = models.DateField(
         _("due date of the cycle"),
         help_text=_("The milestone's due date when this alert was raised; a reschedule starts a new cycle."),
     )
-    scan_date = models.DateField(help_text="The day of the scan that raised this alert.")
-    recipients = models.JSONField(default=list, blank=True)
-    delivered_to = models.JSONField(default=list, blank=True)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveIntegerField(default=0, help_text="Send attempts, across all recipients.")
-    sent_at = models.DateTimeField(null=True, blank=True, help_text="When the last recipient got it.")
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    scan_date = models.DateField(_("scan date"), help_text=_("The day of the scan that raised this alert."))
+    recipients = models.JSONField(_("recipients"), default=list, blank=True)
+    delivered_to = models.JSONField(_("delivered to"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(
+        _("attempts"), default=0, help_text=_("Send attempts, across all recipients.")
+    )
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True, help_text=_("When the last recipient got it."))
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = AlertQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("alert")
+        verbose_name_plural = _("alerts")
         ordering = ["-scan_date", "milestone_id", "level"]
         constraints = [
             models.UniqueConstraint(
@@ -1360,7 +1503,7 @@ class AlertDelivery(models.Model):
 
     SENDABLE = (Status.QUEUED, Status.FAILED)
 
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="deliveries")
+    alert = models.ForeignKey(Alert, verbose_name=_("alert"), on_delete=models.CASCADE, related_name="deliveries")
     recipient = models.EmailField(_("recipient"), max_length=254)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
@@ -1375,7 +1518,7 @@ class AlertDelivery(models.Model):
         related_name="+",
         verbose_name=_("last resent by"),
     )
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = AlertDeliveryQuerySet.as_manager()
 
@@ -1409,8 +1552,10 @@ class NotificationQuerySet(models.QuerySet):
 class Notification(models.Model):
     """An alert shown in the app to one user it concerns (project owner, board member, vendor user)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
-    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="notifications"
+    )
+    alert = models.ForeignKey(Alert, verbose_name=_("alert"), on_delete=models.CASCADE, related_name="notifications")
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 

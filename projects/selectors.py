@@ -276,7 +276,7 @@ def project_for_user(user, pk: int) -> Project:
     try:
         return projects_visible_to(user).select_related("agreement__authority").get(pk=pk)
     except Project.DoesNotExist:
-        raise Http404("No such project on your boards.") from None
+        raise Http404(gettext("No such project on your boards.")) from None
 
 
 @dataclass
@@ -334,7 +334,7 @@ class KpiRow:
     kpi: KPI
     measurements: list[KPIMeasurement]  # oldest first, for the charts
 
-    ON_TARGET_LABELS = {True: "On target", False: "Off target", None: "Not measured"}
+    ON_TARGET_LABELS = {True: _("On target"), False: _("Off target"), None: _("Not measured")}
 
     @property
     def trend_label(self) -> str:
@@ -342,7 +342,7 @@ class KpiRow:
 
     @property
     def on_target_label(self) -> str:
-        return self.ON_TARGET_LABELS[self.kpi.on_target]
+        return str(self.ON_TARGET_LABELS[self.kpi.on_target])
 
 
 @dataclass

@@ -60,7 +60,9 @@ class MilestonesUnderAmendment:
             .exists()
         ):
             raise RuleViolation(
-                "A party that leaves the agreement is still responsible for open milestones; reassign them first.",
+                gettext(
+                    "A party that leaves the agreement is still responsible for open milestones; reassign them first."
+                ),
                 field="share_changes",
             )
 
@@ -142,7 +144,9 @@ def milestone_achieve(*, milestone_id: int, by, delivered_on: datetime.date | No
     today = timezone.localdate()
     if delivered_on is not None and delivered_on > today:
         raise RuleViolation(
-            f"The delivery date {delivered_on} is in the future; a milestone is achieved once delivered.",
+            gettext(
+                "The delivery date {delivered_on} is in the future; a milestone is achieved once delivered."
+            ).format(delivered_on=delivered_on),
             field="delivered_on",
         )
     delivered_on = delivered_on or _last_submission_day(milestone) or today
@@ -167,7 +171,9 @@ def milestone_reschedule(*, milestone_id: int, due_date: datetime.date, by) -> M
     milestone = Milestone.objects.select_for_update().get(pk=milestone_id)
     if not milestone.is_open:
         raise RuleViolation(
-            f"Milestone '{milestone}' is {milestone.get_status_display().lower()}; only open milestones move.",
+            gettext("Milestone '{milestone}' is {status}; only open milestones move.").format(
+                milestone=milestone, status=milestone.get_status_display().lower()
+            ),
             field="due_date",
         )
     moved = milestone.due_date != due_date
@@ -226,7 +232,9 @@ def deliverable_submit(*, deliverable_id: int, by, expected_version: int | None 
         # A fact about the deliverable, not about the (empty) submit request: a state conflict (409), naming what
         # to add first.
         raise StateConflict(
-            f"Deliverable '{deliverable}' has no evidence: upload a file or give an evidence URL, then submit.",
+            gettext(
+                "Deliverable '{deliverable}' has no evidence: upload a file or give an evidence URL, then submit."
+            ).format(deliverable=deliverable),
             current=deliverable.status,
             field="evidence",
         )
@@ -253,9 +261,15 @@ def deliverable_accept(
         return _record_first_approval(deliverable, reviewer, comment)
     if deliverable.first_approved_by_id is not None and deliverable.first_approved_by_id == reviewer.pk:
         raise RuleViolation(
-            f"You gave the first approval of deliverable '{deliverable}' on "
-            f"{timezone.localtime(deliverable.first_approved_at):%Y-%m-%d %H:%M}; a second officer must accept it "
-            f"(four-eyes rule for milestone payments of {settings.PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD:,} or more).",
+            gettext(
+                "You gave the first approval of deliverable '{deliverable}' on {localtime:%Y-%m-%d %H:%M}; a "
+                "second officer must accept it (four-eyes rule for milestone payments of "
+                "{PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD:,} or more)."
+            ).format(
+                deliverable=deliverable,
+                localtime=timezone.localtime(deliverable.first_approved_at),
+                PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD=settings.PPP_FOUR_EYES_ACCEPTANCE_THRESHOLD,
+            ),
             field="reviewer",
         )
     deliverable.reviewed_at = timezone.now()
@@ -305,7 +319,7 @@ def deliverable_reject(
 ) -> Deliverable:
     """Send a submitted deliverable back; the vendor must be told why."""
     if not (comment or "").strip():
-        raise RuleViolation("A comment is required to reject a deliverable.", field="comment")
+        raise RuleViolation(gettext("A comment is required to reject a deliverable."), field="comment")
     limits.check_text_length(comment.strip(), limits.NOTE, field="comment")
     deliverable = _lock_deliverable(deliverable_id, expected_version)
     deliverable.reviewed_at = timezone.now()
@@ -454,12 +468,16 @@ def deliverable_update(
     """
     unknown = sorted(set(changes) - set(VENDOR_EDITABLE_FIELDS))
     if unknown:
-        raise RuleViolation(f"'{unknown[0]}' is not something a vendor reports.", field=unknown[0])
+        raise RuleViolation(
+            gettext("'{unknown}' is not something a vendor reports.").format(unknown=unknown[0]), field=unknown[0]
+        )
     deliverable = _lock_deliverable(deliverable_id, expected_version)
     if deliverable.status not in EDITABLE_STATUSES:
         raise StateConflict(
-            f"Deliverable '{deliverable}' is {deliverable.get_status_display().lower()}; "
-            "it can be changed only before submission or after a rejection.",
+            gettext(
+                "Deliverable '{deliverable}' is {status}; it can be changed only before submission or after a "
+                "rejection."
+            ).format(deliverable=deliverable, status=deliverable.get_status_display().lower()),
             current=deliverable.status,
         )
     if not changes:

@@ -35,7 +35,9 @@ class WebhookEndpointQuerySet(models.QuerySet):
 class WebhookEndpoint(models.Model):
     """An HTTPS address of a vendor's system that receives its events, signed with the endpoint's secret."""
 
-    vendor = models.ForeignKey(Vendor, on_delete=models.CASCADE, related_name="webhook_endpoints")
+    vendor = models.ForeignKey(
+        Vendor, verbose_name=_("vendor"), on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
     url = models.URLField(_("URL"), max_length=500, help_text=_("HTTPS only; it must resolve to a public address."))
     description = models.CharField(_("description"), max_length=200, blank=True)
     events = models.JSONField(
@@ -46,7 +48,12 @@ class WebhookEndpoint(models.Model):
     secret = models.CharField(_("secret"), max_length=100, default=new_secret)
     secret_rotated_at = models.DateTimeField(_("secret rotated at"), null=True, blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
@@ -80,7 +87,9 @@ class WebhookDelivery(models.Model):
         DELIVERED = "delivered", _("Delivered")
         FAILED = "failed", _("Failed (gave up)")
 
-    endpoint = models.ForeignKey(WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries")
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, verbose_name=_("webhook endpoint"), on_delete=models.CASCADE, related_name="deliveries"
+    )
     event_id = models.UUIDField(_("event id"), help_text=_("The same on every attempt: deduplicate on it."))
     event = models.CharField(_("event"), max_length=64)
     occurred_at = models.DateTimeField(_("occurred at"))
@@ -97,7 +106,12 @@ class WebhookDelivery(models.Model):
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     redelivery_requested_at = models.DateTimeField(_("redelivery requested at"), null=True, blank=True)
     redelivery_requested_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("redelivery requested by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
 
     objects = WebhookDeliveryQuerySet.as_manager()

@@ -66,6 +66,9 @@ MIDDLEWARE = [
     # hashed names; with DEBUG on, runserver's own static view answers first-hand as before.
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Picks the language from the session/cookie set by the switcher (i18n/setlang/), then Accept-Language;
+    # after sessions (it reads them), before common (which may redirect and must keep the language).
+    "django.middleware.locale.LocaleMiddleware",
     # CommonMiddleware without APPEND_SLASH redirects under /api/ (a redirected POST would lose its body).
     "api.middleware.ApiAwareCommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -139,7 +142,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-gb"
+# The agency's language: pages fall back to it, and alerts emails are written in it (projects/alerts.py).
+LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="en-gb")
+# The languages users may switch to (admin header, board pages); each is named in its own language.
+LANGUAGES = [
+    ("en-gb", "English"),  # the switcher names each language in itself (name_local: British English)
+    ("fr", "Français"),
+    ("es", "Español"),
+]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("DJANGO_TIME_ZONE", default="UTC")
 USE_I18N = True
 # One date and number format everywhere, per language (ppp/formats/<lang>/formats.py; see ppp/formatting.py).

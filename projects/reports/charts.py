@@ -1,6 +1,7 @@
 """The report charts drawn with reportlab's graphics: a milestone timeline, planned vs achieved, the portfolio's
 status bars, and one small chart per KPI."""
 
+from django.utils import formats
 from django.utils.translation import gettext
 from reportlab.graphics.charts.barcharts import HorizontalBarChart
 from reportlab.graphics.charts.legends import Legend
@@ -8,6 +9,8 @@ from reportlab.graphics.charts.linecharts import HorizontalLineChart
 from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, PolyLine, Rect, String
 from reportlab.lib import colors
 from reportlab.pdfbase.pdfmetrics import stringWidth
+
+from ppp import formatting
 
 from .kpis import KpiChart
 from .spend import spend_chart
@@ -163,7 +166,7 @@ def planned_vs_achieved_drawing(series, width: float, height: float = 170) -> Dr
     slot = chart.width / max(len(months), 1)
     for index in range(0, len(months), step):
         x = chart.x + (index + 0.5) * slot
-        label = months[index].strftime("%b %y")
+        label = formats.date_format(months[index], "M y")
         drawing.add(String(x, chart.y - 11, label, fontName="Helvetica", fontSize=6.5, textAnchor="middle"))
     chart.valueAxis.valueMin = 0
     reached = [value for value in series.planned + series.achieved if value is not None]
@@ -245,7 +248,7 @@ def spend_drawing(parties, width: float, *, currency: str, bar_height: float = 7
 def portfolio_status_drawing(reports, width: float) -> Drawing:
     """One stacked bar per project: how many milestones are achieved, on track, due soon, overdue, missed."""
     keys = ["achieved", "on_track", "due_soon", "overdue", "missed"]
-    labels = ["Achieved", "On track", "Due soon", "Overdue", "Missed"]
+    labels = [gettext("Achieved"), gettext("On track"), gettext("Due soon"), gettext("Overdue"), gettext("Missed")]
     fills = [
         ACHIEVED_COLOUR,
         colors.HexColor("#81c784"),
@@ -282,7 +285,7 @@ def portfolio_status_drawing(reports, width: float) -> Drawing:
 
 
 def _value(value) -> str:
-    return f"{value:,.2f}"
+    return formatting.format_amount(value)
 
 
 def _fit(text: str, width: float, font: str, size: float) -> str:
@@ -299,12 +302,14 @@ def kpi_chart_drawing(chart: KpiChart, width: float, height: float = 118) -> Dra
     drawing.add(
         String(2, height - 10, _fit(str(kpi), width - 4, "Helvetica-Bold", 8), fontName="Helvetica-Bold", fontSize=8)
     )
-    latest = "not measured" if kpi.latest_value is None else _value(kpi.latest_value)
-    subtitle = f"Latest {latest} · target {_value(kpi.target)} · {kpi.get_direction_display().lower()}"
+    latest = gettext("not measured") if kpi.latest_value is None else _value(kpi.latest_value)
+    subtitle = gettext("Latest {latest} · target {target} · {direction}").format(
+        latest=latest, target=_value(kpi.target), direction=kpi.get_direction_display().lower()
+    )
     drawing.add(String(2, height - 20, _fit(subtitle, width - 4, "Helvetica", 6.5), fontSize=6.5, fillColor=MUTED))
     reference_lines = [
-        (chart.baseline_y, f"Baseline {_value(kpi.baseline)}", MUTED, [1, 2]),
-        (chart.target_y, f"Target {_value(kpi.target)}", ACHIEVED_COLOUR, [4, 2]),
+        (chart.baseline_y, gettext("Baseline {value}").format(value=_value(kpi.baseline)), MUTED, [1, 2]),
+        (chart.target_y, gettext("Target {value}").format(value=_value(kpi.target)), ACHIEVED_COLOUR, [4, 2]),
     ]
     # The reference lines' labels sit left of the plot; the plot takes what they leave.
     left = 6 + max(stringWidth(label, "Helvetica", 6) for _fraction, label, _colour, _dash in reference_lines)
@@ -312,7 +317,13 @@ def kpi_chart_drawing(chart: KpiChart, width: float, height: float = 118) -> Dra
     drawing.add(Rect(left, bottom, right - left, top - bottom, fillColor=colors.HexColor("#f7f9fb"), strokeWidth=0))
     if not chart.measured:
         drawing.add(
-            String((left + right) / 2, (bottom + top) / 2, "No measurements yet", fontSize=7.5, textAnchor="middle")
+            String(
+                (left + right) / 2,
+                (bottom + top) / 2,
+                gettext("No measurements yet"),
+                fontSize=7.5,
+                textAnchor="middle",
+            )
         )
         return drawing
 
@@ -349,8 +360,8 @@ def kpi_chart_drawing(chart: KpiChart, width: float, height: float = 118) -> Dra
     )
 
     if chart.first == chart.last:
-        drawing.add(String(x_of(0.5), bottom - 9, chart.first.strftime("%d %b %Y"), fontSize=6, textAnchor="middle"))
+        drawing.add(String(x_of(0.5), bottom - 9, formatting.format_date(chart.first), fontSize=6, textAnchor="middle"))
     else:
-        drawing.add(String(left, bottom - 9, chart.first.strftime("%d %b %Y"), fontSize=6))
-        drawing.add(String(right, bottom - 9, chart.last.strftime("%d %b %Y"), fontSize=6, textAnchor="end"))
+        drawing.add(String(left, bottom - 9, formatting.format_date(chart.first), fontSize=6))
+        drawing.add(String(right, bottom - 9, formatting.format_date(chart.last), fontSize=6, textAnchor="end"))
     return drawing

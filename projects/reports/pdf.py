@@ -16,8 +16,8 @@ from decimal import Decimal
 from xml.sax.saxutils import escape
 
 from django.db.models import QuerySet
-from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils import timezone, translation
+from django.utils.translation import gettext, ngettext
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.pagesizes import A4, landscape
@@ -37,6 +37,8 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+
+from ppp import formatting
 
 from ..models import Milestone, Project
 from ..selectors import ProjectReport, Rag, project_report, project_reports
@@ -82,18 +84,27 @@ CAPTION = ParagraphStyle("ReportCaption", parent=SMALL, textColor=colors.HexColo
 NUMBER = ParagraphStyle("ReportNumber", parent=SMALL, alignment=TA_RIGHT)
 
 
-@functools.lru_cache(maxsize=4096)  # payments and dates repeat across thousands of rows
 def money(amount: Decimal) -> str:
-    return f"{amount:,.2f}"
+    # Cached per language: the same amount reads 1,234.50 in English and 1 234,50 in French.
+    return _money(amount, translation.get_language())
+
+
+@functools.lru_cache(maxsize=4096)  # payments and dates repeat across thousands of rows
+def _money(amount: Decimal, language: str | None) -> str:
+    return formatting.format_amount(amount)
 
 
 def _p(text, style=SMALL) -> Paragraph:
     return Paragraph(escape(str(text)), style)
 
 
-@functools.lru_cache(maxsize=4096)
 def _date(day: datetime.date | None) -> str:
-    return day.strftime("%d %b %Y") if day else "–"
+    return _localized_date(day, translation.get_language())
+
+
+@functools.lru_cache(maxsize=4096)
+def _localized_date(day: datetime.date | None, language: str | None) -> str:
+    return formatting.format_date(day)
 
 
 class _FooterContext(Flowable):
@@ -137,8 +148,10 @@ class _FooterCanvas(canvas.Canvas):
         self.setFillColor(colors.HexColor("#555555"))
         y = MARGIN * 0.55
         self.drawString(MARGIN, y, self._ppp_footer)
-        self.drawCentredString(PAGE[0] / 2, y, f"Generated {self._generated}")
-        self.drawRightString(PAGE[0] - MARGIN, y, f"Page {self._pageNumber} of {total}")
+        self.drawCentredString(PAGE[0] / 2, y, gettext("Generated {moment}").format(moment=self._generated))
+        self.drawRightString(
+            PAGE[0] - MARGIN, y, gettext("Page {page} of {total}").format(page=self._pageNumber, total=total)
+        )
         self.restoreState()
 
 
@@ -344,13 +357,13 @@ def _cover(report: ProjectReport, heading: str) -> list:
     project = report.project
     agreement = project.agreement
     facts = [
-        ("Project", f"{project.code} – {project.name}"),
-        ("Agreement", f"{agreement.reference} – {agreement.title}"),
-        ("Authority", agreement.authority.name),
-        ("Partners", ", ".join(report.partners) or "none"),
-        ("Phase", project.get_phase_display()),
-        ("Delivery method", project.get_delivery_method_display()),
-        ("Report date", _date(report.on)),
+        (gettext("Project"), f"{project.code} – {project.name}"),
+        (gettext("Agreement"), f"{agreement.reference} – {agreement.title}"),
+        (gettext("Authority"), agreement.authority.name),
+        (gettext("Partners"), ", ".join(report.partners) or gettext("none")),
+        (gettext("Phase"), project.get_phase_display()),
+        (gettext("Delivery method"), project.get_delivery_method_display()),
+        (gettext("Report date"), _date(report.on)),
     ]
     cover = _table(
         [[_p(label, BODY), _p(value, BODY)] for label, value in facts],
@@ -362,7 +375,9 @@ def _cover(report: ProjectReport, heading: str) -> list:
     layout = Table([[cover, summary]], colWidths=[186 * mm, FRAME_WIDTH - 186 * mm], hAlign="LEFT")
     layout.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     return [
-        _FooterContext(f"Agreement {agreement.reference} · Project {project.code}"),
+        _FooterContext(
+            gettext("Agreement {reference} · Project {code}").format(reference=agreement.reference, code=project.code)
+        ),
         Paragraph(escape(heading), TITLE),
         _status_line(report),
         layout,
@@ -392,16 +407,16 @@ def _status_line(report: ProjectReport, width: float = FRAME_WIDTH) -> Table:
 
 
 def _summary_table(report: ProjectReport) -> Table:
-    rows = [["Milestones", ""]]
+    rows = [[gettext("Milestones"), ""]]
     extra = []
     for line, (_key, label, count, colour) in enumerate(report.summary, start=1):
         rows.append([label, str(count)])
         if count:  # a zero is never shaded red or amber
             extra.append(("BACKGROUND", (0, line), (0, line), RAG_BACKGROUND[colour]))
     rows += [
-        ["Total", str(len(report.rows))],
-        [f"Milestone payments ({report.currency})", money(report.total_payments)],
-        [f"Paid by certificates ({report.currency})", money(report.paid_payments)],
+        [gettext("Total"), str(len(report.rows))],
+        [gettext("Milestone payments ({currency})").format(currency=report.currency), money(report.total_payments)],
+        [gettext("Paid by certificates ({currency})").format(currency=report.currency), money(report.paid_payments)],
     ]
     return _table(
         rows,
@@ -414,20 +429,20 @@ def _summary_table(report: ProjectReport) -> Table:
 def _cost_shares(report: ProjectReport) -> list:
     currency = report.currency
     header = [
-        "Party",
-        "Role",
-        "Share",
-        f"Committed ({currency})",
-        f"Actual spend ({currency})",
-        f"Remaining ({currency})",
+        gettext("Party"),
+        gettext("Role"),
+        gettext("Share"),
+        gettext("Committed ({currency})").format(currency=currency),
+        gettext("Actual spend ({currency})").format(currency=currency),
+        gettext("Remaining ({currency})").format(currency=currency),
     ]
     rows, extra = [], []
     for line, party in enumerate(report.budget, start=1):
         rows.append(
             [
                 _p(party.party),
-                "Authority" if party.is_authority else "Partner",
-                f"{party.percentage:.2f} %",
+                gettext("Authority") if party.is_authority else gettext("Partner"),
+                f"{formatting.format_amount(party.percentage)} %",
                 money(party.committed),
                 money(party.spent),
                 money(party.remaining),
@@ -436,27 +451,32 @@ def _cost_shares(report: ProjectReport) -> list:
         if party.remaining < 0:
             extra.append(("TEXTCOLOR", (5, line), (5, line), LATE_TEXT))
     if not rows:
-        rows.append([_p("No cost shares recorded."), "", "", "", "", ""])
+        rows.append([_p(gettext("No cost shares recorded.")), "", "", "", "", ""])
     extra.append(("ALIGN", (2, 1), (-1, -1), "RIGHT"))
     table = _table([header, *rows], [80 * mm, 22 * mm, 18 * mm, 36 * mm, 36 * mm, 36 * mm], extra_style=extra)
-    return [KeepTogether([Paragraph("Cost shares: budget against actual spend", H2), table]), *_party_payments(report)]
+    return [
+        KeepTogether([Paragraph(gettext("Cost shares: budget against actual spend"), H2), table]),
+        *_party_payments(report),
+    ]
 
 
 def _party_payments(report: ProjectReport) -> list:
     """Certified, deducted, retained and paid per party: the whole agreement's, from its payment certificates."""
     currency = report.currency
     header = [
-        "Party",
-        f"Certified ({currency})",
-        f"Deducted ({currency})",
-        f"Retained ({currency})",
-        f"Paid ({currency})",
+        gettext("Party"),
+        gettext("Certified ({currency})").format(currency=currency),
+        gettext("Deducted ({currency})").format(currency=currency),
+        gettext("Retained ({currency})").format(currency=currency),
+        gettext("Paid ({currency})").format(currency=currency),
     ]
     rows = [
         [_p(party.party), money(party.certified), money(party.deducted), money(party.retained), money(party.paid)]
         for party in report.payments
-    ] or [[_p("No cost shares recorded."), "", "", "", ""]]
-    heading = f"Payments per party: agreement {report.project.agreement.reference} (all its projects)"
+    ] or [[_p(gettext("No cost shares recorded.")), "", "", "", ""]]
+    heading = gettext("Payments per party: agreement {reference} (all its projects)").format(
+        reference=report.project.agreement.reference
+    )
     table = _table(
         [header, *rows],
         [80 * mm, 40 * mm, 40 * mm, 40 * mm, 40 * mm],
@@ -469,17 +489,20 @@ def _party_payments(report: ProjectReport) -> list:
 def _timeline(report: ProjectReport, *, limit: int | None = None, width: float = FRAME_WIDTH, **drawing) -> list:
     timeline = milestone_timeline(report.rows, report.on, **({"limit": limit} if limit else {}))
     if not timeline.bars:
-        return [_p("No milestones to chart yet.", BODY)]
+        return [_p(gettext("No milestones to chart yet."), BODY)]
     return [timeline_drawing(timeline, width, **drawing), _p(timeline.caption, CAPTION)]
 
 
 def _progress_chart(report: ProjectReport, *, width: float = FRAME_WIDTH, height: float = 170) -> list:
     series = planned_vs_achieved(report.rows, report.on)
     if not series.months:
-        return [_p("No milestones to chart yet.", BODY)]
+        return [_p(gettext("No milestones to chart yet."), BODY)]
     return [
         planned_vs_achieved_drawing(series, width, height=height),
-        _p("Cumulative count at each month end: planned by baseline date, achieved by achievement date.", CAPTION),
+        _p(
+            gettext("Cumulative count at each month end: planned by baseline date, achieved by achievement date."),
+            CAPTION,
+        ),
     ]
 
 
@@ -489,7 +512,7 @@ def _overview_charts(report: ProjectReport) -> list:
     if report.payments:
         spend = [spend_drawing(report.payments, half, currency=report.currency)]
     else:
-        spend = [_p("No cost shares recorded.", BODY)]
+        spend = [_p(gettext("No cost shares recorded."), BODY)]
     charts = Table(
         [
             [Paragraph("Planned vs achieved milestones", H2), Paragraph(gettext("Spend by party"), H2)],
@@ -514,7 +537,7 @@ def _compact_charts(report: ProjectReport) -> list:
     half = FRAME_WIDTH / 2 - 4
     charts = Table(
         [
-            [_p("Milestone timeline", BODY), _p("Planned vs achieved milestones", BODY)],
+            [_p(gettext("Milestone timeline"), BODY), _p(gettext("Planned vs achieved milestones"), BODY)],
             [
                 _timeline(report, limit=PORTFOLIO_TIMELINE_LIMIT, width=half, row_height=8, label_width=120),
                 _progress_chart(report, width=half, height=150),
@@ -530,19 +553,19 @@ def _compact_charts(report: ProjectReport) -> list:
 def _milestone_table(report: ProjectReport) -> list:
     header = [
         "#",
-        "Milestone",
-        "Type",
-        "Responsible",
-        "Baseline",
-        "Due",
-        "Delivered",
-        "Status",
-        "Days late",
-        "Deliverables accepted",
-        "Progress",
-        f"Payment ({report.currency})",
+        gettext("Milestone"),
+        gettext("Type"),
+        gettext("Responsible"),
+        gettext("Baseline"),
+        gettext("Due"),
+        gettext("Delivered"),
+        gettext("Status"),
+        gettext("Days late"),
+        gettext("Deliverables accepted"),
+        gettext("Progress"),
+        gettext("Payment ({currency})").format(currency=report.currency),
     ]
-    types = dict(Milestone.Type.choices)
+    types = {value: str(label) for value, label in Milestone.Type.choices}
     rows = []
     for number, row in enumerate(report.rows, start=1):
         milestone = row.milestone
@@ -572,22 +595,30 @@ def _milestone_table(report: ProjectReport) -> list:
 
     widths = [9, 56, 17, 39, 19, 19, 19, 17, 13, 20, 17, 24]
     return [
-        Paragraph(f"Milestones ({len(rows)})", H2),
+        Paragraph(gettext("Milestones ({count})").format(count=len(rows)), H2),
         *_long_table(header, rows, [w * mm for w in widths], row_style=row_style),
     ]
 
 
 def _late_deliverables(report: ProjectReport) -> list:
     late = report.late_rows
-    flowables = [Paragraph("Open deliverables under late milestones", H2)]
+    flowables = [Paragraph(gettext("Open deliverables under late milestones"), H2)]
     if not late:
-        return [*flowables, _p("No milestone is overdue or missed.", BODY)]
-    header = ["Milestone", "Due", "Days late", "Deliverable", "Responsible", "Status", "Progress"]
+        return [*flowables, _p(gettext("No milestone is overdue or missed."), BODY)]
+    header = [
+        gettext("Milestone"),
+        gettext("Due"),
+        gettext("Days late"),
+        gettext("Deliverable"),
+        gettext("Responsible"),
+        gettext("Status"),
+        gettext("Progress"),
+    ]
     rows = []
     for row in late:
         milestone_cell = [row.milestone.title, _date(row.milestone.due_date), str(row.days_late)]
         if not row.open_deliverables:
-            rows.append([*milestone_cell, "No open deliverables.", "", "", ""])
+            rows.append([*milestone_cell, gettext("No open deliverables."), "", "", ""])
         for deliverable in row.open_deliverables:
             rows.append(
                 [
@@ -605,16 +636,27 @@ def _late_deliverables(report: ProjectReport) -> list:
 def _overdue_risks(report: ProjectReport, *, limit: int | None = None) -> list:
     """The live risks whose review date has passed, worst first; ``limit`` keeps a portfolio page to one page."""
     risks = report.overdue_risks[:limit]
-    flowables = [Paragraph(f"Risks past their review date ({len(report.overdue_risks)})", H2)]
+    flowables = [
+        Paragraph(gettext("Risks past their review date ({count})").format(count=len(report.overdue_risks)), H2)
+    ]
     if not risks:
-        return [*flowables, _p("Every open risk has been reviewed on time.", BODY)]
-    header = ["Risk", "Category", "Allocation", "Score", "Owner", "Status", "Review was due", "Days overdue"]
+        return [*flowables, _p(gettext("Every open risk has been reviewed on time."), BODY)]
+    header = [
+        gettext("Risk"),
+        gettext("Category"),
+        gettext("Allocation"),
+        gettext("Score"),
+        gettext("Owner"),
+        gettext("Status"),
+        gettext("Review was due"),
+        gettext("Days overdue"),
+    ]
     rows = [
         [
             risk.title,
             risk.get_category_display(),
             risk.get_allocation_display(),
-            f"{risk.score} ({risk.level})",
+            f"{risk.score} ({risk.level_label})",
             risk.owner.get_full_name() or risk.owner.get_username(),
             risk.get_status_display(),
             _date(risk.review_date),
@@ -631,15 +673,29 @@ def _overdue_risks(report: ProjectReport, *, limit: int | None = None) -> list:
     widths = [78, 42, 27, 17, 38, 19, 22, 18]
     table = _long_table(header, rows, [w * mm for w in widths], row_style=row_style)
     hidden = len(report.overdue_risks) - len(risks)
-    more = [_p(f"… and {hidden} more in the project's milestone report.", CAPTION)] if hidden else []
+    more = (
+        [_p(gettext("… and {hidden} more in the project's milestone report.").format(hidden=hidden), CAPTION)]
+        if hidden
+        else []
+    )
     return [*flowables, *table, *more]
 
 
 def _kpi_table(report: ProjectReport) -> list:
-    flowables = [Paragraph(f"Key performance indicators ({len(report.kpis)})", H2)]
+    flowables = [Paragraph(gettext("Key performance indicators ({count})").format(count=len(report.kpis)), H2)]
     if not report.kpis:
-        return [*flowables, _p("No KPIs recorded.", BODY)]
-    header = ["KPI", "Unit", "Better when", "Baseline", "Target", "Latest", "Measured on", "Trend", "On target"]
+        return [*flowables, _p(gettext("No KPIs recorded."), BODY)]
+    header = [
+        gettext("KPI"),
+        gettext("Unit"),
+        gettext("Better when"),
+        gettext("Baseline"),
+        gettext("Target"),
+        gettext("Latest"),
+        gettext("Measured on"),
+        gettext("Trend"),
+        gettext("On target"),
+    ]
     rows = []
     for row in report.kpis:
         kpi = row.kpi
@@ -647,7 +703,7 @@ def _kpi_table(report: ProjectReport) -> list:
             [
                 kpi.name,
                 kpi.unit,
-                "higher" if kpi.direction == kpi.Direction.HIGHER else "lower",
+                gettext("higher") if kpi.direction == kpi.Direction.HIGHER else gettext("lower"),
                 money(kpi.baseline),
                 money(kpi.target),
                 "–" if kpi.latest_value is None else money(kpi.latest_value),
@@ -677,11 +733,13 @@ def _kpi_charts(report: ProjectReport) -> list:
     charts = Table(grid, colWidths=[cell] * KPI_CHARTS_PER_ROW, hAlign="LEFT")
     charts.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0)]))
     caption = _p(
-        "Each measurement, oldest to newest; dashed line: target, dotted line: baseline; "
-        "last point green when on target, red when not.",
+        gettext(
+            "Each measurement, oldest to newest; dashed line: target, dotted line: baseline; "
+            "last point green when on target, red when not."
+        ),
         CAPTION,
     )
-    return [KeepTogether([Paragraph("KPI measurements against target", H2), charts, caption])]
+    return [KeepTogether([Paragraph(gettext("KPI measurements against target"), H2), charts, caption])]
 
 
 # --- Documents ---------------------------------------------------------------------------------
@@ -698,9 +756,9 @@ def _render(story: list, *, title: str, generated_at: datetime.datetime) -> byte
         bottomMargin=MARGIN,
         title=title,
         author="ppp-tracker",
-        subject="Milestone report for the project board",
+        subject=gettext("Milestone report for the project board"),
     )
-    generated = generated_at.strftime("%d %b %Y %H:%M %Z")
+    generated = f"{formatting.format_datetime(generated_at)} {timezone.localtime(generated_at).strftime('%Z')}"
 
     def make_canvas(*args, **kwargs):
         return _FooterCanvas(*args, generated=generated, **kwargs)
@@ -712,13 +770,13 @@ def _render(story: list, *, title: str, generated_at: datetime.datetime) -> byte
 def project_report_story(report: ProjectReport) -> list:
     # Page 1 reads on its own: status, facts and counts, then the two overview charts.
     return [
-        *_cover(report, f"Milestone report: {report.project.code}"),
+        *_cover(report, gettext("Milestone report: {code}").format(code=report.project.code)),
         *_overview_charts(report),
         *_cost_shares(report),
         *_overdue_risks(report),
         *_kpi_table(report),
         *_kpi_charts(report),
-        KeepTogether([Paragraph("Milestone timeline", H2), *_timeline(report)]),
+        KeepTogether([Paragraph(gettext("Milestone timeline"), H2), *_timeline(report)]),
         *_milestone_table(report),
         *_late_deliverables(report),
     ]
@@ -755,7 +813,7 @@ def milestone_report_pdf(project: Project, *, on: datetime.date | None = None, p
         report = project_report(project, on=on)
         return _render(
             project_report_story(report),
-            title=f"Milestone report {project.code}",
+            title=gettext("Milestone report {code}").format(code=project.code),
             generated_at=report.generated_at,
         )
 
@@ -763,13 +821,13 @@ def milestone_report_pdf(project: Project, *, on: datetime.date | None = None, p
 def _comparison_page(reports: list[ProjectReport]) -> list:
     counted = (Rag.ACHIEVED, Rag.ON_TRACK, Rag.DUE_SOON, Rag.OVERDUE, Rag.MISSED)
     header = [
-        "Project",
+        gettext("Project"),
         gettext("Status"),
-        "Agreement",
+        gettext("Agreement"),
         *[str(Rag.LABELS[key]) for key in counted],
-        "Achieved %",
-        "Payments",
-        "Paid",
+        gettext("Achieved %"),
+        gettext("Payments"),
+        gettext("Paid"),
     ]
     rows = []
     for report in reports:
@@ -803,13 +861,18 @@ def _comparison_page(reports: list[ProjectReport]) -> list:
 
     widths = [50, 56, 25, 14, 14, 14, 14, 14, 16, 26, 26]
     story = [
-        _FooterContext("Portfolio report"),
-        Paragraph("Portfolio milestone report", TITLE),
-        _p(f"{len(reports)} projects · report date {_date(reports[0].on if reports else None)}", BODY),
+        _FooterContext(gettext("Portfolio report")),
+        Paragraph(gettext("Portfolio milestone report"), TITLE),
+        _p(
+            ngettext(
+                "{count} project · report date {day}", "{count} projects · report date {day}", len(reports)
+            ).format(count=len(reports), day=_date(reports[0].on if reports else None)),
+            BODY,
+        ),
         Spacer(1, 6),
     ]
     if not reports:
-        return [*story, _p("No projects to report on.", BODY)]
+        return [*story, _p(gettext("No projects to report on."), BODY)]
     return [
         *story,
         *_long_table(header, rows, [w * mm for w in widths], row_style=row_style),
@@ -823,7 +886,7 @@ def _status_charts(reports: list[ProjectReport]) -> list:
         portfolio_status_drawing(reports[start : start + STATUS_BARS_PER_CHART], FRAME_WIDTH)
         for start in range(0, len(reports), STATUS_BARS_PER_CHART)
     ]
-    return [KeepTogether([Paragraph("Milestones by status", H2), charts[0]]), *charts[1:]]
+    return [KeepTogether([Paragraph(gettext("Milestones by status"), H2), charts[0]]), *charts[1:]]
 
 
 def _project_page(report: ProjectReport) -> list:
@@ -860,4 +923,4 @@ def portfolio_report_pdf(
         for report in reports:
             story += [PageBreak(), *_project_page(report)]
         generated_at = reports[0].generated_at if reports else timezone.localtime()
-        return _render(story, title="Portfolio milestone report", generated_at=generated_at)
+        return _render(story, title=gettext("Portfolio milestone report"), generated_at=generated_at)

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from opendata import schema
 from opendata.builders import iter_contents, milestone_status
@@ -20,7 +20,7 @@ from procurement import services
 from procurement.factories import AgreementFactory, ExpenditureFactory, VendorFactory
 from procurement.models import Agreement, Amendment, Expenditure, VendorContact
 from projects.factories import DeliverableFactory, MilestoneFactory, ProjectFactory, RiskFactory
-from projects.models import Milestone
+from projects.models import Milestone, Risk
 
 from .conftest import contract, export
 
@@ -413,3 +413,14 @@ def test_timezone_is_utc_in_release_dates(tmp_path, agreement):
     release = export(tmp_path)["releases"][0]
     assert release["date"].endswith("Z")
     assert datetime.datetime.fromisoformat(release["date"]) <= timezone.now()
+
+
+def test_release_content_is_english_whatever_language_the_request_is_in(agreement):
+    """Published data says "language": "en", and a French officer's action must not make a new release."""
+    RiskFactory(project=ProjectFactory(agreement=agreement), allocation=Risk.Allocation.PRIVATE)
+    english = dict(iter_contents())
+    with translation.override("fr"):
+        french_request = dict(iter_contents())
+
+    assert french_request == english
+    assert "Private (vendor)" in json.dumps(list(english.values()), default=str)

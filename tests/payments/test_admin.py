@@ -103,6 +103,7 @@ def test_the_list_reads_like_a_finance_ledger_and_the_page_is_read_only(officer_
         reverse("admin:payments_certificate_simple_history", args=[certificate.pk, version])
     )
 
+    # In a list cell the currency may wrap under the amount (money_text): a plain space between them.
     assert b"10,000.00 EUR" in listing.content and b"9,500.00 EUR" in listing.content
     assert b'name="_save"' not in page.content
     assert history.status_code == 200

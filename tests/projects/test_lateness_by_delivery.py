@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ppp.errors import RuleViolation
+from ppp.formatting import format_date
 from projects import services
 from projects.factories import DeliverableFactory, MilestoneFactory, ProjectFactory
 from projects.models import Milestone
@@ -120,7 +121,7 @@ def test_board_page_csv_and_pdf_count_days_late_to_the_delivery(board_client, re
         TODAY.isoformat(),
         "2",
     )
-    assert "Delivered" in pdf and days_ago(8).strftime("%d %b %Y") in pdf
+    assert "Delivered" in pdf and format_date(days_ago(8)) in pdf
 
 
 def test_the_api_shows_the_delivery_and_days_late(reviewed_late, officer, client):

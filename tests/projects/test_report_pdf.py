@@ -8,6 +8,7 @@ import pypdf
 import pytest
 from django.utils import timezone
 
+from ppp.formatting import format_date
 from projects.factories import KPIFactory, KPIMeasurementFactory, MilestoneFactory, ProjectFactory, RiskFactory
 from projects.models import Milestone, Project
 from projects.reports import milestone_report_pdf, portfolio_report_pdf
@@ -172,7 +173,7 @@ def test_report_lists_the_open_risks_past_their_review_date_worst_first(governed
 
     risks = section(text, "Risks past their review date (2)", "Key performance indicators")
     owner = governed_project.owner.get_full_name()
-    ten_days_ago = (timezone.localdate() - datetime.timedelta(days=10)).strftime("%d %b %Y")
+    ten_days_ago = format_date(timezone.localdate() - datetime.timedelta(days=10))
     worst = "Identity provider outage\nAvailability and quality\nPrivate (vendor)\n20 (critical)"
     assert f"{worst}\n{owner}\nOpen\n{ten_days_ago}\n10\n" in risks
     assert "Data protection law amended\nChange in law\nPublic (authority)\n6 (medium)" in risks
@@ -186,7 +187,7 @@ def test_report_tabulates_each_kpis_latest_value_trend_and_whether_on_target(gov
     text = "\n".join(pdf_pages(milestone_report_pdf(governed_project)))
 
     kpis = section(text, "Key performance indicators (4)", "KPI measurements against target")
-    today = timezone.localdate().strftime("%d %b %Y")
+    today = format_date(timezone.localdate())
     assert f"Digital service adoption\n%\nhigher\n20.00\n60.00\n47.50\n{today}\nImproving\nOff target" in kpis
     assert f"Cost per transaction\nEUR\nlower\n12.00\n5.00\n4.80\n{today}\nImproving\nOn target" in kpis
     assert f"Citizen satisfaction\nscore 1–5\nhigher\n3.10\n4.00\n3.60\n{today}\nWorsening\nOff target" in kpis
