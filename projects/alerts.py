@@ -411,6 +411,13 @@ def _save_new_alerts(new_alerts: list[Alert], escalated: list[int], on: datetime
     )
 
 
+def _machine_label(level: int, kind: str) -> str:
+    """The alert's label for machines (webhook payloads): English, whatever the agency's language, like every
+    other code and field name the partner API sends."""
+    with translation.override("en"):
+        return str(Alert.label_for(level, kind))
+
+
 def _announce(new_alerts: list[Alert], on: datetime.date) -> None:
     """Give the saved alerts their in-app notifications and publish ``alert.raised`` for each.
 
@@ -441,7 +448,7 @@ def _announce(new_alerts: list[Alert], on: datetime.date) -> None:
                     "milestone_id": row.milestone_id,
                     "kind": row.kind,
                     "level": row.level,
-                    "label": Alert.label_for(row.level, row.kind),
+                    "label": _machine_label(row.level, row.kind),
                     "due_date": row.due_date.isoformat(),
                     "days_overdue": days_overdue,
                 },

@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from ppp import events
 from procurement.factories import VendorUserFactory
@@ -288,3 +289,18 @@ def test_level_meanings_follow_the_settings():
         "Level 1: 1 day overdue; the project owner and the vendor's alert contacts have been told."
     )
     assert alerts.level_meaning(0).startswith("Due soon: due within 14 days")
+
+
+@pytest.mark.django_db
+def test_the_webhook_payload_label_stays_english_whatever_the_agency_language(world, scan, settings):
+    settings.LANGUAGE_CODE = "fr"
+    heard = []
+    listener = events.subscribe(heard.append)
+    try:
+        due(world, days(-8))
+        with translation.override("fr"):
+            scan(DUE)
+    finally:
+        events._listeners.remove(listener)
+    (event,) = [event for event in heard if event.name == "alert.raised"]
+    assert event.payload["label"] == "Level 2"
