@@ -1630,10 +1630,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Mark selected notifications as read"), permissions=["change"])
     def mark_read(self, request, queryset):
-        marked = 0
-        for notification in queryset.unread():
-            services.notification_mark_read(notification_id=notification.pk, by=request.user)
-            marked += 1
+        marked = services.notifications_mark_all_read(by=request.user, ids=queryset.values("pk"))
         self.message_user(
             request,
             ngettext("Marked %(n)s notification read.", "Marked %(n)s notifications read.", marked) % {"n": marked},

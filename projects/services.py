@@ -673,9 +673,13 @@ def notification_mark_read(*, notification_id: int, by) -> Notification:
     return notification
 
 
-def notifications_mark_all_read(*, by) -> int:
-    """Mark every unread notification of ``by`` read; returns how many. One UPDATE, whatever the number."""
-    return Notification.objects.filter(user=by).unread().update(read_at=timezone.now())
+def notifications_mark_all_read(*, by, ids=None) -> int:
+    """Mark every unread notification of ``by`` read, or only those of ``ids`` (a selection); returns how many.
+    One UPDATE, whatever the number; another user's ids are simply not matched."""
+    unread = Notification.objects.filter(user=by).unread()
+    if ids is not None:
+        unread = unread.filter(pk__in=ids)
+    return unread.update(read_at=timezone.now())
 
 
 # --- Disputes of performance failures ---------------------------------------------------------------
