@@ -5,7 +5,6 @@ HTTP only: the querysets come from procurement.selectors.amendment_list and proj
 No officer is named: who proposed, decided or owns something is the agency's internal business.
 """
 
-import django_filters
 from rest_framework import mixins, serializers
 
 from procurement.models import Amendment, AmendmentShareChange
@@ -13,7 +12,7 @@ from procurement.selectors import amendment_list
 from projects.models import Risk
 from projects.selectors import risk_list
 
-from .filters import IdFilter, StrictFilterSet
+from .filters import IdFilter, StatusFilter, StrictFilterSet
 from .listing import ValuesListModelMixin
 from .views import ScopedViewSet
 
@@ -106,7 +105,7 @@ class RiskSerializer(serializers.ModelSerializer):
 
 class AmendmentFilter(StrictFilterSet):
     agreement = IdFilter(field_name="agreement_id")
-    status = django_filters.MultipleChoiceFilter(choices=Amendment.Status.choices)
+    status = StatusFilter(choices=Amendment.Status.choices)
 
     class Meta:
         model = Amendment
@@ -115,8 +114,8 @@ class AmendmentFilter(StrictFilterSet):
 
 class RiskFilter(StrictFilterSet):
     project = IdFilter(field_name="project_id")
-    status = django_filters.MultipleChoiceFilter(choices=Risk.Status.choices)
-    allocation = django_filters.MultipleChoiceFilter(choices=Risk.Allocation.choices)
+    status = StatusFilter(choices=Risk.Status.choices)
+    allocation = StatusFilter(choices=Risk.Allocation.choices)
 
     class Meta:
         model = Risk

@@ -5,13 +5,12 @@ HTTP only: the queryset comes from projects.selectors.gate_decision_list. No off
 the agency's internal business, and so is the wording of an override (the API says only that there was one).
 """
 
-import django_filters
 from rest_framework import mixins, serializers
 
 from projects.models import GateCheck, GateDecision, Project
 from projects.selectors import gate_decision_list
 
-from .filters import IdFilter, StrictFilterSet
+from .filters import IdFilter, StatusFilter, StrictFilterSet
 from .views import ScopedViewSet
 
 
@@ -58,7 +57,7 @@ class GateDecisionSerializer(serializers.ModelSerializer):
 
 class GateDecisionFilter(StrictFilterSet):
     project = IdFilter(field_name="project_id")
-    to_phase = django_filters.MultipleChoiceFilter(choices=Project.Phase.choices)
+    to_phase = StatusFilter(choices=Project.Phase.choices)
 
     class Meta:
         model = GateDecision

@@ -13,6 +13,8 @@ from functools import cache
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
+from django.core.paginator import EmptyPage, PageNotAnInteger, Paginator
+from django.db.models import Count, Window
 from rest_framework import fields, mixins, relations, serializers
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -102,10 +104,20 @@ def row_plan(serializer_class) -> RowPlan:
 
 class PagedRows:
     """What the paginator pages: rows read with ``plan`` (a slice is one ``.values()`` query), counted on the
-    filtered queryset itself, without the joins the rows' columns and order need."""
+    filtered queryset itself, without the joins the rows' columns and order need.
 
-    def __init__(self, queryset, plan: RowPlan):
+    With ``count_with_page`` the page query also returns the total (``COUNT(*) OVER ()``), so a page costs one
+    query instead of two. That pays where PostgreSQL reads every matching row to order the page anyway — a
+    vendor's scope is a union of id look-ups, sorted after the fact — and would cost dearly on a whole table
+    that an index hands over in order, a page at a time (an officer's lists): there the count stays apart.
+    """
+
+    TOTAL = "_rows_in_list"
+
+    def __init__(self, queryset, plan: RowPlan, *, count_with_page: bool = False):
         self.queryset, self.plan = queryset, plan
+        # Under DISTINCT the window would count rows before duplicates go: the count stays apart.
+        self.count_with_page = count_with_page and not queryset.query.distinct
 
     @property
     def ordered(self) -> bool:
@@ -117,14 +129,54 @@ class PagedRows:
     def __getitem__(self, index):
         return self.plan.values(self.queryset)[index]
 
+    def page_and_total(self, bottom: int, top: int) -> tuple[list[dict], int | None]:
+        """Rows ``bottom:top`` and the number of rows in the whole list (None when the page is empty)."""
+        rows = list(self.plan.values(self.queryset).annotate(**{self.TOTAL: Window(Count("*"))})[bottom:top])
+        total = None
+        for row in rows:
+            total = row.pop(self.TOTAL)
+        return rows, total
+
+
+class RowsPaginator(Paginator):
+    """Django's paginator, taking the total from the page query when the rows offer it (``PagedRows``)."""
+
+    def page(self, number):
+        rows = self.object_list
+        if not getattr(rows, "count_with_page", False) or self.orphans:
+            return super().page(number)
+        number = self._whole_number(number)
+        bottom = (number - 1) * self.per_page
+        page_rows, total = rows.page_and_total(bottom, bottom + self.per_page)
+        # An empty page is either an empty list or a page past the end: only a count tells which.
+        self.__dict__["count"] = total if total is not None else rows.count()
+        return self._get_page(page_rows, self.validate_number(number), self)
+
+    def _whole_number(self, number) -> int:
+        # validate_number's own checks, before the query (it would count first to check the upper bound).
+        try:
+            if isinstance(number, float) and not number.is_integer():
+                raise ValueError
+            number = int(number)
+        except (TypeError, ValueError) as error:
+            raise PageNotAnInteger(self.error_messages["invalid_page"]) from error
+        if number < 1:
+            raise EmptyPage(self.error_messages["min_page"])
+        return number
+
 
 class ValuesListModelMixin(mixins.ListModelMixin):
     """``list`` through ``RowPlan``: same filters, ordering, pagination and output as ListModelMixin."""
 
+    def count_with_page(self) -> bool:
+        """Whether the page query should count the list too (see ``PagedRows``); the view says (ScopedViewSet)."""
+        decide = getattr(super(), "count_with_page", None)
+        return decide() if decide else False
+
     def list(self, request, *args, **kwargs):
         plan = row_plan(self.get_serializer_class())
         queryset = self.filter_queryset(self.get_queryset())
-        page = self.paginate_queryset(PagedRows(queryset, plan))
+        page = self.paginate_queryset(PagedRows(queryset, plan, count_with_page=self.count_with_page()))
         if page is None:
             return Response(plan.render(plan.values(queryset), self.get_serializer()))
         return self.get_paginated_response(plan.render(page, self.get_serializer()))

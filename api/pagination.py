@@ -2,11 +2,14 @@ from django.utils.translation import gettext
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
+from .listing import RowsPaginator
+
 
 class PagePagination(PageNumberPagination):
     """``?page=2&page_size=100``; at most 200 rows a page so one request cannot pull a whole table
     (a bigger page_size is a 400 rather than a silently shorter page)."""
 
+    django_paginator_class = RowsPaginator
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200

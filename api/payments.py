@@ -19,7 +19,7 @@ from payments.models import Certificate, Deduction, PartyShare, VendorInvoice
 from payments.selectors import certificate_list, invoice_list, payment_list
 from projects.validators import allowed_evidence_extensions
 
-from .filters import IdFilter, StrictFilterSet
+from .filters import IdFilter, StatusFilter, StrictFilterSet
 from .listing import ValuesListModelMixin
 from .permissions import caller_of
 from .views import ScopedViewSet
@@ -220,7 +220,7 @@ class InvoiceSubmitSerializer(serializers.Serializer):
 class CertificateFilter(StrictFilterSet):
     agreement = IdFilter(field_name="agreement_id")
     milestone = IdFilter(field_name="milestone_id")
-    status = django_filters.MultipleChoiceFilter(choices=Certificate.Status.choices)
+    status = StatusFilter(choices=Certificate.Status.choices)
     kind = django_filters.ChoiceFilter(choices=Certificate.Kind.choices)
     certificate_date = django_filters.DateFromToRangeFilter()
     paid_on = django_filters.DateFromToRangeFilter()
@@ -245,7 +245,7 @@ class PaymentFilter(StrictFilterSet):
 
 class InvoiceFilter(StrictFilterSet):
     certificate = IdFilter(field_name="certificate_id")
-    status = django_filters.MultipleChoiceFilter(choices=VendorInvoice.Status.choices)
+    status = StatusFilter(choices=VendorInvoice.Status.choices)
 
     class Meta:
         model = VendorInvoice

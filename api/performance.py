@@ -24,7 +24,7 @@ from projects.models import KPI, KPIMeasurement, PerformanceFailure, Performance
 from projects.selectors import kpi_list, kpi_measurement_list, performance_failure_list
 from projects.validators import allowed_evidence_extensions
 
-from .filters import IdFilter, StrictFilterSet
+from .filters import IdFilter, StatusFilter, StrictFilterSet
 from .listing import ValuesListModelMixin
 from .parsers import BoundedJSONParser
 from .permissions import caller_of
@@ -275,7 +275,7 @@ class RejectMeasurementSerializer(serializers.Serializer):
 class KPIMeasurementFilter(StrictFilterSet):
     kpi = IdFilter(field_name="kpi_id")
     project = IdFilter(field_name="kpi__project_id")
-    status = django_filters.MultipleChoiceFilter(choices=KPIMeasurement.Status.choices)
+    status = StatusFilter(choices=KPIMeasurement.Status.choices)
     date = django_filters.DateFromToRangeFilter(label="date_after / date_before.")
 
     class Meta:

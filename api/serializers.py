@@ -160,9 +160,12 @@ class MilestoneSerializer(serializers.ModelSerializer):
         )
 
     def _today(self):
-        if "today" not in self.context:
-            self.context["today"] = timezone.localdate()
-        return self.context["today"]
+        # Read once per serializer: a list asks twice a row, and ``self.context`` walks up to the root each time.
+        try:
+            return self._today_value
+        except AttributeError:
+            self._today_value = self.context.setdefault("today", timezone.localdate())
+            return self._today_value
 
 
 # What a vendor may PATCH (files go through the evidence action); everything else is the agency's.

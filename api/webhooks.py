@@ -18,7 +18,7 @@ from webhooks import services
 from webhooks.models import EVENTS, PING, WebhookDelivery, WebhookEndpoint
 from webhooks.selectors import delivery_list, endpoint_list
 
-from .filters import IdFilter, StrictFilterSet
+from .filters import IdFilter, StatusFilter, StrictFilterSet
 from .permissions import caller_of
 from .views import ScopedViewSet
 
@@ -113,7 +113,7 @@ class WebhookDeliverySerializer(serializers.ModelSerializer):
 
 class WebhookDeliveryFilter(StrictFilterSet):
     endpoint = IdFilter(field_name="endpoint_id")
-    status = django_filters.MultipleChoiceFilter(choices=WebhookDelivery.Status.choices)
+    status = StatusFilter(choices=WebhookDelivery.Status.choices)
     event = django_filters.ChoiceFilter(choices=[(name, name) for name in [*EVENTS, PING]])
 
     class Meta:

@@ -30,15 +30,20 @@ from pathlib import Path
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH_VENDOR = "bench-vendor"
 BENCH_OFFICER = "bench-officer"
 PAGE_SIZES = (10, 100)
 
-# Every list endpoint of api/urls.py (OCDS is an export, not a paged list: it is measured separately if at all).
-LIST_ENDPOINTS = ("agreements", "projects", "milestones", "deliverables")
+# The partner API's main lists, plus the two whose rows the data set does not hold until ``_ensure_rows`` adds them.
+LIST_ENDPOINTS = ("agreements", "projects", "milestones", "deliverables", "payment-certificates", "notifications")
+# More rows than the larger page, so both page sizes are full pages.
+EXTRA_ROWS = 150
 LOADED_ENDPOINTS = ("milestones", "deliverables")
+# API throughput / baseline throughput each loaded endpoint must reach (docs/benchmarks.md).
+API_TARGETS = {"milestones": 0.75, "deliverables": 0.50}
 
 
 # --- Query counts -----------------------------------------------------------------------------------
@@ -67,8 +72,51 @@ def _new_token(user, hours: int = 2) -> tuple[object, str]:
     return AuthToken.objects.create(user=user, expiry=datetime.timedelta(hours=hours))
 
 
+def _ensure_rows(vendor_user) -> None:
+    """Give the bench vendor ``EXTRA_ROWS`` certified payment certificates, and it and the bench officer as many
+    in-app notifications, made through the same factories (and so the same services) as seed_demo. Once per data
+    set; the notifications again after the scan benchmark, which deletes every alert."""
+    from payments.factories import CertificateFactory
+    from payments.models import Certificate
+    from ppp.factories import OfficerFactory
+    from projects.factories import AlertFactory, NotificationFactory
+    from projects.models import Alert, Milestone, Notification
+
+    vendor = vendor_user.vendor_membership.vendor
+    milestones = Milestone.objects.filter(responsible_vendor=vendor).order_by("pk")
+    certified = Certificate.objects.filter(milestone__responsible_vendor=vendor)
+    missing = EXTRA_ROWS - certified.count()
+    if missing > 0:
+        certifier, approver = OfficerFactory(), OfficerFactory()
+        free = milestones.filter(status=Milestone.Status.ACHIEVED, payment_amount__gt=0).exclude(
+            pk__in=certified.values("milestone_id")
+        )
+        for milestone in free[:missing]:
+            CertificateFactory(
+                milestone=milestone, status=Certificate.Status.CERTIFIED, certifier=certifier, approver=approver
+            )
+    alerts = list(Alert.objects.filter(milestone__responsible_vendor=vendor, kind=Alert.Kind.DEADLINE)[:EXTRA_ROWS])
+    for milestone in milestones.exclude(alerts__isnull=False)[: EXTRA_ROWS - len(alerts)]:
+        alerts.append(
+            AlertFactory(
+                milestone=milestone,
+                status=Alert.Status.SENT,
+                sent_at=timezone.now(),
+                attempts=1,
+                last_error="",
+                recipients=["bench-vendor@example.org"],
+            )
+        )
+    for user in (vendor_user, _bench_officer()):
+        noticed = set(Notification.objects.filter(user=user).values_list("alert_id", flat=True))
+        for alert in alerts:
+            if alert.pk not in noticed:
+                NotificationFactory(user=user, alert=alert)
+
+
 def list_query_counts() -> dict:
     """``{endpoint: {caller: {page_size: queries}}}`` plus ``equal`` (True when no count grows with the page)."""
+    _ensure_rows(_bench_vendor_user())
     token, key = _new_token(_bench_vendor_user())
     try:
         vendor = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {key}")
@@ -282,7 +330,7 @@ def api_throughput(
                 "socket_errors": [s["socket_errors"] for s in samples if s["socket_errors"]],
             }
         row["ratio"] = row["api"]["rps"] / row["baseline"]["rps"] if row["baseline"]["rps"] else None
-        row["meets_target"] = row["ratio"] is not None and row["ratio"] >= 0.5
+        row["meets_target"] = row["ratio"] is not None and row["ratio"] >= API_TARGETS[endpoint]
         results[endpoint] = row
     return results
 

@@ -57,6 +57,21 @@ def _chunks(total: int, size: int = CHUNK):
         yield start, min(size, total - start)
 
 
+def share_terms_from_cost_shares() -> int:
+    """The terms each agreement was signed with, in force from its start (as ``agreement_activate`` writes them):
+    certificates, payments and the OCDS export read the split from these, not from ``CostShare``."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO procurement_costshareterm (agreement_id, vendor_id, percentage, effective_from) "
+            "SELECT share.agreement_id, share.vendor_id, share.percentage, agreement.start_date "
+            "FROM procurement_costshare share "
+            "JOIN procurement_agreement agreement ON agreement.id = share.agreement_id "
+            "WHERE NOT EXISTS "
+            "(SELECT 1 FROM procurement_costshareterm term WHERE term.agreement_id = share.agreement_id)"
+        )
+        return cursor.rowcount
+
+
 def generate(scale: float = 1.0, seed: int = 2026) -> dict:
     """Create the data set; return seconds per table and row counts."""
     rng = random.Random(seed)
@@ -149,6 +164,9 @@ def generate(scale: float = 1.0, seed: int = 2026) -> dict:
         )
         for pk in bench_agreements:
             parties[pk] = [bench_vendor.pk]
+
+    with transaction.atomic():
+        share_terms_from_cost_shares()
 
     other_agreements = agreement_ids[len(bench_agreements) :]
     project_rows = []  # (project id, agreement id) — 50,000 pairs of ints

@@ -86,6 +86,9 @@ def generate_if_needed(scale: float) -> dict:
 
     if Vendor.objects.filter(registration_number="BENCH-VENDOR").exists():
         print("Data set already present; reusing it (drop the database to build it again).", file=sys.stderr)
+        from bench.generate import share_terms_from_cost_shares
+
+        share_terms_from_cost_shares()  # data sets built before the generator wrote them
         return {
             "reused": True,
             "counts": {

@@ -275,7 +275,8 @@ REST_FRAMEWORK = {
     # Every endpoint requires an authenticated caller with a role; only login and the docs open up.
     "DEFAULT_PERMISSION_CLASSES": ["api.permissions.PartnerAccess"],
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        # django-filter's, skipping the filterset when the request names none of its filters.
+        "api.filters.FilterBackend",
         # An unknown ?ordering= is a 400 naming the allowed fields (DRF's own ignores it).
         "api.filters.StrictOrderingFilter",
     ],
