@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ppp_bench"
-SECTIONS = ("generate", "queries", "api", "scan", "reports")
+SECTIONS = ("generate", "queries", "api", "scan", "reports", "webhooks")
 
 
 def _prepare_environment(database_url: str):
@@ -107,6 +107,7 @@ def main(argv=None):
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}")
     parser.add_argument("--duration", type=int, default=10, help="seconds of each wrk load")
     parser.add_argument("--rounds", type=int, default=3, help="API/baseline load rounds (medians are reported)")
+    parser.add_argument("--webhook-events", type=int, default=10_000, help="events through the webhook worker")
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args(argv)
     wanted = [section.strip() for section in args.only.split(",") if section.strip()]
@@ -138,6 +139,9 @@ def main(argv=None):
     section("api", lambda: api.api_throughput(duration_seconds=args.duration, rounds=args.rounds))
     section("scan", measure.overdue_scan)
     section("reports", measure.reports)
+    if "webhooks" in wanted:
+        from bench import webhooks
+    section("webhooks", lambda: webhooks.webhook_delivery(events=args.webhook_events))
 
     from bench.report import write_markdown
 
