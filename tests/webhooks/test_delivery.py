@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from ppp import events
 from procurement.factories import VendorFactory
-from webhooks import services, signing
+from webhooks import sender, services, signing
 from webhooks.factories import WebhookDeliveryFactory, WebhookEndpointFactory
 from webhooks.models import WebhookDelivery
 from webhooks.tasks import send_delivery, sweep_deliveries
@@ -174,6 +174,34 @@ def test_the_sweep_sends_new_rows_whose_queued_task_was_lost(endpoint, receiver)
     with later(minutes=3):
         assert sweep_deliveries() == 1
     assert len(receiver.requests) == 1
+
+
+def test_an_attempt_costs_three_queries(endpoint, receiver, django_assert_num_queries):
+    delivery = WebhookDeliveryFactory(endpoint=endpoint)
+
+    with django_assert_num_queries(3):  # claim, read the row and its endpoint, record the answer
+        assert send_delivery(delivery.pk) == "delivered"
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (Status.DELIVERED, 1, 200)
+    assert delivery.delivered_at and delivery.next_attempt_at is None
+
+
+def test_an_attempt_that_outlived_its_claim_records_only_a_success(endpoint):
+    delivery = WebhookDeliveryFactory(endpoint=endpoint)
+    lease = timezone.now() + datetime.timedelta(seconds=50)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=2, next_attempt_at=lease)  # attempt 2 runs
+    first_attempt = WebhookDelivery.objects.get(pk=delivery.pk)
+    first_attempt.attempts = 1
+
+    assert services._record(first_attempt, sender.Answer(500, "HTTP 500", 5)) == "skipped"
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == (Status.PENDING, 2, lease)
+    assert delivery.last_status_code is None
+
+    assert services._record(first_attempt, sender.Answer(200, "", 5)) == "delivered"  # the receiver has it
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.last_status_code) == (Status.DELIVERED, 200)
 
 
 def test_redelivery_sends_the_same_event_again(endpoint, receiver, django_capture_on_commit_callbacks):
