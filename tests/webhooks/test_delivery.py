@@ -204,6 +204,16 @@ def test_an_attempt_that_outlived_its_claim_records_only_a_success(endpoint):
     assert (delivery.status, delivery.last_status_code) == (Status.DELIVERED, 200)
 
 
+def test_the_tls_settings_are_built_once_per_ca_bundle(endpoint, receiver, ca_bundle):
+    """Loading CAs for every send (the system's store: tens of ms of CPU) cost more than the rest of it."""
+    sender._tls_context.cache_clear()
+    for delivery in WebhookDeliveryFactory.create_batch(3, endpoint=endpoint):
+        assert send_delivery(delivery.pk) == "delivered"
+
+    assert sender._tls_context.cache_info().misses == 1
+    assert len(receiver.requests) == 3 and all(request["verified"] for request in receiver.requests)
+
+
 def test_redelivery_sends_the_same_event_again(endpoint, receiver, django_capture_on_commit_callbacks):
     event = publish(django_capture_on_commit_callbacks, [endpoint.vendor_id])
     delivery = WebhookDelivery.objects.get()
