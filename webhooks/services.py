@@ -164,6 +164,21 @@ def deliveries_due(*, now: datetime.datetime | None = None, limit: int | None = 
     return list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
 
 
+def deliveries_requeue(*, now: datetime.datetime | None = None, limit: int | None = None) -> list[int]:
+    """The sweep's pick (``deliveries_due``), with each new row among them marked as queued again now.
+
+    A new row is due from its creation, and counts as lost once PPP_WEBHOOK_STALE_SECONDS old. Behind a backlog
+    longer than that (10,000 events published at once) its first task is merely still waiting; unmarked, every
+    sweep queued it once more, and the worker spent its time claiming nothing. Marked (its due time moved to now,
+    which the claim accepts), it is queued again only after another stale period.
+    """
+    now = now or timezone.now()
+    ids = deliveries_due(now=now, limit=limit)
+    # attempts=0 in the condition: a row claimed meanwhile keeps its claim's expiry.
+    WebhookDelivery.objects.filter(pk__in=ids, status=Status.PENDING, attempts=0).update(next_attempt_at=now)
+    return ids
+
+
 # --- Endpoints -----------------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 import datetime
 import uuid
+from unittest import mock
 
 import pytest
 import time_machine
@@ -174,6 +175,33 @@ def test_the_sweep_sends_new_rows_whose_queued_task_was_lost(endpoint, receiver)
     with later(minutes=3):
         assert sweep_deliveries() == 1
     assert len(receiver.requests) == 1
+
+
+def test_the_sweep_queues_a_new_row_waiting_behind_a_backlog_again_once_per_stale_period(endpoint):
+    """10,000 events published at once: rows still waiting for their first task were queued again at every
+    sweep, and the worker spent its time claiming nothing."""
+    delivery = WebhookDeliveryFactory(endpoint=endpoint)  # its task is still in the queue, behind the backlog
+
+    with later(minutes=3):
+        assert services.deliveries_requeue() == [delivery.pk]
+        assert services.deliveries_requeue() == []  # the next sweep leaves it to the task just queued
+    with later(minutes=4):
+        assert services.deliveries_requeue() == []
+    with later(minutes=6):
+        assert services.deliveries_requeue() == [delivery.pk]  # that task was lost too: once more
+        assert send_delivery(delivery.pk) == "delivered"  # a row queued again is due, not postponed
+
+
+def test_the_sweep_keeps_a_claim_made_while_it_ran(endpoint):
+    delivery = WebhookDeliveryFactory(endpoint=endpoint)
+    lease = timezone.now() + datetime.timedelta(minutes=10)
+    with later(minutes=3):
+        due = services.deliveries_due()
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=1, next_attempt_at=lease)  # a worker claims
+        with mock.patch.object(services, "deliveries_due", return_value=due):
+            assert services.deliveries_requeue() == [delivery.pk]
+    delivery.refresh_from_db()
+    assert (delivery.attempts, delivery.next_attempt_at) == (1, lease)
 
 
 def test_an_attempt_costs_three_queries(endpoint, receiver, django_assert_num_queries):
