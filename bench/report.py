@@ -83,11 +83,17 @@ def _target_rows(results: dict) -> list[tuple[str, str, str, bool | None]]:
     return rows
 
 
-def _held_bound(hooks: dict) -> float:
-    """How long the killed worker's tasks may wait: a never-started one becomes stale, then the next sweep (which
-    queues behind the backlog, hence two sweep periods) re-queues it."""
+def _held_in_time(hooks: dict) -> bool:
+    """A task the killed worker held comes back through the sweep: a never-started one once its row is stale, a
+    claimed one once its claim expires. The sweep's own task queues behind whatever is waiting, so the bound is
+    stale + 2 sweep periods after the kill, or 2 sweep periods after the queue ahead of it drained."""
     settings = hooks["settings"]
-    return settings["stale_seconds"] + 2 * settings["sweep_seconds"]
+    recovery, after_drain = hooks.get("recovery_seconds"), hooks.get("held_after_drain_seconds")
+    if recovery is None:
+        return hooks.get("held_by_killed_worker") == 0
+    return recovery <= settings["stale_seconds"] + 2 * settings["sweep_seconds"] or (
+        after_drain is not None and after_drain <= 2 * settings["sweep_seconds"]
+    )
 
 
 def _webhook_rows(hooks: dict | None) -> list[tuple[str, str, str, bool | None]]:
@@ -121,10 +127,12 @@ def _webhook_rows(hooks: dict | None) -> list[tuple[str, str, str, bool | None]]
             hooks["db_transactions_per_event"] <= 4,
         ),
         (
-            "Webhook tasks held by the killed worker: kill → received",
-            f"≤ {_held_bound(hooks):.0f} s (stale + 2 sweeps)",
-            f"{_s(hooks['recovery_seconds'])} ({hooks['held_by_killed_worker']} tasks)",
-            hooks["recovery_seconds"] is not None and hooks["recovery_seconds"] <= _held_bound(hooks),
+            "Webhook tasks held by the killed worker (running or prefetched): back through the sweep",
+            f"≤ {hooks['settings']['stale_seconds'] + 2 * hooks['settings']['sweep_seconds']} s after the kill, "
+            f"or ≤ {2 * hooks['settings']['sweep_seconds']} s after the queue ahead drained",
+            f"{hooks['held_by_killed_worker']} tasks, the last {_s(hooks['recovery_seconds'])} after the kill, "
+            f"{_s(hooks.get('held_after_drain_seconds'))} after the rest",
+            _held_in_time(hooks),
         ),
     ]
     if probe:
@@ -176,7 +184,8 @@ def _webhook_section(hooks: dict) -> list[str]:
         f"{hooks['held_received_before_kill']} of them received before the kill, "
         f"{hooks['held_received_twice']} received twice |",
         f"| new worker answering | {_s(hooks['restart_seconds'])} after the kill |",
-        f"| last held task received | {_s(hooks['recovery_seconds'])} after the kill |",
+        f"| last held task received | {_s(hooks['recovery_seconds'])} after the kill, "
+        f"{_s(hooks.get('held_after_drain_seconds'))} after the last of the others |",
         f"| every row delivered | {_s(hooks['kill_to_all_delivered_seconds'])} after the kill |",
         f"| database transactions per event (worker side) | {hooks['db_transactions_per_event']:.2f} |",
     ]

@@ -4,7 +4,9 @@
     .venv/bin/python -m bench.run --only scan,reports --scale 0.1
 
 The data set is generated once per database (at the requested scale) and reused by later runs.
-Not part of the test suite: it needs minutes, PostgreSQL and (for the API) gunicorn and wrk.
+Not part of the test suite: it needs minutes, PostgreSQL and (for the API) gunicorn and wrk; the webhooks
+section needs Redis, a database of its own (BENCH_BROKER_URL, default redis://127.0.0.1:6379/7: its queue is
+emptied before and after the run).
 """
 
 import argparse

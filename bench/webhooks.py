@@ -284,6 +284,7 @@ def webhook_delivery(
     import trustme
     from django.conf import settings
     from django.contrib.auth import get_user_model
+    from django.db.models import Count, Q
     from django.test import override_settings
 
     from bench.generate import BENCH_VENDOR
@@ -407,6 +408,17 @@ def webhook_delivery(
             receipts.read()
             # The worker's share: less this process's polling and the publisher's one transaction a batch.
             commits = _xact_commits() - commits_before - monitor_queries - 1 - -(-events // batch)
+            # The main run's figures, before the probe adds its own requests and rows.
+            main = {
+                "requests": receipts.requests,
+                "duplicates": dict(receipts.duplicates),
+                "unverified": receipts.unverified,
+                **WebhookDelivery.objects.filter(endpoint=endpoint).aggregate(
+                    rows=Count("pk"),
+                    delivered=Count("pk", filter=Q(status=WebhookDelivery.Status.DELIVERED)),
+                    retried=Count("pk", filter=Q(attempts__gt=1)),
+                ),
+            }
             if all_delivered_at:
                 result["probe"] = _latency_probe(vendor.pk, receipts, events=probe_events, rate=probe_rate)
             stop_sweeping.set()
@@ -420,11 +432,11 @@ def webhook_delivery(
         for log in logs.values():
             log.close()
 
-    rows = WebhookDelivery.objects.filter(endpoint=endpoint)
-    ids_by_delivery = dict(rows.values_list("pk", "event_id"))
+    ids_by_delivery = dict(WebhookDelivery.objects.filter(endpoint=endpoint).values_list("pk", "event_id"))
     in_hands_events = {str(ids_by_delivery[pk]) for pk in in_hands if pk in ids_by_delivery}
     published_ids = set(committed)
-    first = receipts.first
+    first = {event_id: at for event_id, at in receipts.first.items() if event_id in published_ids}
+    duplicates = main["duplicates"]
     kill_time = killed_at or float("inf")  # for comparisons: no kill, every receipt came before it
     lost = published_ids - set(first)
     latency = {event_id: first[event_id] - committed[event_id] for event_id in published_ids & set(first)}
@@ -435,6 +447,8 @@ def webhook_delivery(
         if first[event_id] >= kill_time and event_id not in in_hands_events
     ]
     recovered = [first[event_id] - killed_at for event_id in in_hands_events if event_id in first]
+    # When the queue ahead of the held tasks had drained: the last receipt of an event the killed worker did not hold.
+    drained = max((at for event_id, at in first.items() if event_id not in in_hands_events), default=None)
     receipt_times = sorted(first.values())
     last_receipt = receipt_times[-1] if receipt_times else None
     # Steady state: from the 10 % receipt to the last one before the kill (worker start-up and the kill left out).
@@ -451,15 +465,15 @@ def webhook_delivery(
             "published": len(committed),
             "publish_seconds": round(max(committed.values()) - started, 2) if committed else None,
             "received_distinct": len(first),
-            "requests": receipts.requests,
+            "requests": main["requests"],
             "lost": len(lost),
-            "duplicate_requests": receipts.requests - len(first),
-            "events_received_twice": len(receipts.duplicates),
+            "duplicate_requests": main["requests"] - len(first),
+            "events_received_twice": len(duplicates),
             "duplicates_after_dedupe": 0,  # a receiver that keys on X-PPP-Event-Id acts once per id
-            "unverified": receipts.unverified,
-            "rows": len(ids_by_delivery),
-            "rows_delivered": rows.filter(status=WebhookDelivery.Status.DELIVERED).count(),
-            "rows_retried": rows.filter(attempts__gt=1).count(),
+            "unverified": main["unverified"],
+            "rows": main["rows"],
+            "rows_delivered": main["delivered"],
+            "rows_retried": main["retried"],
             "all_delivered": all_delivered_at is not None,
             "seconds_total": round(last_receipt - started, 2) if last_receipt else None,
             "events_per_second": round(len(first) / (last_receipt - started), 1) if last_receipt else None,
@@ -473,9 +487,12 @@ def webhook_delivery(
             "delivered_rows_at_kill": delivered_at_kill,
             "held_by_killed_worker": len(in_hands),
             "held_received_before_kill": sum(1 for e in in_hands_events if e in first and first[e] < kill_time),
-            "held_received_twice": sum(1 for e in in_hands_events if e in receipts.duplicates),
+            "held_received_twice": sum(1 for e in in_hands_events if e in duplicates),
             "restart_seconds": round(restarted_at - killed_at, 2) if restarted_at else None,
             "recovery_seconds": round(max(recovered), 2) if recovered else None,
+            "held_after_drain_seconds": round(killed_at + max(recovered) - drained, 2)
+            if recovered and drained
+            else None,
             "kill_to_last_receipt_seconds": round(last_receipt - killed_at, 2) if killed_at and last_receipt else None,
             "kill_to_all_delivered_seconds": round(all_delivered_at - killed_at, 2) if all_delivered_at else None,
             "sweeps_sent": len(sweeps),
