@@ -428,4 +428,8 @@ if PPP_WEBHOOK_MAX_ATTEMPTS < 1 or PPP_WEBHOOK_TIMEOUT_SECONDS < 1 or PPP_WEBHOO
 CELERY_BEAT_SCHEDULE["sweep-webhook-deliveries"] = {
     "task": "webhooks.tasks.sweep_deliveries",
     "schedule": PPP_WEBHOOK_SWEEP_SECONDS,
+    # A sweep that waited a whole period in the queue is dropped: the worker is behind, so rows 'stale' by age
+    # may simply wait their turn in that queue, and queueing them again only lengthens it. The sweep after the
+    # backlog drains recovers what was really lost.
+    "options": {"expires": PPP_WEBHOOK_SWEEP_SECONDS},
 }

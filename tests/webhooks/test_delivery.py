@@ -192,6 +192,14 @@ def test_the_sweep_queues_a_new_row_waiting_behind_a_backlog_again_once_per_stal
         assert send_delivery(delivery.pk) == "delivered"  # a row queued again is due, not postponed
 
 
+def test_a_sweep_late_by_a_whole_period_is_dropped_not_run(settings):
+    """Behind a backlog, rows old enough to look lost are mostly waiting in that same queue: a late sweep would
+    queue them again (1,000 at a time) and lengthen it. Beat's next sweep, once the queue drains, runs."""
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-webhook-deliveries"]
+    assert entry["task"] == sweep_deliveries.name
+    assert entry["options"]["expires"] == entry["schedule"] == settings.PPP_WEBHOOK_SWEEP_SECONDS
+
+
 def test_the_sweep_keeps_a_claim_made_while_it_ran(endpoint):
     delivery = WebhookDeliveryFactory(endpoint=endpoint)
     lease = timezone.now() + datetime.timedelta(minutes=10)
