@@ -189,6 +189,11 @@ def _webhook_section(hooks: dict) -> list[str]:
         f"| every row delivered | {_s(hooks['kill_to_all_delivered_seconds'])} after the kill |",
         f"| database transactions per event (worker side) | {hooks['db_transactions_per_event']:.2f} |",
     ]
+    if hooks.get("worker_cpu_ms_per_event") is not None:
+        lines.append(
+            f"| CPU per event: worker (consumer and pool) / receiver | {hooks['worker_cpu_ms_per_event']:.1f} ms / "
+            f"{hooks['receiver_cpu_ms_per_event']:.1f} ms |"
+        )
     if probe:
         lines.append(
             f"| idle latency: {probe['events']} events one per transaction, {probe['rate']}/s, after the run: "

@@ -193,6 +193,20 @@ class Receipts:
         return len(self.first)
 
 
+def _group_cpu_seconds(group: int) -> float:
+    """CPU time (user + system) used so far by the live processes of process group ``group``: a wait on a
+    busy machine does not count, so it says what an event costs better than wall time there."""
+    ticks = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[2]) == group:  # fields after the command: state, ppid, pgrp, ..., utime (11), stime (12)
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _xact_commits() -> int:
     """Committed transactions in this database so far (each autocommit statement counts one)."""
     from django.db import connection
@@ -266,9 +280,13 @@ def _latency_probe(vendor_id: int, receipts: "Receipts", *, events: int, rate: f
     }
 
 
-def _sweeper(app, every: float, stop: threading.Event, sent: list) -> None:
-    while not stop.wait(every):
-        app.send_task("webhooks.tasks.sweep_deliveries")
+def _sweeper(app, stop: threading.Event, sent: list) -> None:
+    """Send the sweep as beat does: its schedule entry's period and options (the product's settings)."""
+    from django.conf import settings
+
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-webhook-deliveries"]
+    while not stop.wait(entry["schedule"]):
+        app.send_task(entry["task"], **entry.get("options", {}))
         sent.append(time.time())
 
 
@@ -353,9 +371,7 @@ def webhook_delivery(
             env = _worker_env(broker_url, str(ca_bundle))
             worker = _start_worker("bench-hooks-1", env, logs["worker-1"])
             _wait_for_worker(app, "bench-hooks-1", worker)
-            sweeper = threading.Thread(
-                target=_sweeper, args=(app, settings.PPP_WEBHOOK_SWEEP_SECONDS, stop_sweeping, sweeps), daemon=True
-            )
+            sweeper = threading.Thread(target=_sweeper, args=(app, stop_sweeping, sweeps), daemon=True)
             sweeper.start()
 
             receipts = Receipts(received_log)
@@ -369,6 +385,7 @@ def webhook_delivery(
             publisher.start()
 
             killed_at = restarted_at = None
+            worker_cpu = 0.0
             in_hands: set[int] = set()
             received_at_kill = delivered_at_kill = 0
             deadline = time.monotonic() + timeout
@@ -378,6 +395,7 @@ def webhook_delivery(
                 time.sleep(0.2)
                 count = receipts.read()
                 if killed_at is None and count >= kill_at * events:
+                    worker_cpu = _group_cpu_seconds(worker.pid)
                     os.killpg(worker.pid, signal.SIGKILL)
                     killed_at = time.time()
                     worker.wait(timeout=10)
@@ -409,6 +427,8 @@ def webhook_delivery(
             # The worker's share: less this process's polling and the publisher's one transaction a batch.
             commits = _xact_commits() - commits_before - monitor_queries - 1 - -(-events // batch)
             # The main run's figures, before the probe adds its own requests and rows.
+            worker_cpu += _group_cpu_seconds(replacement.pid) if replacement else _group_cpu_seconds(worker.pid)
+            receiver_cpu = _group_cpu_seconds(receiver.pid)
             main = {
                 "requests": receipts.requests,
                 "duplicates": dict(receipts.duplicates),
@@ -496,6 +516,8 @@ def webhook_delivery(
             "kill_to_last_receipt_seconds": round(last_receipt - killed_at, 2) if killed_at and last_receipt else None,
             "kill_to_all_delivered_seconds": round(all_delivered_at - killed_at, 2) if all_delivered_at else None,
             "sweeps_sent": len(sweeps),
+            "worker_cpu_ms_per_event": round(worker_cpu * 1000 / max(len(first), 1), 2),
+            "receiver_cpu_ms_per_event": round(receiver_cpu * 1000 / max(len(first), 1), 2),
             "db_transactions_per_event": round(commits / max(len(first), 1), 2),
             "settings": {
                 "sweep_seconds": settings.PPP_WEBHOOK_SWEEP_SECONDS,
