@@ -88,7 +88,143 @@ def _target_rows(results: dict) -> list[tuple[str, str, str, bool | None]]:
     if ten and twenty:
         ratio = twenty["seconds"] / ten["seconds"]
         rows.append(("PDF growth: time(20,000) / time(10,000)", "≤ 2.3", f"{ratio:.2f}", ratio <= 2.3))
+    rows += _webhook_rows(results.get("webhooks"))
     return rows
+
+
+def _held_in_time(hooks: dict) -> bool:
+    """A task the killed worker held comes back through the sweep: a never-started one once its row is stale, a
+    claimed one once its claim expires. The sweep's own task queues behind whatever is waiting, so the bound is
+    stale + 2 sweep periods after the kill, or 2 sweep periods after the queue ahead of it drained."""
+    settings = hooks["settings"]
+    recovery, after_drain = hooks.get("recovery_seconds"), hooks.get("held_after_drain_seconds")
+    if recovery is None:
+        return hooks.get("held_by_killed_worker") == 0
+    return recovery <= settings["stale_seconds"] + 2 * settings["sweep_seconds"] or (
+        after_drain is not None and after_drain <= 2 * settings["sweep_seconds"]
+    )
+
+
+def _webhook_rows(hooks: dict | None) -> list[tuple[str, str, str, bool | None]]:
+    if not hooks:
+        return []
+    probe = hooks.get("probe") or {}
+    rows = [
+        (
+            f"Webhooks lost: {hooks['events']:,} events, worker SIGKILLed at half",
+            "0",
+            f"{hooks['lost']} ({hooks['received_distinct']:,} distinct event ids received)",
+            hooks["lost"] == 0 and hooks["all_delivered"],
+        ),
+        (
+            "Webhook events received twice (raw, before the receiver drops repeated event ids)",
+            f"≤ {hooks['concurrency']} (the sends in flight at the kill)",
+            f"{hooks['events_received_twice']} (extra requests: {hooks['duplicate_requests']})",
+            hooks["events_received_twice"] <= hooks["concurrency"],
+        ),
+        (
+            "Webhook deliveries, steady state before the kill (prefork, concurrency 2)",
+            "≥ 50 events/s",
+            f"{hooks['steady_events_per_second'] or 0:,.1f} events/s "
+            f"({hooks['events_per_second'] or 0:,.1f} first publish → last receipt, kill included)",
+            (hooks["steady_events_per_second"] or 0) >= 50,
+        ),
+        (
+            "Webhook database transactions per delivered event (claim, read, record)",
+            "≤ 4",
+            f"{hooks['db_transactions_per_event']:.2f}",
+            hooks["db_transactions_per_event"] <= 4,
+        ),
+        (
+            "Webhook worker CPU per delivered event (consumer and both pool processes)",
+            "≤ 12 ms",
+            f"{hooks['worker_cpu_ms_per_event']:.1f} ms" if "worker_cpu_ms_per_event" in hooks else "–",
+            hooks.get("worker_cpu_ms_per_event") is not None and hooks["worker_cpu_ms_per_event"] <= 12,
+        ),
+        (
+            "Webhook tasks held by the killed worker (running or prefetched): back through the sweep",
+            f"≤ {hooks['settings']['stale_seconds'] + 2 * hooks['settings']['sweep_seconds']} s after the kill, "
+            f"or ≤ {2 * hooks['settings']['sweep_seconds']} s after the queue ahead drained",
+            f"{hooks['held_by_killed_worker']} tasks, the last {_s(hooks['recovery_seconds'])} after the kill, "
+            f"{_s(hooks.get('held_after_drain_seconds'))} after the rest",
+            _held_in_time(hooks),
+        ),
+    ]
+    if probe:
+        rows.append(
+            (
+                "Webhook latency, idle worker: commit → receipt p99",
+                "< 1 s",
+                f"p50 {probe['p50_ms']:.0f} ms, p99 {probe['p99_ms']:.0f} ms ({probe['events']} events)",
+                probe["p99_ms"] < 1000,
+            )
+        )
+    return rows
+
+
+def _webhook_section(hooks: dict) -> list[str]:
+    settings = hooks["settings"]
+    probe = hooks.get("probe") or {}
+    lines = [
+        "",
+        "## Webhook delivery",
+        "",
+        "`.venv/bin/python -m bench.run --only webhooks` (`bench/webhooks.py`). A local HTTPS receiver (its own "
+        "process, a trustme CA the worker trusts through `PPP_WEBHOOK_CA_BUNDLE`) checks every signature and logs "
+        f"each request. {hooks['events']:,} `payment.made` events for the bench vendor are published through "
+        f"`ppp.events.publish_many`, {hooks['batch']} per transaction, so their outbox rows commit with them; a "
+        f"real `celery worker` (prefork, concurrency {hooks['concurrency']}, Redis broker) sends them, and the "
+        f"sweep task is sent every {settings['sweep_seconds']} s as beat does. When half the events had been "
+        "received the worker's process group got SIGKILL and a new worker was started.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        f"| published (outbox rows) | {hooks['published']:,} in {_s(hooks['publish_seconds'])} "
+        f"({hooks['rows']:,} rows) |",
+        f"| received: distinct event ids / requests | {hooks['received_distinct']:,} / {hooks['requests']:,} |",
+        f"| lost | {hooks['lost']} |",
+        f"| event ids received twice (raw) | {hooks['events_received_twice']} |",
+        f"| acted on twice by a receiver that drops repeated event ids | {hooks['duplicates_after_dedupe']} |",
+        f"| signatures that failed to verify | {hooks['unverified']} |",
+        f"| rows delivered / retried (attempts > 1) | {hooks['rows_delivered']:,} / {hooks['rows_retried']} |",
+        f"| first publish → last receipt | {_s(hooks['seconds_total'])}, {hooks['events_per_second']} events/s |",
+        f"| steady state before the kill | {hooks['steady_events_per_second']} events/s |",
+        f"| latency commit → receipt, received before the kill: p50 / p99 | "
+        f"{hooks['latency_before_kill_p50_ms'] / 1000:.1f} s / {hooks['latency_before_kill_p99_ms'] / 1000:.1f} s |",
+        f"| latency, received after the kill (not held by the killed worker): p50 / p99 | "
+        f"{hooks['latency_after_kill_p50_ms'] / 1000:.1f} s / {hooks['latency_after_kill_p99_ms'] / 1000:.1f} s |",
+        f"| kill | {_s(hooks['kill_after_seconds'])} after the first publish, {hooks['received_at_kill']:,} "
+        f"received, {hooks['delivered_rows_at_kill']:,} rows delivered |",
+        f"| tasks the killed worker held (running or prefetched) | {hooks['held_by_killed_worker']}, "
+        f"{hooks['held_received_before_kill']} of them received before the kill, "
+        f"{hooks['held_received_twice']} received twice |",
+        f"| new worker answering | {_s(hooks['restart_seconds'])} after the kill |",
+        f"| last held task received | {_s(hooks['recovery_seconds'])} after the kill, "
+        f"{_s(hooks.get('held_after_drain_seconds'))} after the last of the others |",
+        f"| every row delivered | {_s(hooks['kill_to_all_delivered_seconds'])} after the kill |",
+        f"| database transactions per event (worker side) | {hooks['db_transactions_per_event']:.2f} |",
+    ]
+    if hooks.get("worker_cpu_ms_per_event") is not None:
+        lines.append(
+            f"| CPU per event: worker (consumer and pool) / receiver | {hooks['worker_cpu_ms_per_event']:.1f} ms / "
+            f"{hooks['receiver_cpu_ms_per_event']:.1f} ms |"
+        )
+    if probe:
+        lines.append(
+            f"| idle latency: {probe['events']} events one per transaction, {probe['rate']}/s, after the run: "
+            f"p50 / p99 | {probe['p50_ms']:.0f} ms / {probe['p99_ms']:.0f} ms |"
+        )
+    lines += [
+        "",
+        "The latencies of the main run are mostly queueing: all the events are published within seconds, so an "
+        "event waits for those ahead of it; the idle probe shows what one event costs. Delivery is at least "
+        "once. A task the killed worker had not started waits until its row is "
+        f"{settings['stale_seconds']} s old (`PPP_WEBHOOK_STALE_SECONDS`) for the sweep; one it had claimed waits "
+        f"for its claim to expire ({settings['claim_seconds']} s). One killed after the receiver got the request "
+        "but before the row was marked delivered is sent again: that window (the request's answer and one "
+        "UPDATE) cannot be closed from the sender's side, so the receiver drops a repeated `X-PPP-Event-Id`.",
+    ]
+    return lines
 
 
 def write_markdown(results: dict) -> str:
@@ -203,6 +339,8 @@ def write_markdown(results: dict) -> str:
                 f"| {name} | {numbers['seconds']:.2f} | {numbers['peak_mb']:.1f} MB | {numbers['queries']} | "
                 f"{numbers['bytes'] / 1024:,.0f} KiB |"
             )
+    if results.get("webhooks"):
+        lines += _webhook_section(results["webhooks"])
     lines += [
         "",
         "## How to read these numbers",

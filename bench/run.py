@@ -4,7 +4,9 @@
     .venv/bin/python -m bench.run --only scan,reports --scale 0.1
 
 The data set is generated once per database (at the requested scale) and reused by later runs.
-Not part of the test suite: it needs minutes, PostgreSQL and (for the API) gunicorn and wrk.
+Not part of the test suite: it needs minutes, PostgreSQL and (for the API) gunicorn and wrk; the webhooks
+section needs Redis, a database of its own (BENCH_BROKER_URL, default redis://127.0.0.1:6379/7: its queue is
+emptied before and after the run).
 """
 
 import argparse
@@ -19,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ppp_bench"
-SECTIONS = ("generate", "queries", "api", "scan", "reports")
+SECTIONS = ("generate", "queries", "api", "scan", "reports", "webhooks")
 
 
 def _prepare_environment(database_url: str):
@@ -110,6 +112,7 @@ def main(argv=None):
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}")
     parser.add_argument("--duration", type=int, default=10, help="seconds of each wrk load")
     parser.add_argument("--rounds", type=int, default=3, help="API/baseline load rounds (medians are reported)")
+    parser.add_argument("--webhook-events", type=int, default=10_000, help="events through the webhook worker")
     parser.add_argument("--output", default=str(ROOT / "docs" / "benchmarks.md"))
     args = parser.parse_args(argv)
     wanted = [section.strip() for section in args.only.split(",") if section.strip()]
@@ -141,6 +144,9 @@ def main(argv=None):
     section("api", lambda: api.api_throughput(duration_seconds=args.duration, rounds=args.rounds))
     section("scan", measure.overdue_scan)
     section("reports", measure.reports)
+    if "webhooks" in wanted:
+        from bench import webhooks
+    section("webhooks", lambda: webhooks.webhook_delivery(events=args.webhook_events))
 
     from bench.report import write_markdown
 

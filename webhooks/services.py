@@ -123,36 +123,32 @@ def delivery_attempt(*, delivery_id: int) -> str:
     return _record(delivery, sender.post(target, headers=headers, body=body))
 
 
-@transaction.atomic
 def _record(claimed: WebhookDelivery, answer: sender.Answer, *, give_up: bool = False) -> str:
-    """Store the attempt's outcome on the row: delivered, due again after a backoff, or given up."""
-    delivery = WebhookDelivery.objects.select_for_update().get(pk=claimed.pk)
-    if delivery.status != Status.PENDING or (delivery.attempts != claimed.attempts and not answer.delivered):
-        return "skipped"  # a later attempt took the row over (this one outlived its claim)
+    """Store the attempt's outcome on the row: delivered, due again after a backoff, or given up.
+
+    One conditional UPDATE, no lock and no read first (this runs once per event: a transaction with a SELECT FOR
+    UPDATE made it four round trips). The condition is the guard: the row is still pending and, unless this
+    attempt succeeded, still claimed by it (``claimed.attempts`` is the number the claim gave it).
+    """
     now = timezone.now()
-    delivery.last_status_code = answer.status_code
-    delivery.last_error = answer.error[:500]
-    delivery.last_duration_ms = answer.duration_ms
+    row = WebhookDelivery.objects.filter(pk=claimed.pk, status=Status.PENDING)
+    if not answer.delivered:
+        row = row.filter(attempts=claimed.attempts)  # else a later attempt took the row over (this one outlived it)
+    outcome = {
+        "last_status_code": answer.status_code,
+        "last_error": answer.error[:500],
+        "last_duration_ms": answer.duration_ms,
+    }
     if answer.delivered:
-        delivery.status, delivery.delivered_at, delivery.next_attempt_at = Status.DELIVERED, now, None
-        outcome = "delivered"
-    elif give_up or delivery.attempts >= settings.PPP_WEBHOOK_MAX_ATTEMPTS:
-        delivery.status, delivery.next_attempt_at = Status.FAILED, None
-        outcome = "failed"
+        outcome.update(status=Status.DELIVERED, delivered_at=now, next_attempt_at=None)
+        result = "delivered"
+    elif give_up or claimed.attempts >= settings.PPP_WEBHOOK_MAX_ATTEMPTS:
+        outcome.update(status=Status.FAILED, next_attempt_at=None)
+        result = "failed"
     else:
-        delivery.next_attempt_at = now + datetime.timedelta(seconds=backoff_seconds(delivery.attempts))
-        outcome = "retry"
-    delivery.save(
-        update_fields=[
-            "status",
-            "delivered_at",
-            "next_attempt_at",
-            "last_status_code",
-            "last_error",
-            "last_duration_ms",
-        ]
-    )
-    return outcome
+        outcome.update(next_attempt_at=now + datetime.timedelta(seconds=backoff_seconds(claimed.attempts)))
+        result = "retry"
+    return result if row.update(**outcome) else "skipped"
 
 
 def deliveries_due(*, now: datetime.datetime | None = None, limit: int | None = None) -> list[int]:
@@ -166,6 +162,21 @@ def deliveries_due(*, now: datetime.datetime | None = None, limit: int | None = 
     )
     limit = limit or settings.PPP_WEBHOOK_SWEEP_BATCH
     return list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+
+
+def deliveries_requeue(*, now: datetime.datetime | None = None, limit: int | None = None) -> list[int]:
+    """The sweep's pick (``deliveries_due``), with each new row among them marked as queued again now.
+
+    A new row is due from its creation, and counts as lost once PPP_WEBHOOK_STALE_SECONDS old. Behind a backlog
+    longer than that (10,000 events published at once) its first task is merely still waiting; unmarked, every
+    sweep queued it once more, and the worker spent its time claiming nothing. Marked (its due time moved to now,
+    which the claim accepts), it is queued again only after another stale period.
+    """
+    now = now or timezone.now()
+    ids = deliveries_due(now=now, limit=limit)
+    # attempts=0 in the condition: a row claimed meanwhile keeps its claim's expiry.
+    WebhookDelivery.objects.filter(pk__in=ids, status=Status.PENDING, attempts=0).update(next_attempt_at=now)
+    return ids
 
 
 # --- Endpoints -----------------------------------------------------------------------------------

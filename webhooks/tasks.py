@@ -14,7 +14,7 @@ def send_delivery(delivery_id: int) -> str:
 @shared_task(acks_late=True, ignore_result=True)
 def sweep_deliveries() -> int:
     """Beat runs this every PPP_WEBHOOK_SWEEP_SECONDS: re-queue due retries and pending rows nobody sent."""
-    ids = services.deliveries_due()
+    ids = services.deliveries_requeue()
     for delivery_id in ids:
         send_delivery.delay(delivery_id)
     return len(ids)

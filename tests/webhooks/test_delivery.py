@@ -2,6 +2,7 @@
 
 import datetime
 import uuid
+from unittest import mock
 
 import pytest
 import time_machine
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 from ppp import events
 from procurement.factories import VendorFactory
-from webhooks import services, signing
+from webhooks import sender, services, signing
 from webhooks.factories import WebhookDeliveryFactory, WebhookEndpointFactory
 from webhooks.models import WebhookDelivery
 from webhooks.tasks import send_delivery, sweep_deliveries
@@ -174,6 +175,79 @@ def test_the_sweep_sends_new_rows_whose_queued_task_was_lost(endpoint, receiver)
     with later(minutes=3):
         assert sweep_deliveries() == 1
     assert len(receiver.requests) == 1
+
+
+def test_the_sweep_queues_a_new_row_waiting_behind_a_backlog_again_once_per_stale_period(endpoint):
+    """10,000 events published at once: rows still waiting for their first task were queued again at every
+    sweep, and the worker spent its time claiming nothing."""
+    delivery = WebhookDeliveryFactory(endpoint=endpoint)  # its task is still in the queue, behind the backlog
+
+    with later(minutes=3):
+        assert services.deliveries_requeue() == [delivery.pk]
+        assert services.deliveries_requeue() == []  # the next sweep leaves it to the task just queued
+    with later(minutes=4):
+        assert services.deliveries_requeue() == []
+    with later(minutes=6):
+        assert services.deliveries_requeue() == [delivery.pk]  # that task was lost too: once more
+        assert send_delivery(delivery.pk) == "delivered"  # a row queued again is due, not postponed
+
+
+def test_a_sweep_late_by_a_whole_period_is_dropped_not_run(settings):
+    """Behind a backlog, rows old enough to look lost are mostly waiting in that same queue: a late sweep would
+    queue them again (1,000 at a time) and lengthen it. Beat's next sweep, once the queue drains, runs."""
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-webhook-deliveries"]
+    assert entry["task"] == sweep_deliveries.name
+    assert entry["options"]["expires"] == entry["schedule"] == settings.PPP_WEBHOOK_SWEEP_SECONDS
+
+
+def test_the_sweep_keeps_a_claim_made_while_it_ran(endpoint):
+    delivery = WebhookDeliveryFactory(endpoint=endpoint)
+    lease = timezone.now() + datetime.timedelta(minutes=10)
+    with later(minutes=3):
+        due = services.deliveries_due()
+        WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=1, next_attempt_at=lease)  # a worker claims
+        with mock.patch.object(services, "deliveries_due", return_value=due):
+            assert services.deliveries_requeue() == [delivery.pk]
+    delivery.refresh_from_db()
+    assert (delivery.attempts, delivery.next_attempt_at) == (1, lease)
+
+
+def test_an_attempt_costs_three_queries(endpoint, receiver, django_assert_num_queries):
+    delivery = WebhookDeliveryFactory(endpoint=endpoint)
+
+    with django_assert_num_queries(3):  # claim, read the row and its endpoint, record the answer
+        assert send_delivery(delivery.pk) == "delivered"
+
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_status_code) == (Status.DELIVERED, 1, 200)
+    assert delivery.delivered_at and delivery.next_attempt_at is None
+
+
+def test_an_attempt_that_outlived_its_claim_records_only_a_success(endpoint):
+    delivery = WebhookDeliveryFactory(endpoint=endpoint)
+    lease = timezone.now() + datetime.timedelta(seconds=50)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=2, next_attempt_at=lease)  # attempt 2 runs
+    first_attempt = WebhookDelivery.objects.get(pk=delivery.pk)
+    first_attempt.attempts = 1
+
+    assert services._record(first_attempt, sender.Answer(500, "HTTP 500", 5)) == "skipped"
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.next_attempt_at) == (Status.PENDING, 2, lease)
+    assert delivery.last_status_code is None
+
+    assert services._record(first_attempt, sender.Answer(200, "", 5)) == "delivered"  # the receiver has it
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.last_status_code) == (Status.DELIVERED, 200)
+
+
+def test_the_tls_settings_are_built_once_per_ca_bundle(endpoint, receiver, ca_bundle):
+    """Loading CAs for every send (the system's store: tens of ms of CPU) cost more than the rest of it."""
+    sender._tls_context.cache_clear()
+    for delivery in WebhookDeliveryFactory.create_batch(3, endpoint=endpoint):
+        assert send_delivery(delivery.pk) == "delivered"
+
+    assert sender._tls_context.cache_info().misses == 1
+    assert len(receiver.requests) == 3 and all(request["verified"] for request in receiver.requests)
 
 
 def test_redelivery_sends_the_same_event_again(endpoint, receiver, django_capture_on_commit_callbacks):
