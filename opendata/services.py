@@ -13,12 +13,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+import orjson
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from .builders import iter_contents, ocds_datetime
 from .models import Release
-from .package import dumps
+from .package import dumps, json_default
 from .schema import OCDSValidationError, release_errors
 
 
@@ -56,10 +57,52 @@ def _tags(previous: dict | None, content: dict) -> list[str]:
     return tags or ["contractUpdate"]
 
 
-def _release_body(content: dict, *, release_id: str, date, tags: list[str]) -> str:
+def _release(content: dict, *, release_id: str, date, tags: list[str]) -> dict:
     release = {"ocid": content["ocid"], "id": release_id, "date": date, "tag": tags}
     release.update((key, value) for key, value in content.items() if key != "ocid")
-    return dumps(release)
+    return release
+
+
+RELEASE_COLUMNS = (
+    "agreement_id",
+    "ocid",
+    "sequence",
+    "release_id",
+    "date",
+    "tags",
+    "content_hash",
+    "body",
+    "recorded_by_id",
+)
+
+
+def _insert(releases: list[Release]) -> None:
+    """Store new releases; call inside ``transaction.atomic``. On PostgreSQL with COPY: Django 5.2's
+    ``bulk_create`` sends each column as an array, and psycopg escapes every quote of every body in Python
+    (14 of the 40 s it took to record 2,000 releases of 15 kB); COPY's rows are formatted in C."""
+    if connection.vendor != "postgresql":
+        Release.objects.bulk_create(releases)
+        return
+    columns = ", ".join(RELEASE_COLUMNS)
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,  # a duplicate is Django's IntegrityError, as with bulk_create
+        cursor.cursor.copy(f"COPY {Release._meta.db_table} ({columns}) FROM STDIN") as copy,
+    ):
+        for release in releases:
+            copy.write_row(
+                (
+                    release.agreement_id,
+                    release.ocid,
+                    release.sequence,
+                    release.release_id,
+                    release.date,
+                    orjson.dumps(release.tags).decode(),
+                    release.content_hash,
+                    release.body,
+                    release.recorded_by_id,
+                )
+            )
 
 
 def releases_record(*, agreements=None, by=None, chunk_size: int = 200, on_chunk=None) -> RecordResult:
@@ -80,7 +123,8 @@ def releases_record(*, agreements=None, by=None, chunk_size: int = 200, on_chunk
         latest = {r.agreement_id: r for r in Release.objects.latest_per_agreement(ids).only(*LATEST_FIELDS)}
         new = []
         for agreement, built in pending:
-            content = json.loads(dumps(built))  # as published: amounts are JSON numbers
+            # As published: amounts are JSON numbers (the same values as json.loads(dumps(built)), faster).
+            content = orjson.loads(orjson.dumps(built, default=json_default))
             digest = content_hash(content)
             last = latest.get(agreement.pk)
             if last is not None and last.content_hash == digest:
@@ -89,10 +133,11 @@ def releases_record(*, agreements=None, by=None, chunk_size: int = 200, on_chunk
             sequence = last.sequence + 1 if last else 1
             tags = _tags(previous, content)
             release_id = f"{content['ocid']}-{sequence:04d}"
-            body = _release_body(content, release_id=release_id, date=ocds_datetime(now), tags=tags)
-            errors = release_errors(json.loads(body))
+            release = _release(content, release_id=release_id, date=ocds_datetime(now), tags=tags)
+            errors = release_errors(release)
             if errors:
                 raise OCDSValidationError(errors)
+            body = dumps(release)
             new.append(
                 Release(
                     agreement=agreement,
@@ -109,7 +154,7 @@ def releases_record(*, agreements=None, by=None, chunk_size: int = 200, on_chunk
         pending.clear()
         try:
             with transaction.atomic():
-                Release.objects.bulk_create(new)
+                _insert(new)
         except IntegrityError:
             # Another run recorded the same agreements meanwhile: its releases stand; the next run catches up.
             return
