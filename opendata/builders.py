@@ -19,7 +19,8 @@ from typing import NamedTuple
 
 import pycountry
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Q, TextField
+from django.db.models.functions import Cast
 from django.utils import translation
 
 from payments.models import Certificate, PartyShare
@@ -165,7 +166,14 @@ class MilestoneRow(NamedTuple):
     deliverable_accepted: int = 0
 
 
-MILESTONE_FIELDS = MilestoneRow._fields[:-2]
+# updated_at is read as PostgreSQL's text and parsed by datetime.fromisoformat (in C): Django's timestamptz
+# loader is a Python subclass of psycopg's, about 8 µs a value, 8 s of the 20,000-agreement export. The same
+# instant either way (the text carries its offset); other databases answer a datetime, taken as it is.
+MILESTONE_FIELDS = (*MilestoneRow._fields[:-3], "updated_text")
+
+
+def _instant(value) -> datetime.datetime:
+    return datetime.datetime.fromisoformat(value) if isinstance(value, str) else value
 
 
 class Chunk:
@@ -202,11 +210,12 @@ class Chunk:
         }
         rows = (
             Milestone.objects.filter(project_id__in=list(projects))
+            .annotate(updated_text=Cast("updated_at", TextField()))
             .order_by("due_date", "pk")
             .values_list(*MILESTONE_FIELDS)
         )
-        for row in rows:
-            milestone = MilestoneRow(*row, *counts.get(row[0], (0, 0)))
+        for *row, updated in rows:
+            milestone = MilestoneRow(*row, _instant(updated), *counts.get(row[0], (0, 0)))
             self.milestones[projects[milestone.project_id].agreement_id].append(milestone)
         self.amendments = defaultdict(list)
         approved = (
