@@ -535,11 +535,11 @@ def published_agreements():
     return Agreement.objects.exclude(status=Agreement.Status.DRAFT)
 
 
-def iter_contents(queryset=None, *, chunk_size: int = 200, on_chunk=None) -> Iterator[tuple[Agreement, dict]]:
-    """(agreement, content) for the given published agreements, reading ``chunk_size`` agreements at a time.
+def iter_chunks(queryset=None, *, chunk_size: int = 200, on_chunk=None) -> Iterator[tuple[list[Agreement], Chunk]]:
+    """(agreements, their Chunk) for the given published agreements, ``chunk_size`` agreements at a time.
 
     Memory holds one chunk; the query count grows with the number of chunks, not of agreements or
-    milestones. ``on_chunk(done, total)`` is called after each chunk (for progress).
+    milestones. ``on_chunk(done, total)`` is called once the caller is done with a chunk (for progress).
     """
     queryset = (queryset if queryset is not None else published_agreements()).exclude(status=Agreement.Status.DRAFT)
     queryset = queryset.select_related("authority").order_by("pk")
@@ -550,10 +550,15 @@ def iter_contents(queryset=None, *, chunk_size: int = 200, on_chunk=None) -> Ite
         agreements_chunk = list(queryset.filter(pk__gt=last_pk)[:chunk_size])
         if not agreements_chunk:
             return
-        chunk = Chunk(agreements_chunk)
-        for agreement in agreements_chunk:
-            yield agreement, release_content(agreement, chunk)
+        yield agreements_chunk, Chunk(agreements_chunk)
         last_pk = agreements_chunk[-1].pk
         done += len(agreements_chunk)
         if on_chunk:
             on_chunk(done, total)
+
+
+def iter_contents(queryset=None, *, chunk_size: int = 200, on_chunk=None) -> Iterator[tuple[Agreement, dict]]:
+    """(agreement, content) for the given published agreements, read a chunk at a time (``iter_chunks``)."""
+    for agreements, chunk in iter_chunks(queryset, chunk_size=chunk_size, on_chunk=on_chunk):
+        for agreement in agreements:
+            yield agreement, release_content(agreement, chunk)

@@ -9,7 +9,10 @@ from django.utils import timezone
 
 from .models import Release
 
-READ_CHUNK = 500  # stored release texts fetched per round trip when streaming
+# Stored release texts fetched per round trip when streaming: about 15 kB each with 50 milestones, so 100 of
+# them keep the driver's buffers small (500 added 20 MB to the export's peak memory) for 200 round trips per
+# 20,000 releases.
+READ_CHUNK = 100
 
 
 def releases(*, agreement_reference: str | None = None, since: datetime.date | None = None):

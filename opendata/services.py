@@ -17,7 +17,7 @@ import orjson
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from .builders import iter_contents, ocds_datetime
+from .builders import iter_chunks, ocds_datetime, release_content
 from .models import Release
 from .package import dumps, json_default
 from .schema import OCDSValidationError, release_errors
@@ -113,18 +113,19 @@ def releases_record(*, agreements=None, by=None, chunk_size: int = 200, on_chunk
     when a release would not be valid OCDS for PPPs.
     """
     checked = recorded = 0
-    pending: list[tuple] = []
-
-    def flush():
-        nonlocal recorded
+    # A chunk at a time, each release built, checked and serialised as soon as its agreement's content is:
+    # memory holds one chunk's facts and its new release texts, never a chunk of built contents.
+    for batch, chunk in iter_chunks(agreements, chunk_size=chunk_size, on_chunk=on_chunk):
         # Dated after its facts were read: an amendment approved meanwhile is never dated after its release.
         now = timezone.now()
-        ids = [agreement.pk for agreement, _ in pending]
-        latest = {r.agreement_id: r for r in Release.objects.latest_per_agreement(ids).only(*LATEST_FIELDS)}
+        latest = {
+            r.agreement_id: r for r in Release.objects.latest_per_agreement([a.pk for a in batch]).only(*LATEST_FIELDS)
+        }
         new = []
-        for agreement, built in pending:
+        for agreement in batch:
+            checked += 1
             # As published: amounts are JSON numbers (the same values as json.loads(dumps(built)), faster).
-            content = orjson.loads(orjson.dumps(built, default=json_default))
+            content = orjson.loads(orjson.dumps(release_content(agreement, chunk), default=json_default))
             digest = content_hash(content)
             last = latest.get(agreement.pk)
             if last is not None and last.content_hash == digest:
@@ -137,7 +138,6 @@ def releases_record(*, agreements=None, by=None, chunk_size: int = 200, on_chunk
             errors = release_errors(release)
             if errors:
                 raise OCDSValidationError(errors)
-            body = dumps(release)
             new.append(
                 Release(
                     agreement=agreement,
@@ -147,26 +147,19 @@ def releases_record(*, agreements=None, by=None, chunk_size: int = 200, on_chunk
                     date=now,
                     tags=tags,
                     content_hash=digest,
-                    body=body,
+                    body=dumps(release),
                     recorded_by=by,
                 )
             )
-        pending.clear()
+        if not new:
+            continue
         try:
             with transaction.atomic():
                 _insert(new)
         except IntegrityError:
             # Another run recorded the same agreements meanwhile: its releases stand; the next run catches up.
-            return
+            continue
         recorded += len(new)
-
-    for agreement, content in iter_contents(agreements, chunk_size=chunk_size, on_chunk=on_chunk):
-        checked += 1
-        pending.append((agreement, content))
-        if len(pending) >= chunk_size:
-            flush()
-    if pending:
-        flush()
     return RecordResult(checked=checked, recorded=recorded)
 
 
