@@ -132,7 +132,7 @@ def _ocds_target_rows(ocds: dict) -> list[tuple[str, str, str, bool | None]]:
             (
                 f"Public OCDS feed, {name} of {feed['releases']:,} releases (median of 5)",
                 f"≤ {FEED_MS} ms",
-                f"{page['ms']:.0f} ms, {page['queries']} queries",
+                f"{page['ms']:.0f} ms, {page['queries']} quer{'y' if page['queries'] == 1 else 'ies'}",
                 page["ms"] <= FEED_MS,
             )
         )

@@ -28,6 +28,7 @@ def _agreements(count: int, *, start: int = 0):
             DeliverableFactory(milestone=milestone)
 
 
+@pytest.mark.postgres  # releases are stored with COPY there (bulk_create elsewhere)
 def test_recording_runs_a_fixed_number_of_queries_per_chunk_whatever_its_size(django_assert_num_queries):
     _agreements(2)
     # The agreements, the reads of their facts and their latest releases, a savepoint and its release around one
@@ -120,6 +121,7 @@ def test_a_deep_feed_page_runs_the_same_queries_as_the_second(
     assert [r["ocid"][-2:] for r in since.json()["releases"]] == ["06", "07"]
 
 
+@pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_reading_ahead_on_a_second_connection_builds_the_same_releases_and_closes_it():
     """Outside a transaction (the export command, beat) the next chunk is read by a second thread."""
