@@ -14,13 +14,12 @@ and are never read here.
 import datetime
 from collections import defaultdict
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import NamedTuple
 
 import pycountry
 from django.conf import settings
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import Count, F, Q, TextField
 from django.db.models.functions import Cast
 from django.utils import translation
@@ -541,49 +540,26 @@ def published_agreements():
     return Agreement.objects.exclude(status=Agreement.Status.DRAFT)
 
 
-def _read_chunk(queryset, last_pk: int, chunk_size: int) -> tuple[list[Agreement], Chunk | None]:
-    # Keyset pagination: stable and cheap however deep the run goes.
-    agreements = list(queryset.filter(pk__gt=last_pk)[:chunk_size])
-    return agreements, Chunk(agreements) if agreements else None
-
-
-def iter_chunks(
-    queryset=None, *, chunk_size: int = 200, on_chunk=None, read_ahead: bool = False
-) -> Iterator[tuple[list[Agreement], Chunk]]:
+def iter_chunks(queryset=None, *, chunk_size: int = 200, on_chunk=None) -> Iterator[tuple[list[Agreement], Chunk]]:
     """(agreements, their Chunk) for the given published agreements, ``chunk_size`` agreements at a time.
 
-    Memory holds one chunk (two with ``read_ahead``); the query count grows with the number of chunks, not of
-    agreements or milestones. ``on_chunk(done, total)`` is called once the caller is done with a chunk.
-
-    ``read_ahead``: the next chunk is read by a second thread, on its own database connection, while the
-    caller works on this one, so PostgreSQL's time (a third of an export's) overlaps Python's. Only outside
-    a transaction, where every read is its own snapshot anyway: inside one (a request, a test), the other
-    connection would not see what it holds, so chunks are read in turn.
+    Memory holds one chunk; the query count grows with the number of chunks, not of agreements or
+    milestones. ``on_chunk(done, total)`` is called once the caller is done with a chunk (for progress).
     """
     queryset = (queryset if queryset is not None else published_agreements()).exclude(status=Agreement.Status.DRAFT)
     queryset = queryset.select_related("authority").order_by("pk")
     total = queryset.count() if on_chunk else None
-    done = 0
-    ahead = read_ahead and connection.vendor == "postgresql" and not connection.in_atomic_block
-    reader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ocds-read") if ahead else None
-    try:
-        following = reader.submit(_read_chunk, queryset, 0, chunk_size) if reader else None
-        last_pk = 0
-        while True:
-            agreements, chunk = following.result() if reader else _read_chunk(queryset, last_pk, chunk_size)
-            if not agreements:
-                return
-            last_pk = agreements[-1].pk
-            if reader:
-                following = reader.submit(_read_chunk, queryset, last_pk, chunk_size)
-            yield agreements, chunk
-            done += len(agreements)
-            if on_chunk:
-                on_chunk(done, total)
-    finally:
-        if reader:
-            reader.submit(connections.close_all)  # the reader thread's own connection
-            reader.shutdown(wait=True)  # after the read in flight, if any, and the close
+    last_pk, done = 0, 0
+    while True:
+        # Keyset pagination: stable and cheap however deep the run goes.
+        agreements_chunk = list(queryset.filter(pk__gt=last_pk)[:chunk_size])
+        if not agreements_chunk:
+            return
+        yield agreements_chunk, Chunk(agreements_chunk)
+        last_pk = agreements_chunk[-1].pk
+        done += len(agreements_chunk)
+        if on_chunk:
+            on_chunk(done, total)
 
 
 def iter_contents(queryset=None, *, chunk_size: int = 200, on_chunk=None) -> Iterator[tuple[Agreement, dict]]:

@@ -105,22 +105,17 @@ def _insert(releases: list[Release]) -> None:
             )
 
 
-def releases_record(
-    *, agreements=None, by=None, chunk_size: int = 200, on_chunk=None, read_ahead: bool = False
-) -> RecordResult:
+def releases_record(*, agreements=None, by=None, chunk_size: int = 200, on_chunk=None) -> RecordResult:
     """Record a release for every published agreement whose published view changed since its last release.
 
     ``agreements``: a queryset to limit the run (default every published agreement). ``by``: the officer who
-    asked (None when beat runs it). ``read_ahead``: read the next chunk while this one is built (see
-    ``builders.iter_chunks``), for a process doing nothing else (the export command, beat's task).
-    Raises ``OCDSValidationError`` (nothing of the failing chunk is stored) when a release would not be valid
-    OCDS for PPPs.
+    asked (None when beat runs it). Raises ``OCDSValidationError`` (nothing of the failing chunk is stored)
+    when a release would not be valid OCDS for PPPs.
     """
     checked = recorded = 0
     # A chunk at a time, each release built, checked and serialised as soon as its agreement's content is:
     # memory holds one chunk's facts and its new release texts, never a chunk of built contents.
-    chunks = iter_chunks(agreements, chunk_size=chunk_size, on_chunk=on_chunk, read_ahead=read_ahead)
-    for batch, chunk in chunks:
+    for batch, chunk in iter_chunks(agreements, chunk_size=chunk_size, on_chunk=on_chunk):
         # Dated after its facts were read: an amendment approved meanwhile is never dated after its release.
         now = timezone.now()
         latest = {

@@ -9,5 +9,5 @@ from .services import releases_record
 def record_releases() -> dict:
     """Beat runs this every OCDS_RECORD_EVERY_MINUTES. Safe to run twice: an unchanged agreement records nothing,
     and a unique (agreement, sequence) turns a concurrent duplicate into a no-op."""
-    result = releases_record(by=None, read_ahead=True)
+    result = releases_record(by=None)
     return {"checked": result.checked, "recorded": result.recorded}

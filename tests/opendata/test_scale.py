@@ -9,7 +9,6 @@ from django.urls import reverse
 from jsonschema import Draft4Validator
 
 from opendata import schema
-from opendata.builders import iter_chunks, iter_contents, release_content
 from opendata.models import Release
 from opendata.services import releases_record
 from procurement.factories import AgreementFactory
@@ -119,22 +118,3 @@ def test_a_deep_feed_page_runs_the_same_queries_as_the_second(
     assert [r["ocid"][-2:] for r in second.json()["releases"]] == ["02", "03"]
     assert [r["ocid"][-2:] for r in sixth.json()["releases"]] == ["10", "11"]
     assert [r["ocid"][-2:] for r in since.json()["releases"]] == ["06", "07"]
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_reading_ahead_on_a_second_connection_builds_the_same_releases_and_closes_it():
-    """Outside a transaction (the export command, beat) the next chunk is read by a second thread."""
-    from django.db import connection
-
-    _agreements(5)
-
-    in_turn = {a.pk: content for a, content in iter_contents(chunk_size=2)}
-    ahead = {
-        a.pk: release_content(a, chunk) for batch, chunk in iter_chunks(chunk_size=2, read_ahead=True) for a in batch
-    }
-
-    assert ahead == in_turn and len(ahead) == 5
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()")
-        assert cursor.fetchone()[0] == 1  # the reader thread's connection is closed

@@ -84,9 +84,7 @@ class Command(BaseCommand):
 
         try:
             if not options["no_record"]:
-                result = releases_record(
-                    agreements=agreements, by=None, chunk_size=chunk_size, on_chunk=on_chunk, read_ahead=True
-                )
+                result = releases_record(agreements=agreements, by=None, chunk_size=chunk_size, on_chunk=on_chunk)
                 if progress:
                     progress.write(f"Recorded {result.recorded} new release(s).")
             selected = selectors.releases(agreement_reference=agreement, since=since_date)
