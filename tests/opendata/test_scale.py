@@ -2,9 +2,11 @@
 check gives jsonschema's verdict, and the public feed's deep pages cost what its first page costs."""
 
 import datetime
+import io
 import json
 
 import pytest
+from django.core.management import call_command
 from django.urls import reverse
 from jsonschema import Draft4Validator
 
@@ -118,3 +120,18 @@ def test_a_deep_feed_page_runs_the_same_queries_as_the_second(
     assert [r["ocid"][-2:] for r in second.json()["releases"]] == ["02", "03"]
     assert [r["ocid"][-2:] for r in sixth.json()["releases"]] == ["10", "11"]
     assert [r["ocid"][-2:] for r in since.json()["releases"]] == ["06", "07"]
+
+
+def test_the_export_streams_with_the_same_queries_whatever_the_number_of_releases(tmp_path, django_assert_num_queries):
+    """The stored texts are read through one server-side cursor, 100 at a time: no query per release or chunk."""
+    _agreements(2)
+    releases_record(by=None)
+    with django_assert_num_queries(2):  # the newest date, then the cursor over the texts
+        call_command("export_ocds", "--no-record", "-o", str(tmp_path / "small.json"), stderr=io.StringIO())
+    _agreements(120, start=2)  # more than one fetch of 100
+    releases_record(by=None)
+
+    with django_assert_num_queries(2):
+        call_command("export_ocds", "--no-record", "-o", str(tmp_path / "large.json"), stderr=io.StringIO())
+
+    assert len(json.loads((tmp_path / "large.json").read_text())["releases"]) == 122
