@@ -89,6 +89,7 @@ def _target_rows(results: dict) -> list[tuple[str, str, str, bool | None]]:
         ratio = twenty["seconds"] / ten["seconds"]
         rows.append(("PDF growth: time(20,000) / time(10,000)", "≤ 2.3", f"{ratio:.2f}", ratio <= 2.3))
     rows += _webhook_rows(results.get("webhooks"))
+    rows += _ocds_target_rows(results.get("ocds") or {})
     return rows
 
 
@@ -227,6 +228,120 @@ def _webhook_section(hooks: dict) -> list[str]:
     return lines
 
 
+OCDS_SECONDS, OCDS_PEAK_MB, OCDS_RATIO, FEED_MS = 60, 150, 2.2, 200
+
+
+def _ocds_target_rows(ocds: dict) -> list[tuple[str, str, str, bool | None]]:
+    rows = []
+    export = ocds.get("export") or {}
+    ten, twenty = export.get("10000"), export.get("20000")
+    for size in (ten, twenty):
+        if not size:
+            continue
+        for run, label in (("first", "first run, recording every release"), ("second", "second run, nothing changed")):
+            numbers = size[run]
+            rows.append(
+                (
+                    f"`export_ocds` of {size['agreements']:,} agreements, {label}",
+                    f"≤ {OCDS_SECONDS} s",
+                    f"{_s(numbers['seconds'])} ({numbers['cpu_seconds']:.1f} s CPU; {numbers['recorded']:,} "
+                    f"recorded, {numbers['exported']:,} exported)",
+                    numbers["seconds"] <= OCDS_SECONDS,
+                )
+            )
+    if twenty:
+        peak = max(twenty[run]["peak_rss_mb"] for run in ("first", "second"))
+        rows.append(
+            (
+                f"`export_ocds` of {twenty['agreements']:,} agreements, peak memory of the process (max RSS)",
+                f"≤ {OCDS_PEAK_MB} MB",
+                f"{peak:.0f} MB",
+                peak <= OCDS_PEAK_MB,
+            )
+        )
+    if ten and twenty:
+        for run in ("first", "second"):
+            ratio = twenty[run]["seconds"] / ten[run]["seconds"]
+            rows.append(
+                (
+                    f"`export_ocds` growth, {run} run: time(20,000) / time(10,000)",
+                    f"≤ {OCDS_RATIO}",
+                    f"{ratio:.2f}",
+                    ratio <= OCDS_RATIO,
+                )
+            )
+    feed = ocds.get("feed") or {}
+    pages = feed.get("pages") or {}
+    for name, page in pages.items():
+        rows.append(
+            (
+                f"Public OCDS feed, {name} of {feed['releases']:,} releases (median of 5)",
+                f"≤ {FEED_MS} ms",
+                f"{page['ms']:.0f} ms, {page['queries']} quer{'y' if page['queries'] == 1 else 'ies'}",
+                page["ms"] <= FEED_MS,
+            )
+        )
+    if pages:
+        # Page 1 reads the page; deeper pages first find where they start: the count must not grow with depth.
+        first = {page["queries"] for page in pages.values() if page["params"].get("page", 1) == 1}
+        deeper = {page["queries"] for page in pages.values() if page["params"].get("page", 1) > 1}
+        rows.append(
+            (
+                "Public OCDS feed queries per page, however deep",
+                "constant",
+                f"page 1: {'/'.join(map(str, sorted(first)))}; deeper pages: {'/'.join(map(str, sorted(deeper)))}",
+                len(first) <= 1 and len(deeper) <= 1,
+            )
+        )
+    return rows
+
+
+def _ocds_section(ocds: dict) -> list[str]:
+    export = ocds.get("export") or {}
+    lines = [
+        "",
+        "## OCDS export and public feed",
+        "",
+        "Reproduce: `.venv/bin/python -m bench.run --only ocds` (see `bench/ocds.py`). Each export is "
+        "`manage.py export_ocds -o FILE` run as its own process; peak memory is that process's maximum resident set "
+        "size as the kernel reports it (`os.wait4` rusage, `ru_maxrss`): the whole process, not only Python's "
+        "allocations. The 10,000 case is the same data set with the other agreements put back to draft (drafts are "
+        "never published). The stored releases are deleted before each size: the first run records every "
+        "release, the second finds nothing changed.",
+        "",
+        "| agreements | run | seconds | CPU seconds | peak RSS | recorded | exported | file |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for size in export.values():
+        for run in ("first", "second"):
+            n = size[run]
+            lines.append(
+                f"| {size['agreements']:,} | {run} | {n['seconds']:.1f} | {n['cpu_seconds']:.1f} | "
+                f"{n['peak_rss_mb']:.0f} MB | {n['recorded']:,} | {n['exported']:,} | {n['bytes'] / 2**20:,.0f} MiB |"
+            )
+    feed = ocds.get("feed")
+    if feed:
+        lines += [
+            "",
+            f"Public feed (`/api/v1/ocds/feed/`, {feed['page_size']} releases a page) on {feed['releases']:,} "
+            "releases, through the Django test client (server time: middleware, view, rendering; no network), "
+            "median of 5 requests after a warm-up:",
+            "",
+            "| page | parameters | median | runs | queries | size |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, page in feed["pages"].items():
+            params = ", ".join(f"{key}={value}" for key, value in page["params"].items())
+            runs = ", ".join(f"{ms:.0f}" for ms in page["runs_ms"])
+            lines.append(
+                f"| {name} | {params} | {page['ms']:.1f} ms | {runs} | {page['queries']} | "
+                f"{page['bytes'] / 1024:,.0f} KiB |"
+            )
+        lines += ["", "EXPLAIN ANALYZE of page 100 (where it starts, then the page):", "", "```"]
+        lines += [feed.get("explain", "").strip(), "```"]
+    return lines
+
+
 def write_markdown(results: dict) -> str:
     machine = results.get("machine", {})
     lines = [
@@ -339,6 +454,8 @@ def write_markdown(results: dict) -> str:
                 f"| {name} | {numbers['seconds']:.2f} | {numbers['peak_mb']:.1f} MB | {numbers['queries']} | "
                 f"{numbers['bytes'] / 1024:,.0f} KiB |"
             )
+    if results.get("ocds"):
+        lines += _ocds_section(results["ocds"])
     if results.get("webhooks"):
         lines += _webhook_section(results["webhooks"])
     lines += [

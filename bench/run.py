@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ppp_bench"
-SECTIONS = ("generate", "queries", "api", "scan", "reports", "webhooks")
+SECTIONS = ("generate", "queries", "api", "scan", "reports", "ocds", "webhooks")
 
 
 def _prepare_environment(database_url: str):
@@ -147,6 +147,9 @@ def main(argv=None):
     if "webhooks" in wanted:
         from bench import webhooks
     section("webhooks", lambda: webhooks.webhook_delivery(events=args.webhook_events))
+    if "ocds" in wanted:
+        from bench import ocds
+    section("ocds", lambda: ocds.ocds())
 
     from bench.report import write_markdown
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import TextIO
 
 import ocdsmerge
+import orjson
 from django.conf import settings
 
 from .builders import ocds_datetime
@@ -36,7 +37,7 @@ class NoReleases(Exception):
     """Nothing matched: the schema requires at least one release, so no package is written."""
 
 
-def _default(value):
+def json_default(value):
     if isinstance(value, Decimal):
         # JSON numbers; amounts carry two decimals, well within a double's exact range.
         return int(value) if value == value.to_integral_value() else float(value)
@@ -44,7 +45,9 @@ def _default(value):
 
 
 def dumps(value) -> str:
-    return json.dumps(value, default=_default, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON, UTF-8 characters as they are (no \\u escapes), amounts as numbers. Written by orjson, several
+    times faster than ``json.dumps`` for a release with its milestones; the same JSON values."""
+    return orjson.dumps(value, default=json_default).decode()
 
 
 def package_header(uri: str, published_date) -> dict:

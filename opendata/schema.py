@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+import jsonschema_rs
 from django.conf import settings
 from jsonschema import Draft4Validator
 from referencing import Registry, Resource
@@ -112,6 +113,7 @@ def _record_package_validator() -> Draft4Validator:
 def clear_cache():
     release_schema.cache_clear()
     _validators.cache_clear()
+    _release_check.cache_clear()
     _record_package_validator.cache_clear()
 
 
@@ -120,8 +122,31 @@ def _errors(validator: Draft4Validator, instance, prefix: str) -> list[SchemaErr
     return [SchemaError(prefix + error.json_path[1:], error.message) for error in found]
 
 
+@cache
+def _release_check() -> jsonschema_rs.Draft4Validator:
+    """The release schema compiled by jsonschema-rs: a yes/no answer about 500 times faster than ``jsonschema``
+    (0.1 ms instead of 50 ms for a release with 50 milestones), which is what recording 20,000 agreements needs.
+
+    Formats are checked as ``jsonschema`` checks them: "uri" by the same Python checker (rfc3987), called for
+    the few URIs a release holds; "date-time" natively (RFC 3339, as strict as rfc3339-validator).
+    """
+    checker = Draft4Validator.FORMAT_CHECKER
+    return jsonschema_rs.Draft4Validator(
+        release_schema(),
+        validate_formats=True,
+        formats={"uri": lambda value: checker.conforms(value, "uri")},
+    )
+
+
 def release_errors(release: dict, index: int = 0) -> list[SchemaError]:
-    """Schema errors of one release, with paths as they stand in the package (``$.releases[index]…``)."""
+    """Schema errors of one release, with paths as they stand in the package (``$.releases[index]…``).
+
+    A valid release (nearly every one) is answered by the compiled check; only one it refuses is walked by
+    ``jsonschema``, whose errors (paths and messages) are the ones reported, so the verdict on an invalid
+    release is always ``jsonschema``'s.
+    """
+    if _release_check().is_valid(release):
+        return []
     return _errors(_validators()[1], release, f"$.releases[{index}]")
 
 

@@ -13,12 +13,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+import orjson
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from .builders import iter_contents, ocds_datetime
+from .builders import iter_chunks, ocds_datetime, release_content
 from .models import Release
-from .package import dumps
+from .package import dumps, json_default
 from .schema import OCDSValidationError, release_errors
 
 
@@ -56,10 +57,52 @@ def _tags(previous: dict | None, content: dict) -> list[str]:
     return tags or ["contractUpdate"]
 
 
-def _release_body(content: dict, *, release_id: str, date, tags: list[str]) -> str:
+def _release(content: dict, *, release_id: str, date, tags: list[str]) -> dict:
     release = {"ocid": content["ocid"], "id": release_id, "date": date, "tag": tags}
     release.update((key, value) for key, value in content.items() if key != "ocid")
-    return dumps(release)
+    return release
+
+
+RELEASE_COLUMNS = (
+    "agreement_id",
+    "ocid",
+    "sequence",
+    "release_id",
+    "date",
+    "tags",
+    "content_hash",
+    "body",
+    "recorded_by_id",
+)
+
+
+def _insert(releases: list[Release]) -> None:
+    """Store new releases; call inside ``transaction.atomic``. On PostgreSQL with COPY: Django 5.2's
+    ``bulk_create`` sends each column as an array, and psycopg escapes every quote of every body in Python
+    (14 of the 40 s it took to record 2,000 releases of 15 kB); COPY's rows are formatted in C."""
+    if connection.vendor != "postgresql":
+        Release.objects.bulk_create(releases)
+        return
+    columns = ", ".join(RELEASE_COLUMNS)
+    with (
+        connection.cursor() as cursor,
+        connection.wrap_database_errors,  # a duplicate is Django's IntegrityError, as with bulk_create
+        cursor.cursor.copy(f"COPY {Release._meta.db_table} ({columns}) FROM STDIN") as copy,
+    ):
+        for release in releases:
+            copy.write_row(
+                (
+                    release.agreement_id,
+                    release.ocid,
+                    release.sequence,
+                    release.release_id,
+                    release.date,
+                    orjson.dumps(release.tags).decode(),
+                    release.content_hash,
+                    release.body,
+                    release.recorded_by_id,
+                )
+            )
 
 
 def releases_record(*, agreements=None, by=None, chunk_size: int = 200, on_chunk=None) -> RecordResult:
@@ -70,17 +113,19 @@ def releases_record(*, agreements=None, by=None, chunk_size: int = 200, on_chunk
     when a release would not be valid OCDS for PPPs.
     """
     checked = recorded = 0
-    pending: list[tuple] = []
-
-    def flush():
-        nonlocal recorded
+    # A chunk at a time, each release built, checked and serialised as soon as its agreement's content is:
+    # memory holds one chunk's facts and its new release texts, never a chunk of built contents.
+    for batch, chunk in iter_chunks(agreements, chunk_size=chunk_size, on_chunk=on_chunk):
         # Dated after its facts were read: an amendment approved meanwhile is never dated after its release.
         now = timezone.now()
-        ids = [agreement.pk for agreement, _ in pending]
-        latest = {r.agreement_id: r for r in Release.objects.latest_per_agreement(ids).only(*LATEST_FIELDS)}
+        latest = {
+            r.agreement_id: r for r in Release.objects.latest_per_agreement([a.pk for a in batch]).only(*LATEST_FIELDS)
+        }
         new = []
-        for agreement, built in pending:
-            content = json.loads(dumps(built))  # as published: amounts are JSON numbers
+        for agreement in batch:
+            checked += 1
+            # As published: amounts are JSON numbers (the same values as json.loads(dumps(built)), faster).
+            content = orjson.loads(orjson.dumps(release_content(agreement, chunk), default=json_default))
             digest = content_hash(content)
             last = latest.get(agreement.pk)
             if last is not None and last.content_hash == digest:
@@ -89,8 +134,8 @@ def releases_record(*, agreements=None, by=None, chunk_size: int = 200, on_chunk
             sequence = last.sequence + 1 if last else 1
             tags = _tags(previous, content)
             release_id = f"{content['ocid']}-{sequence:04d}"
-            body = _release_body(content, release_id=release_id, date=ocds_datetime(now), tags=tags)
-            errors = release_errors(json.loads(body))
+            release = _release(content, release_id=release_id, date=ocds_datetime(now), tags=tags)
+            errors = release_errors(release)
             if errors:
                 raise OCDSValidationError(errors)
             new.append(
@@ -102,26 +147,19 @@ def releases_record(*, agreements=None, by=None, chunk_size: int = 200, on_chunk
                     date=now,
                     tags=tags,
                     content_hash=digest,
-                    body=body,
+                    body=dumps(release),
                     recorded_by=by,
                 )
             )
-        pending.clear()
+        if not new:
+            continue
         try:
             with transaction.atomic():
-                Release.objects.bulk_create(new)
+                _insert(new)
         except IntegrityError:
             # Another run recorded the same agreements meanwhile: its releases stand; the next run catches up.
-            return
+            continue
         recorded += len(new)
-
-    for agreement, content in iter_contents(agreements, chunk_size=chunk_size, on_chunk=on_chunk):
-        checked += 1
-        pending.append((agreement, content))
-        if len(pending) >= chunk_size:
-            flush()
-    if pending:
-        flush()
     return RecordResult(checked=checked, recorded=recorded)
 
 

@@ -1,6 +1,8 @@
 """Export published agreements as an OCDS-for-PPPs release package (or record package), as a stream."""
 
+import contextlib
 import datetime
+import gc
 import os
 import tempfile
 from pathlib import Path
@@ -22,6 +24,26 @@ def _date(value: str) -> datetime.date:
         raise CommandError(f"--since must be a date as YYYY-MM-DD, not {value!r}.") from exc
 
 
+@contextlib.contextmanager
+def _collector_for_a_batch_job():
+    """Tune Python's cyclic garbage collector for this one long job (a command's process does nothing else).
+
+    Building releases allocates millions of short-lived dicts and strings, and by default every 700 of them a
+    collection runs, which now and then walks every object alive since start-up (Django, the schemas). Those
+    are frozen out of the walks, and young objects are collected every 50,000 allocations instead: 15-20 % of
+    the CPU time of an export. Memory stays bounded because releases make next to no reference cycles (213
+    objects were left for the collector after 2,000 agreements); reference counting frees the rest at once.
+    """
+    threshold = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, threshold[1], threshold[2])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
+        gc.unfreeze()
+
+
 class Command(BaseCommand):
     help = (
         "Write published agreements as an OCDS-for-PPPs release package (or, with --records, a record package). "
@@ -41,7 +63,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--chunk-size", type=int, default=200, help="Agreements read per batch (default 200).")
 
-    def handle(self, *args, agreement=None, since=None, output=None, chunk_size=200, **options):
+    def handle(self, *args, **options):
+        with _collector_for_a_batch_job():
+            self._export(**options)
+
+    def _export(self, *, agreement=None, since=None, output=None, chunk_size=200, **options):
         since_date = _date(since) if since else None
         agreements = published_agreements()
         if agreement:
