@@ -1,7 +1,8 @@
 """The board HTML pages at national size, served through Django's test client (no network, no web server): the
 page of a project with 10,000 milestones and the board list of a member who sits on about fifty boards.
 
-    DATABASE_URL=postgres://…/ppp_bench .venv/bin/python -m bench.run --only boards
+    .venv/bin/python -m bench.run --database-url postgres://…/ppp_bench --only boards   # (DATABASE_URL is not read)
+    DATABASE_URL=postgres://…/ppp_bench .venv/bin/python -m bench.pages                # then profile both pages
 
 Each figure is server time as a request sees it (middleware, session, views, SQL, templates), the median of five
 requests after a warm-up, with the SQL queries of one request and the share of that time spent in SQL.
@@ -18,10 +19,6 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-
-from projects.models import Milestone, Project
-
-from .measure import _big_project, _board
 
 BIG_PROJECT_MILESTONES = 10_000
 BOARD_PROJECTS = 50
@@ -66,6 +63,10 @@ def profile_page(client: Client, url: str, top: int = 25) -> str:
 def board_pages(milestones: int = BIG_PROJECT_MILESTONES, board_projects: int = BOARD_PROJECTS) -> dict:
     """The board page of the project with ``milestones`` milestones and ``/boards/`` for the board member bench-board,
     who also sits on that project's board."""
+    from projects.models import Milestone, Project
+
+    from .measure import _big_project, _board
+
     template = Project.objects.exclude(code__startswith="BENCH-").order_by("pk").first()
     big = _big_project(f"BENCH-REPORT-{milestones}", milestones, template)
     member, _ = get_user_model().objects.get_or_create(username="bench-board")
@@ -94,7 +95,8 @@ def board_pages(milestones: int = BIG_PROJECT_MILESTONES, board_projects: int = 
     return results
 
 
-if __name__ == "__main__":  # python -m bench.pages: profile both pages once (after bench.run prepared the database)
+def main():
+    """``python -m bench.pages``: profile one request of each page (after ``bench.run --only boards`` made them)."""
     import os
     import sys
 
@@ -104,6 +106,8 @@ if __name__ == "__main__":  # python -m bench.pages: profile both pages once (af
 
     django.setup()
     from django.conf import settings
+
+    from projects.models import Project
 
     settings.DEBUG = False
     member = get_user_model().objects.get(username="bench-board")
@@ -115,3 +119,7 @@ if __name__ == "__main__":  # python -m bench.pages: profile both pages once (af
             client.get(url)
             print(url, file=sys.stderr)
             print(profile_page(client, url))
+
+
+if __name__ == "__main__":
+    main()

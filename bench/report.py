@@ -227,8 +227,8 @@ def write_markdown(results: dict) -> str:
             "Served through Django's test client as the board member bench-board (no web server or network in "
             "between): the median of five requests after a warm-up. SQL is the database's share of one request; the "
             "rest is Python (views, charts, templates). Reproduce with "
-            "`DATABASE_URL=postgres://…/ppp_bench .venv/bin/python -m bench.run --only boards`; "
-            "`python -m bench.pages` then profiles both pages.",
+            "`.venv/bin/python -m bench.run --database-url postgres://…/ppp_bench --only boards`; "
+            "`DATABASE_URL=postgres://…/ppp_bench .venv/bin/python -m bench.pages` then profiles both pages.",
             "",
             "| page | what it covers | median | CPU | SQL | queries | size |",
             "|---|---|---|---|---|---|---|",
