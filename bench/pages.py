@@ -1,5 +1,6 @@
 """The board HTML pages at national size, served through Django's test client (no network, no web server): the
-page of a project with 10,000 milestones and the board list of a member who sits on about fifty boards.
+page of a project with 10,000 milestones, and the board list of bench-board, who sits on the 50 boards of the
+portfolio benchmark (``measure._board``) and on that project's too: 51 projects, one of them 10,000 milestones.
 
     .venv/bin/python -m bench.run --database-url postgres://…/ppp_bench --only boards   # (DATABASE_URL is not read)
     DATABASE_URL=postgres://…/ppp_bench .venv/bin/python -m bench.pages                # then profile both pages
