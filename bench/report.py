@@ -88,6 +88,26 @@ def _target_rows(results: dict) -> list[tuple[str, str, str, bool | None]]:
     if ten and twenty:
         ratio = twenty["seconds"] / ten["seconds"]
         rows.append(("PDF growth: time(20,000) / time(10,000)", "≤ 2.3", f"{ratio:.2f}", ratio <= 2.3))
+    boards = results.get("boards") or {}
+    page, listing = boards.get("project page"), boards.get("board list")
+    if page:
+        rows.append(
+            (
+                f"Board page (HTML) of a project with {page['milestones']:,} milestones, server time",
+                "≤ 1 s",
+                f"{_ms(page['seconds'])} ({page['queries']} queries)",
+                page["seconds"] <= 1,
+            )
+        )
+    if listing:
+        rows.append(
+            (
+                f"Board list `/boards/` with {listing['projects']} projects, server time",
+                "≤ 300 ms",
+                f"{_ms(listing['seconds'])} ({listing['queries']} queries)",
+                listing["seconds"] <= 0.3,
+            )
+        )
     rows += _webhook_rows(results.get("webhooks"))
     rows += _ocds_target_rows(results.get("ocds") or {})
     return rows
@@ -342,6 +362,10 @@ def _ocds_section(ocds: dict) -> list[str]:
     return lines
 
 
+def _ms(seconds) -> str:
+    return f"{seconds * 1000:,.0f} ms" if seconds is not None else "–"
+
+
 def write_markdown(results: dict) -> str:
     machine = results.get("machine", {})
     lines = [
@@ -452,6 +476,32 @@ def write_markdown(results: dict) -> str:
         for name, numbers in reports.items():
             lines.append(
                 f"| {name} | {numbers['seconds']:.2f} | {numbers['peak_mb']:.1f} MB | {numbers['queries']} | "
+                f"{numbers['bytes'] / 1024:,.0f} KiB |"
+            )
+    boards = results.get("boards")
+    if boards:
+        lines += [
+            "",
+            "## Board pages (HTML)",
+            "",
+            "Served through Django's test client as the board member bench-board (no web server or network in "
+            "between): the median of five requests after a warm-up. SQL is the database's share of one request; the "
+            "rest is Python (views, charts, templates). Reproduce with "
+            "`.venv/bin/python -m bench.run --database-url postgres://…/ppp_bench --only boards`; "
+            "`DATABASE_URL=postgres://…/ppp_bench .venv/bin/python -m bench.pages` then profiles both pages.",
+            "",
+            "| page | what it covers | median | CPU | SQL | queries | size |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for name, numbers in boards.items():
+            covers = (
+                f"{numbers['milestones']:,} milestones"
+                if "projects" not in numbers
+                else f"{numbers['projects']} projects, {numbers['milestones']:,} milestones"
+            )
+            lines.append(
+                f"| {name} (`{numbers['url']}`) | {covers} | {_ms(numbers['seconds'])} | "
+                f"{_ms(numbers['cpu_seconds'])} | {_ms(numbers['sql_seconds'])} | {numbers['queries']} | "
                 f"{numbers['bytes'] / 1024:,.0f} KiB |"
             )
     if results.get("ocds"):

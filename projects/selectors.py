@@ -13,6 +13,7 @@ import datetime
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cached_property
 
 from django.conf import settings
 from django.db.models import Avg, Count, F, Min, Prefetch, Q, QuerySet, Sum
@@ -136,30 +137,45 @@ def kpi_evidence_readable_by(user) -> QuerySet[KPIMeasurement]:
     )
 
 
+SLIPPED = "slipped"
+
+
+def rag_filters(on: datetime.date, through: str = "") -> dict[str, Q]:
+    """The SQL twin of ``milestone_rag``: a ``Q`` per Rag (and ``SLIPPED``: open, due after its baseline) over the
+    milestone columns, reached through ``through`` ("milestones__" from a project, "" on milestones themselves)."""
+
+    def q(**lookups) -> Q:
+        return Q(**{through + lookup: value for lookup, value in lookups.items()})
+
+    open_q = q(status__in=Milestone.OPEN_STATUSES)
+    soon = on + datetime.timedelta(days=settings.DUE_SOON_DAYS)
+    return {
+        Rag.ACHIEVED: q(status=Milestone.Status.ACHIEVED),
+        Rag.ON_TRACK: open_q & q(due_date__gt=soon),
+        Rag.DUE_SOON: open_q & q(due_date__gte=on, due_date__lte=soon),
+        Rag.OVERDUE: open_q & q(due_date__lt=on),
+        Rag.MISSED: q(status=Milestone.Status.MISSED),
+        Rag.CANCELLED: q(status=Milestone.Status.CANCELLED),
+        SLIPPED: open_q & q(due_date__gt=F(through + "baseline_due_date")),
+    }
+
+
 def board_projects(user, *, on: datetime.date | None = None) -> QuerySet[Project]:
     """The board list: the visible projects with their milestone counts and payments, in one query."""
     on = on or timezone.localdate()
-    open_q = Q(milestones__status__in=Milestone.OPEN_STATUSES)
-    overdue_q = open_q & Q(milestones__due_date__lt=on)
-    live_q = ~Q(milestones__status=Milestone.Status.CANCELLED)
-    due_soon_q = (
-        open_q
-        & Q(milestones__due_date__gte=on)
-        & Q(milestones__due_date__lte=on + datetime.timedelta(days=settings.DUE_SOON_DAYS))
-    )
+    rag = rag_filters(on, "milestones__")
+    live_q = ~rag[Rag.CANCELLED]
     return (
         projects_visible_to(user)
         .select_related("agreement__authority")
         .annotate(
             milestone_total=Count("milestones", filter=live_q),
-            milestone_achieved=Count("milestones", filter=Q(milestones__status=Milestone.Status.ACHIEVED)),
-            milestone_overdue=Count("milestones", filter=overdue_q),
-            milestone_missed=Count("milestones", filter=Q(milestones__status=Milestone.Status.MISSED)),
-            milestone_due_soon=Count("milestones", filter=due_soon_q),
-            milestone_slipped=Count(
-                "milestones", filter=open_q & Q(milestones__due_date__gt=F("milestones__baseline_due_date"))
-            ),
-            oldest_overdue_due=Min("milestones__due_date", filter=overdue_q),
+            milestone_achieved=Count("milestones", filter=rag[Rag.ACHIEVED]),
+            milestone_overdue=Count("milestones", filter=rag[Rag.OVERDUE]),
+            milestone_missed=Count("milestones", filter=rag[Rag.MISSED]),
+            milestone_due_soon=Count("milestones", filter=rag[Rag.DUE_SOON]),
+            milestone_slipped=Count("milestones", filter=rag[SLIPPED]),
+            oldest_overdue_due=Min("milestones__due_date", filter=rag[Rag.OVERDUE]),
             milestone_payments=Sum("milestones__payment_amount", filter=live_q),
         )
         .order_by("code")
@@ -345,6 +361,81 @@ class KpiRow:
         return str(self.ON_TARGET_LABELS[self.kpi.on_target])
 
 
+@dataclass(frozen=True)
+class MilestoneTally:
+    """A project's milestones counted per Rag, with the rest of what its overall status reads.
+
+    Counted from a report's rows (``of_rows``) when every row is read anyway (the PDF, the CSV), or in SQL
+    (``milestone_tallies``) for the board page, which shows a page of rows: both count the same things.
+    """
+
+    counts: dict[str, int]  # every key of Rag.ORDER
+    slipped: int  # open, due after its baseline
+    oldest_overdue_days: int
+    payments: Decimal  # the milestones' payments, cancelled ones left out
+    due_before: int  # milestones of any status due before the report date: where today falls in the list
+
+    @property
+    def total(self) -> int:
+        """Every milestone, cancelled ones too (the milestone table lists them)."""
+        return sum(self.counts.values())
+
+    @property
+    def counted(self) -> int:
+        return self.total - self.counts[Rag.CANCELLED]
+
+    @property
+    def percent_achieved(self) -> int:
+        return round(100 * self.counts[Rag.ACHIEVED] / self.counted) if self.counted else 0
+
+    @classmethod
+    def of_rows(cls, rows: list["MilestoneRow"], on: datetime.date) -> "MilestoneTally":
+        counts = dict.fromkeys(Rag.ORDER, 0)
+        for row in rows:
+            counts[row.rag] += 1
+        live = [row.milestone for row in rows if row.rag != Rag.CANCELLED]
+        return cls(
+            counts=counts,
+            slipped=sum(milestone.status in Milestone.OPEN_STATUSES and milestone.slip_days > 0 for milestone in live),
+            oldest_overdue_days=max((row.days_late for row in rows if row.rag == Rag.OVERDUE), default=0),
+            payments=sum((milestone.payment_amount for milestone in live), Decimal("0")),
+            due_before=sum(row.milestone.due_date < on for row in rows),
+        )
+
+
+def milestone_tallies(project_ids: Iterable[int], on: datetime.date) -> dict[int, MilestoneTally]:
+    """``MilestoneTally`` of each project, counted in the database: one query, however many milestones."""
+    project_ids = list(project_ids)
+    rag = rag_filters(on)
+    counts = {key: Count("pk", filter=rag[key]) for key in Rag.ORDER}
+    rows = (
+        Milestone.objects.filter(project_id__in=project_ids)
+        .values("project_id")
+        .annotate(
+            **counts,
+            slipped=Count("pk", filter=rag[SLIPPED]),
+            oldest_overdue_due=Min("due_date", filter=rag[Rag.OVERDUE]),
+            payments=Sum("payment_amount", filter=~rag[Rag.CANCELLED]),
+            due_before=Count("pk", filter=Q(due_date__lt=on)),
+        )
+        .order_by()
+    )
+    tallies = {
+        row["project_id"]: MilestoneTally(
+            counts={key: row[key] for key in Rag.ORDER},
+            slipped=row["slipped"],
+            oldest_overdue_days=(on - row["oldest_overdue_due"]).days if row["oldest_overdue_due"] else 0,
+            payments=row["payments"] or Decimal("0"),
+            due_before=row["due_before"],
+        )
+        for row in rows
+    }
+    empty = MilestoneTally(
+        counts=dict.fromkeys(Rag.ORDER, 0), slipped=0, oldest_overdue_days=0, payments=Decimal("0"), due_before=0
+    )
+    return {pk: tallies.get(pk, empty) for pk in project_ids}
+
+
 @dataclass
 class ProjectReport:
     project: Project
@@ -360,6 +451,9 @@ class ProjectReport:
     payments: list = field(default_factory=list)
     paid_payments: Decimal = Decimal("0")  # ... and the net paid by certificates for this project's milestones
     certified_payments: Decimal = Decimal("0")  # ... and the gross certified for them
+    # Counted in SQL when ``rows`` is left empty (``project_reports(milestones=False)``, the board page); otherwise
+    # counted from ``rows``.
+    counted_in_sql: MilestoneTally | None = None
 
     @property
     def currency(self) -> str:
@@ -369,12 +463,13 @@ class ProjectReport:
     def partners(self) -> list[str]:
         return [party.party for party in self.budget if not party.is_authority]
 
+    @cached_property
+    def tally(self) -> MilestoneTally:
+        return self.counted_in_sql or MilestoneTally.of_rows(self.rows, self.on)
+
     @property
     def counts(self) -> dict[str, int]:
-        counts = dict.fromkeys(Rag.ORDER, 0)
-        for row in self.rows:
-            counts[row.rag] += 1
-        return counts
+        return self.tally.counts
 
     @property
     def summary(self) -> list[tuple[str, str, int, str]]:
@@ -388,25 +483,20 @@ class ProjectReport:
 
     @property
     def total_payments(self) -> Decimal:
-        return sum(
-            (row.milestone.payment_amount for row in self.rows if row.rag != Rag.CANCELLED),
-            Decimal("0"),
-        )
+        return self.tally.payments
 
     @property
     def facts(self) -> ScheduleFacts:
-        counted = [row for row in self.rows if row.rag != Rag.CANCELLED]
-        counts = self.counts
-        open_rows = [row for row in counted if row.milestone.status in Milestone.OPEN_STATUSES]
+        tally = self.tally
         return ScheduleFacts(
-            milestones=len(counted),
-            achieved=counts[Rag.ACHIEVED],
-            overdue=counts[Rag.OVERDUE],
-            oldest_overdue_days=max((row.days_late for row in self.rows if row.rag == Rag.OVERDUE), default=0),
-            missed=counts[Rag.MISSED],
-            due_soon=counts[Rag.DUE_SOON],
-            slipped=sum(row.milestone.slip_days > 0 for row in open_rows),
-            payments=self.total_payments,
+            milestones=tally.counted,
+            achieved=tally.counts[Rag.ACHIEVED],
+            overdue=tally.counts[Rag.OVERDUE],
+            oldest_overdue_days=tally.oldest_overdue_days,
+            missed=tally.counts[Rag.MISSED],
+            due_soon=tally.counts[Rag.DUE_SOON],
+            slipped=tally.slipped,
+            payments=tally.payments,
             certified=self.certified_payments,
         )
 
@@ -417,10 +507,7 @@ class ProjectReport:
 
     @property
     def percent_achieved(self) -> int:
-        counted = [row for row in self.rows if row.rag != Rag.CANCELLED]
-        if not counted:
-            return 0
-        return round(100 * sum(row.rag == Rag.ACHIEVED for row in counted) / len(counted))
+        return self.tally.percent_achieved
 
 
 # Functions that add a downstream app's figures to a batch of reports, in place, in a fixed number of queries.
@@ -433,11 +520,47 @@ def register_report_section(add: Callable[[list[ProjectReport]], None]) -> None:
         _report_sections.append(add)
 
 
+def _report_milestones() -> QuerySet[Milestone]:
+    """Milestones as a report row reads them (vendor, deliverable counts and progress), earliest due first."""
+    return (
+        Milestone.objects.select_related("responsible_vendor")
+        .with_deliverable_counts()
+        .annotate(average_progress=Avg("deliverables__progress"))
+        .order_by("due_date", "id")
+    )
+
+
+def _milestone_row(milestone: Milestone, on: datetime.date) -> MilestoneRow:
+    return MilestoneRow(
+        milestone=milestone,
+        rag=milestone_rag(milestone, on),
+        days_late=milestone_days_late(milestone, on),
+        deliverable_total=milestone.deliverable_total,
+        deliverable_accepted=milestone.deliverable_accepted,
+        average_progress=round(milestone.average_progress or 0),
+    )
+
+
+def _add_open_deliverables(rows: Iterable[MilestoneRow], deliverables: QuerySet[Deliverable]) -> None:
+    """List each late row's open deliverables under it, from ``deliverables`` (narrowed by the caller): one query,
+    none when no row is late."""
+    late_by_id = {row.milestone.pk: row for row in rows if row.is_late}
+    if not late_by_id:
+        return
+    for deliverable in deliverables.open().select_related("responsible_vendor").order_by("milestone_id", "id"):
+        row = late_by_id.get(deliverable.milestone_id)
+        if row is not None:
+            row.open_deliverables.append(deliverable)
+
+
 def project_reports(
-    projects: Iterable[Project], *, on: datetime.date | None = None, governance: bool = True
+    projects: Iterable[Project], *, on: datetime.date | None = None, governance: bool = True, milestones: bool = True
 ) -> list[ProjectReport]:
     """Everything a board report shows for each project, in four queries however many projects and milestones,
     plus three for the governance part (risks past review, KPIs, their measurements) unless ``governance=False``.
+
+    With ``milestones=False`` the reports carry no milestone rows, only their counts (``ProjectReport.tally``,
+    one query instead of two): for the board page, which reads its rows a page at a time (``project_board``).
 
     The projects should come with ``agreement__authority`` selected (``project_for_user`` does that).
     """
@@ -446,36 +569,16 @@ def project_reports(
     projects = list(projects)
     project_ids = [project.pk for project in projects]
     rows_by_project = {pk: [] for pk in project_ids}
-    milestones = (
-        Milestone.objects.filter(project_id__in=project_ids)
-        .select_related("responsible_vendor")
-        .with_deliverable_counts()
-        .annotate(average_progress=Avg("deliverables__progress"))
-        .order_by("due_date", "id")
-    )
-    for milestone in milestones:
-        rows_by_project[milestone.project_id].append(
-            MilestoneRow(
-                milestone=milestone,
-                rag=milestone_rag(milestone, on),
-                days_late=milestone_days_late(milestone, on),
-                deliverable_total=milestone.deliverable_total,
-                deliverable_accepted=milestone.deliverable_accepted,
-                average_progress=round(milestone.average_progress or 0),
-            )
+    tallies = milestone_tallies(project_ids, on) if not milestones else {}
+    if milestones:
+        for milestone in _report_milestones().filter(project_id__in=project_ids):
+            rows_by_project[milestone.project_id].append(_milestone_row(milestone, on))
+        _add_open_deliverables(
+            (row for rows in rows_by_project.values() for row in rows),
+            Deliverable.objects.filter(
+                milestone__project_id__in=project_ids, milestone__status__in=[*Milestone.OPEN_STATUSES, "missed"]
+            ),
         )
-    late_by_id = {row.milestone.pk: row for rows in rows_by_project.values() for row in rows if row.is_late}
-    if late_by_id:
-        open_deliverables = (
-            Deliverable.objects.open()
-            .filter(milestone__project_id__in=project_ids, milestone__status__in=[*Milestone.OPEN_STATUSES, "missed"])
-            .select_related("responsible_vendor")
-            .order_by("milestone_id", "id")
-        )
-        for deliverable in open_deliverables:
-            row = late_by_id.get(deliverable.milestone_id)
-            if row is not None:
-                row.open_deliverables.append(deliverable)
     agreements = {project.agreement for project in projects}
     budgets = agreements_budget_vs_actual(agreements)
     reports = [
@@ -485,6 +588,7 @@ def project_reports(
             generated_at=generated_at,
             rows=rows_by_project[project.pk],
             budget=budgets[project.agreement_id],
+            counted_in_sql=tallies.get(project.pk),
         )
         for project in projects
     ]
@@ -510,8 +614,119 @@ def _add_governance(reports: list[ProjectReport], on: datetime.date) -> None:
         by_project[kpi.project_id].kpis.append(KpiRow(kpi=kpi, measurements=measurements_by_kpi.get(kpi.pk, [])))
 
 
-def project_report(project: Project, *, on: datetime.date | None = None, governance: bool = True) -> ProjectReport:
-    return project_reports([project], on=on, governance=governance)[0]
+def project_report(
+    project: Project, *, on: datetime.date | None = None, governance: bool = True, milestones: bool = True
+) -> ProjectReport:
+    return project_reports([project], on=on, governance=governance, milestones=milestones)[0]
+
+
+# --- The board page: a project of any size, read at a glance ----------------------------------------------------
+
+# A board page lists this many milestones at a time; the PDF and the CSV are the full record.
+MILESTONES_PER_PAGE = 100
+# When the milestones take more than one page, the ones needing attention are listed first, this many at most.
+ATTENTION_LIMIT = 25
+
+
+@dataclass(frozen=True)
+class MilestonePage:
+    """One page of a project's milestones, earliest due first."""
+
+    rows: list[MilestoneRow]
+    number: int
+    num_pages: int
+    total: int
+    start: int  # position of the first row in the whole list, counting from 1
+
+    @property
+    def paginated(self) -> bool:
+        return self.num_pages > 1
+
+    @property
+    def end(self) -> int:
+        return self.start + len(self.rows) - 1
+
+    @property
+    def previous_number(self) -> int | None:
+        return self.number - 1 if self.number > 1 else None
+
+    @property
+    def next_number(self) -> int | None:
+        return self.number + 1 if self.number < self.num_pages else None
+
+
+@dataclass
+class ProjectBoard:
+    """What the board page shows: the report without its milestone rows (counted in SQL instead), one page of
+    rows, the late and due-soon ones first when there is more than a page, and the rows the timeline draws."""
+
+    report: ProjectReport
+    page: MilestonePage
+    attention: list[MilestoneRow]  # empty when every milestone fits on the page
+    timeline_rows: list[MilestoneRow]  # the TIMELINE_LIMIT milestones due nearest the report date
+
+    @property
+    def attention_total(self) -> int:
+        counts = self.report.counts
+        return counts[Rag.OVERDUE] + counts[Rag.MISSED] + counts[Rag.DUE_SOON]
+
+
+def _page_number(requested, tally: MilestoneTally, num_pages: int) -> int:
+    """The requested page, or else the one where today falls in the list (late ones before it, upcoming after)."""
+    try:
+        number = int(requested)
+    except (TypeError, ValueError):
+        number = tally.due_before // MILESTONES_PER_PAGE + 1
+    return min(max(number, 1), num_pages)
+
+
+def _rows_of(milestones: QuerySet[Milestone], on: datetime.date) -> list[MilestoneRow]:
+    """Report rows, earliest due first, of ``milestones`` (filtered and sliced by the caller). The deliverable
+    figures are counted for those milestones alone, picked by a subquery: counting them for the whole project and
+    then slicing grouped every milestone of a 10,000-milestone project (57 ms for a page instead of 8)."""
+    return [_milestone_row(milestone, on) for milestone in _report_milestones().filter(pk__in=milestones.values("pk"))]
+
+
+def _nearest(milestones: QuerySet[Milestone], on: datetime.date, limit: int) -> list[MilestoneRow]:
+    """The rows of the ``limit`` milestones due nearest ``on``, ties to the earlier: the nearest ``limit`` on each
+    side of ``on`` in two reads (SQL has no portable date distance to order by), then the nearest of those."""
+    after = _rows_of(milestones.filter(due_date__gte=on).order_by("due_date", "id")[:limit], on)
+    before = _rows_of(milestones.filter(due_date__lt=on).order_by("-due_date", "-id")[:limit], on)
+    nearest = sorted(before + after, key=lambda row: (abs((row.milestone.due_date - on).days), row.milestone.due_date))
+    return sorted(nearest[:limit], key=lambda row: (row.milestone.due_date, row.milestone.pk))
+
+
+def project_board(project: Project, *, timeline_limit: int, page=None, on: datetime.date | None = None) -> ProjectBoard:
+    """The board page's read of ``project``: a fixed number of queries and at most a page of milestone rows (plus
+    the attention list and the ``timeline_limit`` rows of the timeline), however many milestones it has.
+    ``page`` is the requested page number as given (``?page=``); anything else opens the page holding today."""
+    on = on or timezone.localdate()
+    report = project_report(project, on=on, milestones=False)
+    tally = report.tally
+    num_pages = max(1, -(-tally.total // MILESTONES_PER_PAGE))
+    number = _page_number(page, tally, num_pages)
+    offset = (number - 1) * MILESTONES_PER_PAGE
+    milestones = Milestone.objects.filter(project=project).order_by("due_date", "id")
+    rows = _rows_of(milestones[offset : offset + MILESTONES_PER_PAGE], on)
+    attention = []
+    if num_pages > 1:
+        rag = rag_filters(on)
+        late_or_soon = milestones.filter(rag[Rag.OVERDUE] | rag[Rag.MISSED] | rag[Rag.DUE_SOON])
+        attention = _rows_of(late_or_soon[:ATTENTION_LIMIT], on)
+    shown = [*attention, *rows]
+    late_ids = [row.milestone.pk for row in shown if row.is_late]
+    _add_open_deliverables(shown, Deliverable.objects.filter(milestone_id__in=late_ids))
+    # A late milestone on both lists lists its open deliverables under each of its two rows.
+    by_id = {row.milestone.pk: row for row in shown}
+    for row in shown:
+        row.open_deliverables = by_id[row.milestone.pk].open_deliverables
+    timeline_rows = _nearest(milestones.exclude(status=Milestone.Status.CANCELLED), on, timeline_limit)
+    return ProjectBoard(
+        report=report,
+        page=MilestonePage(rows=rows, number=number, num_pages=num_pages, total=tally.total, start=offset + 1),
+        attention=attention,
+        timeline_rows=timeline_rows,
+    )
 
 
 # What a vendor may see of a risk register: the risks it bears, alone or with the authority.

@@ -20,9 +20,10 @@ from .models import Notification
 from .reports import milestone_report_pdf, milestones_csv, payments_csv, portfolio_csv, portfolio_report_pdf
 from .reports.kpis import kpi_chart, svg_sparkline
 from .reports.spend import spend_chart, svg_spend
-from .reports.timeline import milestone_timeline, svg_layout
+from .reports.timeline import TIMELINE_LIMIT, milestone_timeline, svg_layout
 from .selectors import (
     board_list,
+    project_board,
     project_for_user,
     project_gate_decisions,
     project_report,
@@ -60,14 +61,19 @@ def project_list(request):
 
 @board_view
 def project_detail(request, pk: int):
+    """A project's board page. Its milestones come a page at a time (``?page=``, by default the page holding today),
+    with the late and due-soon ones first when there is more than a page: a board reads the page at a glance, and the
+    PDF and the CSV are the full record."""
     project = project_for_user(request.user, pk)
-    report = project_report(project)
-    timeline = milestone_timeline(report.rows, report.on)
+    board = project_board(project, page=request.GET.get("page"), timeline_limit=TIMELINE_LIMIT)
+    report = board.report
+    timeline = milestone_timeline(board.timeline_rows, report.on, total=report.tally.counted)
     return render(
         request,
         "boards/project_detail.html",
         {
             "project": project,
+            "board": board,
             "report": report,
             "timeline": timeline,
             "svg": svg_layout(timeline),

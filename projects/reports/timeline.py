@@ -104,8 +104,14 @@ def _ticks(first: datetime.date, last: datetime.date, fraction, most: int = 8) -
 
 
 def milestone_timeline(
-    rows: list[MilestoneRow], on: datetime.date, limit: int = TIMELINE_LIMIT, most_ticks: int = 8
+    rows: list[MilestoneRow],
+    on: datetime.date,
+    limit: int = TIMELINE_LIMIT,
+    most_ticks: int = 8,
+    total: int | None = None,
 ) -> Timeline:
+    """The ``limit`` milestones of ``rows`` due nearest ``on``. ``total`` is how many (not cancelled) the project has
+    when ``rows`` are only the nearest ones (the board page reads no more); by default, those of ``rows``."""
     counted = [row for row in rows if row.rag != Rag.CANCELLED]
     nearest = sorted(counted, key=lambda row: abs((row.milestone.due_date - on).days))[:limit]
     shown = sorted(nearest, key=lambda row: (row.milestone.due_date, row.milestone.pk))
@@ -144,7 +150,7 @@ def milestone_timeline(
         ticks=_ticks(first, last, fraction, most_ticks),
         today=fraction(on),
         shown=len(bars),
-        total=len(counted),
+        total=len(counted) if total is None else total,
     )
 
 

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 
 from ppp.factories import DEMO_PASSWORD, BoardMemberFactory
+from projects import selectors
 from projects.factories import ProjectFactory
 
 CHROMIUM = Path(os.environ.get("PPP_CHROMIUM", "/usr/bin/chromium"))
@@ -117,3 +118,23 @@ def test_board_pages_fit_the_screen_on_a_desktop_and_a_phone(live_server, scene,
     page.goto(live_server.url + reverse("boards:project_list"))
     cell = page.locator("#projects tbody td.nowrap", has_text=" of ").first
     assert cell.evaluate("el => getComputedStyle(el).whiteSpace") == "nowrap"
+
+
+def test_a_project_with_more_milestones_than_a_page_reads_on_a_phone(live_server, scene, browser_page, monkeypatch):
+    # The live server runs in this process: pages of four make the eleven milestones three pages, today on the second.
+    monkeypatch.setattr(selectors, "MILESTONES_PER_PAGE", 4)
+    page = browser_page
+    page.set_viewport_size({"width": WIDTHS["phone"], "height": 900})
+    log_in(page, live_server, scene["username"])
+
+    page.goto(live_server.url + scene["project_url"])
+
+    assert page.locator("#attention tbody tr").count() == 7  # 3 overdue, 4 due soon
+    assert page.locator("#milestones tbody tr").count() == 4
+    scroll_width, viewport = overflow(page)
+    assert scroll_width <= viewport, f"{scroll_width} px wide at {viewport} px"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "board-project-paginated-390.png"), full_page=True)
+    page.click("nav.pages >> text=Later")
+    page.wait_for_url("**?page=3*")
+    assert page.locator("#milestones tbody tr").count() == 3

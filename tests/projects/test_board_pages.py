@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from ppp.factories import BoardMemberFactory, UserFactory
+from projects import selectors
 from projects.factories import (
     DeliverableFactory,
     KPIFactory,
@@ -22,6 +23,8 @@ from projects.factories import (
     RiskFactory,
 )
 from projects.reports.csv_export import MILESTONE_COLUMNS
+from projects.reports.timeline import milestone_timeline
+from projects.selectors import project_report
 
 pytestmark = pytest.mark.django_db
 
@@ -402,8 +405,135 @@ def test_project_page_and_csv_query_counts_do_not_grow_with_milestones(board_cli
     # the page also reads the risks past review, the KPI measurements and the KPIs with their latest values;
     # both read the payment chain: cost shares, certified and paid per party, paid per project; the page's header
     # counts the unread notifications; the page lists the gate decisions (their checks are one more read when there
-    # are any)
-    assert (count_queries(board_client, detail), count_queries(board_client, download)) == few == (18, 13)
+    # are any). The page reads its milestones as counts, one page of rows and the timeline's nearest rows on each
+    # side of today, in place of every milestone.
+    assert (count_queries(board_client, detail), count_queries(board_client, download)) == few == (21, 13)
+
+
+# --- A project with more milestones than a page ---------------------------------------------------------------
+
+
+@pytest.fixture
+def small_pages(monkeypatch):
+    """Pages of four milestones, so the eleven of ``report_project`` take three (today falls on the second)."""
+    monkeypatch.setattr(selectors, "MILESTONES_PER_PAGE", 4)
+
+
+def milestone_titles(page: str, table_id: str) -> list[str]:
+    table = page.split(f'id="{table_id}"', 1)[1].split("</table>", 1)[0]
+    return [
+        row.split('<th scope="row">', 1)[1].split("\n", 1)[0].strip() for row in table.split("<tr data-milestone=")[1:]
+    ]
+
+
+def test_a_long_milestone_list_opens_at_today_a_page_at_a_time_with_the_late_ones_first(
+    board_client, report_project, small_pages
+):
+    url = reverse("boards:project_detail", args=[report_project.pk])
+
+    page = board_client.get(url).content.decode()
+
+    assert milestone_titles(page, "milestones") == [
+        "Pilot user research",
+        "Accessibility audit",
+        "Service assessment",
+        "Data migration",
+    ]
+    assert "Milestones 5 to 8 of 11, earliest due first" in page
+    assert "Page 2 of 3" in page
+    assert 'href="?page=1#milestones-heading"' in page and 'href="?page=3#milestones-heading"' in page
+    assert milestone_titles(page, "attention") == [
+        "Security accreditation",
+        "Pilot environment live",
+        "Pilot user research",
+        "Accessibility audit",
+        "Service assessment",
+        "Data migration",
+        "Go-live",
+    ]
+    assert "7 of 7 milestones overdue, missed or due soon, most overdue first" in page
+    assert "Penetration test report" in page.split('id="attention"', 1)[1].split("</table>", 1)[0]
+    # The summary, the status and the timeline still count every milestone, not the page.
+    assert '<span class="rag rag-red">Red</span> 3 milestones overdue, the oldest 12 days' in page
+    assert '<li class="rag-amber" data-status="due_soon"><span class="count">4</span>' in page
+    assert page.count('<g class="bar ') == 10
+
+    first = board_client.get(url + "?page=1").content.decode()
+    assert milestone_titles(first, "milestones") == [
+        "Requirements signed off",
+        "Discovery report",
+        "Security accreditation",
+        "Pilot environment live",
+    ]
+    assert "Penetration test report" in first.split('id="milestones"', 1)[1]  # listed on both tables
+    last = board_client.get(url + "?page=99").content.decode()
+    assert milestone_titles(last, "milestones") == ["Go-live", "Phase 2 rollout", "Dropped payment certificate"]
+    assert "Page 3 of 3" in last and 'rel="next"' not in last
+
+
+def test_the_attention_list_stops_at_its_limit_and_says_how_many_there_are(
+    board_client, report_project, small_pages, monkeypatch
+):
+    monkeypatch.setattr(selectors, "ATTENTION_LIMIT", 2)
+
+    page = board_client.get(reverse("boards:project_detail", args=[report_project.pk])).content.decode()
+
+    assert milestone_titles(page, "attention") == ["Security accreditation", "Pilot environment live"]
+    assert "2 of 7 milestones overdue, missed or due soon, most overdue first" in page
+
+
+def test_a_project_page_that_fits_one_page_has_no_page_links_or_second_list(board_client, report_project):
+    page = board_client.get(reverse("boards:project_detail", args=[report_project.pk])).content.decode()
+
+    assert len(milestone_titles(page, "milestones")) == 11
+    assert 'id="attention"' not in page and "?page=" not in page
+
+
+def test_paginated_project_page_query_count_does_not_grow_with_milestones(board_client, report_project, small_pages):
+    url = reverse("boards:project_detail", args=[report_project.pk])
+    few = count_queries(board_client, url)
+
+    for day in range(40):
+        milestone = MilestoneFactory(project=report_project, overdue_days=day - 20)
+        DeliverableFactory.create_batch(2, milestone=milestone)
+
+    # As on one page (above), plus the list of milestones needing attention.
+    assert count_queries(board_client, url) == few == 22
+
+
+def test_the_page_counts_in_sql_what_the_pdf_counts_from_its_rows(report_project):
+    today = timezone.localdate()
+    MilestoneFactory(project=report_project, title="Missed", overdue_days=20, status="missed")
+    MilestoneFactory(
+        project=report_project,
+        title="Slipped",
+        baseline_due_date=today + timedelta(days=40),
+        due_date=today + timedelta(days=100),
+        payment_amount="1234.56",
+    )
+
+    full = project_report(report_project, on=today)
+    counted = project_report(report_project, on=today, milestones=False)
+
+    assert counted.rows == [] and counted.counted_in_sql is not None
+    assert counted.tally == full.tally
+    assert counted.status == full.status
+    assert (counted.summary, counted.percent_achieved, counted.total_payments) == (
+        full.summary,
+        full.percent_achieved,
+        full.total_payments,
+    )
+
+
+def test_the_page_timeline_draws_the_milestones_the_pdf_draws(board_client, report_project):
+    for day in range(-60, 60, 3):  # 40 more, some as far from today as others (ties go to the earlier)
+        MilestoneFactory(project=report_project, title=f"Extra {day}", overdue_days=day)
+
+    response = board_client.get(reverse("boards:project_detail", args=[report_project.pk]))
+
+    full = project_report(report_project)
+    assert response.context["timeline"] == milestone_timeline(full.rows, full.on)
+    assert response.context["timeline"].shown == 40 and response.context["timeline"].total == 50
 
 
 def test_board_pdf_downloads_leave_the_garbage_collector_running(board_client, report_project, monkeypatch):
