@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ppp_bench"
-SECTIONS = ("generate", "queries", "api", "scan", "reports")
+SECTIONS = ("generate", "queries", "api", "scan", "reports", "admin")
 
 
 def _prepare_environment(database_url: str):
@@ -138,6 +138,9 @@ def main(argv=None):
     section("api", lambda: api.api_throughput(duration_seconds=args.duration, rounds=args.rounds))
     section("scan", measure.overdue_scan)
     section("reports", measure.reports)
+    if "admin" in wanted:
+        from bench import admin_pages
+    section("admin", lambda: admin_pages.admin_pages())
 
     from bench.report import write_markdown
 
