@@ -279,7 +279,8 @@ class AgreementAdmin(LargeListAdminMixin, ServiceAdminMixin, ProjectScopedAdminM
 
     @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, obj):
-        return status_badge(obj.status, obj.get_status_display())
+        # The enum's label: get_status_display() translates every choice's label to look one up (on each row).
+        return status_badge(obj.status, Agreement.Status(obj.status).label)
 
     @admin.display(description=_("Authority"), ordering="authority__code")
     def authority_code(self, obj):

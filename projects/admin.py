@@ -539,7 +539,8 @@ class MilestoneAdmin(LargeListAdminMixin, ServiceAdminMixin, ProjectScopedAdminM
 
     @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, obj):
-        return status_badge(obj.status, obj.get_status_display())
+        # The enum's label: get_status_display() translates every choice's label to look one up (on each row).
+        return status_badge(obj.status, Milestone.Status(obj.status).label)
 
     @admin.display(description=_("Due"), ordering="due_date")
     def due(self, obj):
@@ -796,7 +797,7 @@ class DeliverableAdmin(LargeListAdminMixin, ServiceAdminMixin, ProjectScopedAdmi
 
     @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, obj):
-        badge = status_badge(obj.status, obj.get_status_display())
+        badge = status_badge(obj.status, Deliverable.Status(obj.status).label)
         if obj.awaiting_second_approval:
             return two_lines(badge, gettext("first approval given"))
         return badge
