@@ -23,7 +23,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='milestone',
-            index=models.Index(fields=['due_date', 'id'], include=('status',), name='milestone_due_idx'),
+            index=models.Index(fields=['due_date', 'id', 'status'], name='milestone_due_idx'),
         ),
         migrations.AddIndex(
             model_name='milestone',
