@@ -6,6 +6,9 @@ from bench.api import API_TARGETS
 
 API_ENDPOINTS = tuple(API_TARGETS)
 
+ADMIN_LISTS = ("milestones", "deliverables", "agreements")
+ADMIN_PAGES = ("first", "filtered", "page 2")
+
 
 def _yes(ok: bool | None) -> str:
     return {True: "yes", False: "**no**", None: "–"}[ok]
@@ -88,6 +91,41 @@ def _target_rows(results: dict) -> list[tuple[str, str, str, bool | None]]:
     if ten and twenty:
         ratio = twenty["seconds"] / ten["seconds"]
         rows.append(("PDF growth: time(20,000) / time(10,000)", "≤ 2.3", f"{ratio:.2f}", ratio <= 2.3))
+    admin = results.get("admin") or {}
+    if admin:
+        limit = admin.get("limits_ms", {}).get("list", 300)
+        for name in ADMIN_LISTS:
+            pages = admin.get(name)
+            if not pages:
+                continue
+            slowest = max(pages[page]["ms"] for page in ADMIN_PAGES)
+            rows.append(
+                (
+                    f"Admin {name} list as bench-officer: first page / filtered / page 2 (median server time)",
+                    f"≤ {limit} ms each",
+                    " / ".join(f"{pages[page]['ms']:.0f}" for page in ADMIN_PAGES) + " ms",
+                    slowest <= limit,
+                )
+            )
+        rows.append(
+            (
+                "Admin list SQL queries, page 1 vs page 2, every list",
+                "equal",
+                "equal" if admin.get("equal") else "differ",
+                bool(admin.get("equal")),
+            )
+        )
+        dashboard = admin.get("dashboard")
+        if dashboard:
+            limit = admin.get("limits_ms", {}).get("dashboard", 500)
+            rows.append(
+                (
+                    "Officer dashboard (admin index) for the owner of all 50,000 projects (median server time)",
+                    f"≤ {limit} ms",
+                    f"{dashboard['ms']:.0f} ms ({dashboard['queries']} queries)",
+                    dashboard["ms"] <= limit,
+                )
+            )
     boards = results.get("boards") or {}
     page, listing = boards.get("project page"), boards.get("board list")
     if page:
@@ -366,6 +404,45 @@ def _ms(seconds) -> str:
     return f"{seconds * 1000:,.0f} ms" if seconds is not None else "–"
 
 
+def _admin_section(admin: dict) -> list[str]:
+    lines = [
+        "",
+        "## Admin lists and the officer's dashboard",
+        "",
+        f"`bench/admin_pages.py`, through Django's test client logged in as `bench-officer` (staff, \"Procurement "
+        "officers\", owner of every project): the server's time for one request in-process (no network, no "
+        f"browser), median of {admin.get('runs', 5)} runs after a warm-up, with the CPU time of the same requests "
+        "and the SQL queries of one of them. Filtered pages: milestones in progress of one vendor, submitted "
+        "deliverables, active agreements of one authority. Reproduce with "
+        "`DATABASE_URL=postgres://…/ppp_bench .venv/bin/python -m bench.run --only admin`.",
+        "",
+        "| page | ms | CPU ms | queries | SQL ms | count shown |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in ADMIN_LISTS:
+        pages = admin.get(name) or {}
+        for page in ADMIN_PAGES:
+            m = pages.get(page)
+            if m:
+                lines.append(
+                    f"| {name}, {page} | {m['ms']:.0f} | {m['cpu_ms']:.0f} | {m['queries']} | {m['sql_ms']:.0f} | "
+                    f"{m.get('count') or '–'} |"
+                )
+    dashboard = admin.get("dashboard")
+    if dashboard:
+        lines.append(
+            f"| dashboard | {dashboard['ms']:.0f} | {dashboard['cpu_ms']:.0f} | {dashboard['queries']} | "
+            f"{dashboard['sql_ms']:.0f} | – |"
+        )
+    lines += [
+        "",
+        'Counts: a whole table shows PostgreSQL\'s estimate ("about 1,000,000 milestones"), a filtered list an '
+        'exact count up to 10,000 rows and "more than 10,000" past it (`ppp/admin_lists.py`); no list counts '
+        "its whole table a second time. The queries include the session, the user and their permissions.",
+    ]
+    return lines
+
+
 def write_markdown(results: dict) -> str:
     machine = results.get("machine", {})
     lines = [
@@ -478,6 +555,8 @@ def write_markdown(results: dict) -> str:
                 f"| {name} | {numbers['seconds']:.2f} | {numbers['peak_mb']:.1f} MB | {numbers['queries']} | "
                 f"{numbers['bytes'] / 1024:,.0f} KiB |"
             )
+    if results.get("admin"):
+        lines += _admin_section(results["admin"])
     boards = results.get("boards")
     if boards:
         lines += [

@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/ppp_bench"
-SECTIONS = ("generate", "queries", "api", "scan", "reports", "boards", "ocds", "webhooks")
+SECTIONS = ("generate", "queries", "api", "scan", "reports", "admin", "boards", "ocds", "webhooks")
 
 
 def _prepare_environment(database_url: str):
@@ -144,6 +144,9 @@ def main(argv=None):
     section("api", lambda: api.api_throughput(duration_seconds=args.duration, rounds=args.rounds))
     section("scan", measure.overdue_scan)
     section("reports", measure.reports)
+    if "admin" in wanted:
+        from bench import admin_pages
+    section("admin", lambda: admin_pages.admin_pages())
     if "boards" in wanted:
         from bench import pages
     section("boards", lambda: pages.board_pages())

@@ -14,17 +14,19 @@ from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, get_fields_from_path, unquote
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
-from django.db.models import Count, QuerySet, Window
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 from django.utils.text import Truncator
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
 from ppp import demo
+from ppp.admin_lists import capped_count
 from ppp.errors import DomainError
 from ppp.formatting import format_money
 from ppp.services import locked_fields
@@ -202,6 +204,25 @@ class WorkPanel:
     empty: str
     alarming: bool = False  # a non-zero count is shown in red
     order: int = 100
+    count_is_exact: bool = True  # False: there are more than ``count`` (see ``WORK_PANEL_COUNT_BOUND``)
+
+    @property
+    def count_text(self) -> str:
+        """ "12", or "1,000+" when the panel stopped counting."""
+        counted = number_format(self.count, force_grouping=True)
+        return counted if self.count_is_exact else f"{counted}+"
+
+    @property
+    def more_text(self) -> str:
+        """ "and 7 more" below the rows shown (the link to the list of all of them), or "" when all are shown."""
+        more = self.count - len(self.items)
+        if more <= 0:
+            return ""
+        if not self.count_is_exact:
+            return gettext("and more than %(count)s more") % {"count": number_format(more, force_grouping=True)}
+        return ngettext("and %(count)s more", "and %(count)s more", more) % {
+            "count": number_format(more, force_grouping=True)
+        }
 
 
 @dataclass(frozen=True)
@@ -216,12 +237,19 @@ class DashboardChart:
 
 
 WORK_PANEL_ROWS = 5  # a panel shows this many rows; its link leads to all of them
+# A panel counts its rows up to this many and then says "1,000+": an officer who owns every project of a national
+# programme has sixty thousand late milestones, and counting them all (a window over every row) took most of a
+# second of the dashboard. The list behind the link counts them (roughly, see ppp.admin_lists).
+WORK_PANEL_COUNT_BOUND = 1000
 
 
-def first_rows_and_count(queryset: QuerySet, rows: int = WORK_PANEL_ROWS) -> tuple[list, int]:
-    """The first ``rows`` of ``queryset`` and how many there are in all, in one query (a window count)."""
-    found = list(queryset.annotate(_total=Window(Count("pk")))[:rows])
-    return found, (found[0]._total if found else 0)
+def first_rows_and_count(queryset: QuerySet, rows: int = WORK_PANEL_ROWS) -> tuple[list, int, bool]:
+    """The first ``rows`` of ``queryset``, how many there are (counted up to ``WORK_PANEL_COUNT_BOUND``) and whether
+    that count is exact: two queries that each stop early (the first rows in the queryset's order, a count under a
+    LIMIT), whatever the number of rows."""
+    found = list(queryset[:rows])
+    counted = capped_count(queryset, WORK_PANEL_COUNT_BOUND)
+    return found, min(counted, WORK_PANEL_COUNT_BOUND), counted <= WORK_PANEL_COUNT_BOUND
 
 
 def my_work_filter(selector: Callable, label):
@@ -256,12 +284,13 @@ def work_panel(
 ) -> WorkPanel:
     """A "My work" panel over ``rows`` (the selector its list's ``my_work_filter`` applies too): one query for the
     first rows and the count, each row made by ``item``, the heading linking to ``changelist`` filtered to them."""
-    found, total = first_rows_and_count(rows)
+    found, total, exact = first_rows_and_count(rows)
     return WorkPanel(
         key=key,
         title=title,
         url=f"{reverse(changelist)}?my_work=me",
         count=total,
+        count_is_exact=exact,
         items=[item(obj) for obj in found],
         empty=empty,
         alarming=alarming(found),
@@ -323,6 +352,11 @@ class PPPAdminSite(admin.AdminSite):
                 "demo_password": demo.DEMO_PASSWORD,
             }
         return super().login(request, extra_context)
+
+    def autocomplete_view(self, request):
+        from ppp.admin_lists import AutocompleteSearchView
+
+        return AutocompleteSearchView.as_view(admin_site=self)(request)
 
     def index(self, request, extra_context=None):
         parts = sorted((part for source in self._dashboard_sources for part in source(request)), key=lambda p: p.order)

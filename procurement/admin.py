@@ -31,6 +31,7 @@ from ppp.admin import (
     two_lines,
     work_panel,
 )
+from ppp.admin_lists import LargeListAdminMixin, autocomplete_filter
 from ppp.charts import BudgetBar, budget_bars
 from ppp.errors import DomainError
 from ppp.formatting import format_amount, format_date, format_money
@@ -53,8 +54,9 @@ from .selectors import agreement_budget_vs_actual, agreement_spend, amendments_a
 
 # Typed filters by name (a national programme has thousands of vendors: no filter lists them all).
 VendorNameFilter = name_search_filter("vendor__legal_name", _("vendor"), "vendor_name")
-PartyNameFilter = name_search_filter("cost_shares__vendor__legal_name", _("party"), "party_name")
-AgreementFilter = name_search_filter("agreement__reference", _("agreement reference"), "agreement_ref")
+# Agreements (20,000) and parties (5,000 vendors) are chosen by typing into the admin's autocomplete.
+PartyFilter = autocomplete_filter("cost_shares__vendor", _("party"))
+AgreementFilter = autocomplete_filter("agreement", _("agreement"))
 
 
 def term_text(start, end) -> str:
@@ -101,6 +103,10 @@ class VendorAdmin(ServiceAdminMixin, ReadOnlyHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(agreement_count=Count("cost_shares__agreement", distinct=True))
+
+    def get_autocomplete_queryset(self, request):
+        # Picking a vendor by name needs no agreement counts.
+        return super().get_queryset(request)
 
     @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, obj):
@@ -210,23 +216,8 @@ class CostShareTermInline(ProjectScopedAdminMixin, admin.TabularInline):
         return False
 
 
-class PartyFilter(admin.SimpleListFilter):
-    """Agreements of one party, from a link (``?vendor=<id>``): the sidebar offers the typed party filter."""
-
-    title = _("vendor")
-    parameter_name = "vendor"
-
-    def lookups(self, request, model_admin):
-        return []
-
-    def queryset(self, request, queryset):
-        if self.value():
-            return queryset.filter(cost_shares__vendor_id=self.value()).distinct()
-        return queryset
-
-
 @admin.register(Agreement)
-class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
+class AgreementAdmin(LargeListAdminMixin, ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "projects"
     service_module, service_entity = services, "agreement"
     # Which agreements, with which authority, worth how much, in what state, until when.
@@ -240,7 +231,7 @@ class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     ]
     list_display_links = ["reference_line"]
     list_secondary = ["authority_code", "share_total_display", "term"]
-    list_filter = ["status", "authority", "procurement_method", PartyFilter, PartyNameFilter]
+    list_filter = ["status", "authority", "procurement_method", PartyFilter]
     list_select_related = ["authority"]
     search_fields = ["reference", "title", "authority__name", "cost_shares__vendor__legal_name"]
     date_hierarchy = "start_date"
@@ -277,7 +268,10 @@ class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
         return format_html('<ul>{}</ul><a class="addlink" href="{}">Propose an amendment</a>', rows, propose)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_share_total()
+        return super().get_queryset(request).with_share_total_per_row()
+
+    def get_autocomplete_queryset(self, request):
+        return super().get_queryset(request)
 
     @admin.display(description=_("Agreement"), ordering="reference")
     def reference_line(self, obj):
@@ -285,7 +279,8 @@ class AgreementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
 
     @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, obj):
-        return status_badge(obj.status, obj.get_status_display())
+        # The enum's label: get_status_display() translates every choice's label to look one up (on each row).
+        return status_badge(obj.status, Agreement.Status(obj.status).label)
 
     @admin.display(description=_("Authority"), ordering="authority__code")
     def authority_code(self, obj):
@@ -444,7 +439,7 @@ class AmendmentShareChangeInline(ProjectScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Amendment)
-class AmendmentAdmin(ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHistoryAdmin):
+class AmendmentAdmin(LargeListAdminMixin, ProjectScopedAdminMixin, ServiceAddFormMixin, ReadOnlyHistoryAdmin):
     project_path = "agreement__projects"
     # What is proposed on which agreement, and who proposed and decided it.
     list_display = ["amendment_line", "status_badge", "change_summary", "proposed", "decided_by"]

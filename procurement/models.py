@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Q, Sum
+from django.db.models import OuterRef, Q, Subquery, Sum
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -144,6 +144,18 @@ class VendorUser(models.Model):
 class AgreementQuerySet(models.QuerySet):
     def with_share_total(self):
         return self.annotate(share_total=Sum("cost_shares__percentage"))
+
+    def with_share_total_per_row(self):
+        """``with_share_total`` as a correlated subquery, for a page of a long list: worked out only for the rows
+        the LIMIT keeps, and left out of the list's count (the join and GROUP BY would sum every share first)."""
+        shares = (
+            CostShare.objects.filter(agreement=OuterRef("pk"))
+            .order_by()
+            .values("agreement")
+            .annotate(total=Sum("percentage"))
+            .values("total")
+        )
+        return self.annotate(share_total=Subquery(shares))
 
     def for_vendor(self, vendor):
         return self.filter(cost_shares__vendor=vendor).distinct()

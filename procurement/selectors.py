@@ -143,7 +143,9 @@ def agreement_spend(agreements, *, rows: int) -> tuple[list[Agreement], list[Spe
         ),
         Decimal("0"),
     )
-    top = list(agreements.annotate(spent=spent).order_by("-total_value", "pk")[:rows])
+    # The largest first, then their spend: the subquery runs for these rows only, not for all twenty thousand.
+    largest = agreements.order_by("-total_value", "pk").values("pk")[:rows]
+    top = list(agreements.filter(pk__in=largest).annotate(spent=spent).order_by("-total_value", "pk"))
     others = agreements.exclude(pk__in=[agreement.pk for agreement in top])
     budgets = {
         row["currency"]: row

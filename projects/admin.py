@@ -1,11 +1,12 @@
 import datetime
+from collections import defaultdict
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, F, OuterRef, Prefetch, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
@@ -31,7 +32,6 @@ from ppp.admin import (
     form_changes,
     money_cell,
     my_work_filter,
-    name_search_filter,
     project_scope,
     run_form_action,
     run_service_action,
@@ -40,6 +40,7 @@ from ppp.admin import (
     two_lines,
     work_panel,
 )
+from ppp.admin_lists import LargeListAdminMixin, autocomplete_filter
 from ppp.errors import DomainError
 from ppp.formatting import format_date, format_datetime
 from procurement.models import VendorUser
@@ -111,9 +112,10 @@ class ProjectOverdueFilter(OverdueFilter):
         return queryset
 
 
-VendorNameFilter = name_search_filter("responsible_vendor__legal_name", _("vendor"), "vendor_name")
-FailureVendorFilter = name_search_filter("vendor__legal_name", _("vendor"), "vendor_name")
-ProjectNameFilter = name_search_filter("project__code", _("project code"), "project_code")
+# Vendors (5,000) and projects (50,000) are chosen by typing into the admin's autocomplete, never listed.
+VendorFilter = autocomplete_filter("responsible_vendor", _("vendor"))
+ProjectFilter = autocomplete_filter("project", _("project"))
+MilestoneProjectFilter = autocomplete_filter("milestone__project", _("project"))
 
 # Who each escalation audience is, for the alert level labels ("Level 2 – board").
 AUDIENCE_LABELS = {
@@ -356,6 +358,10 @@ class ProjectAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAd
         response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
         return response
 
+    def get_autocomplete_queryset(self, request):
+        # Picking a project by name needs no milestone counts (they aggregate every milestone of every project).
+        return super().get_queryset(request)
+
     def get_queryset(self, request):
         today = timezone.localdate()
         return (
@@ -480,7 +486,7 @@ class AlertInline(ProjectScopedAdminMixin, admin.TabularInline):
 
 
 @admin.register(Milestone)
-class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
+class MilestoneAdmin(LargeListAdminMixin, ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "project"
     service_module, service_entity = services, "milestone"
     # What is due when, how late, who delivers it, and what it pays.
@@ -499,7 +505,8 @@ class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
         "status",
         OverdueFilter,
         "type",
-        VendorNameFilter,
+        VendorFilter,
+        ProjectFilter,
         "project__agreement__authority",
         "project__phase",
     ]
@@ -520,7 +527,7 @@ class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
     ]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).with_deliverable_counts()
+        return super().get_queryset(request).with_deliverable_counts_per_row()
 
     @admin.display(description=_("Days overdue"), ordering="due_date")
     def days_overdue(self, obj):
@@ -532,7 +539,8 @@ class MilestoneAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistory
 
     @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, obj):
-        return status_badge(obj.status, obj.get_status_display())
+        # The enum's label: get_status_display() translates every choice's label to look one up (on each row).
+        return status_badge(obj.status, Milestone.Status(obj.status).label)
 
     @admin.display(description=_("Due"), ordering="due_date")
     def due(self, obj):
@@ -614,7 +622,7 @@ class InDoubtFilter(admin.SimpleListFilter):
 
 
 @admin.register(Alert)
-class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
+class AlertAdmin(LargeListAdminMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     """What the daily scan raised and whether it reached everyone. Written by the scan only; failed alerts
     can be sent again."""
 
@@ -634,7 +642,7 @@ class AlertAdmin(ProjectScopedAdminMixin, admin.ModelAdmin):
     # The scan date and attempts are on the alert's page (and the scan date in the filter and date bar): ten
     # columns did not fit 1440 px.
     list_secondary = ["due_date", "recipient_count", "doubt", "sent_at", "error"]
-    list_filter = [InDoubtFilter, "status", "kind", AlertLevelFilter, "milestone__project", "scan_date"]
+    list_filter = [InDoubtFilter, "status", "kind", AlertLevelFilter, MilestoneProjectFilter, "scan_date"]
     list_select_related = ["milestone__project"]
     search_fields = ["milestone__title", "milestone__project__code", "last_error"]
     date_hierarchy = "scan_date"
@@ -730,7 +738,7 @@ class DeliverableAdminForm(forms.ModelForm):
 
 
 @admin.register(Deliverable)
-class DeliverableAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
+class DeliverableAdmin(LargeListAdminMixin, ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "milestone__project"
     service_module, service_entity, service_verbs = services, "deliverable", {"update": "edit"}
     form = DeliverableAdminForm
@@ -748,7 +756,8 @@ class DeliverableAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHisto
     list_filter = [
         my_work_filter(deliverables_awaiting_review, _("Waiting for my review")),
         "status",
-        VendorNameFilter,
+        VendorFilter,
+        MilestoneProjectFilter,
         "milestone__project__phase",
         "milestone__project__agreement__authority",
     ]
@@ -788,7 +797,7 @@ class DeliverableAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHisto
 
     @admin.display(description=_("Status"), ordering="status")
     def status_badge(self, obj):
-        badge = status_badge(obj.status, obj.get_status_display())
+        badge = status_badge(obj.status, Deliverable.Status(obj.status).label)
         if obj.awaiting_second_approval:
             return two_lines(badge, gettext("first approval given"))
         return badge
@@ -1105,7 +1114,7 @@ LEVEL_COLOURS = {"low": "#417505", "medium": "#b08d00", "high": "#d35400", "crit
 
 
 @admin.register(Risk)
-class RiskAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
+class RiskAdmin(LargeListAdminMixin, ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "project"
     service_module, service_entity = services, "risk"
     # Which risks are serious, who holds them, and when they are next reviewed.
@@ -1120,7 +1129,7 @@ class RiskAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin
     ]
     list_display_links = ["title_line"]
     list_secondary = ["category", "allocation", "owner_name", "review_date"]
-    list_filter = [ReviewDueFilter, "status", "allocation", "category", "project__agreement__authority", "project"]
+    list_filter = [ReviewDueFilter, "status", "allocation", "category", "project__agreement__authority", ProjectFilter]
     list_select_related = ["project", "owner"]
     search_fields = ["title", "description", "project__code", "project__name"]
     date_hierarchy = "review_date"
@@ -1174,7 +1183,7 @@ class KPIMeasurementInline(ServiceAdminMixin, ProjectScopedAdminMixin, admin.Tab
 
 
 @admin.register(KPIMeasurement)
-class KPIMeasurementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
+class KPIMeasurementAdmin(LargeListAdminMixin, ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     """Every measurement, with the vendors' reports awaiting confirmation one filter away."""
 
     project_path = "kpi__project"
@@ -1184,7 +1193,7 @@ class KPIMeasurementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHi
     # On a phone: which KPI, when, what value and whether it counts.
     list_secondary = ["period_start", "reported_by_vendor", "reported_on"]
     # No filter listing every vendor (a national programme has thousands): search finds a vendor's reports.
-    list_filter = ["status", "kpi__project"]
+    list_filter = ["status", autocomplete_filter("kpi__project", _("project"))]
     list_select_related = ["kpi__project", "reported_by_vendor"]
     search_fields = ["kpi__name", "kpi__project__code", "note", "reported_by_vendor__name"]
     date_hierarchy = "date"
@@ -1246,13 +1255,13 @@ class KPIMeasurementAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHi
 
 
 @admin.register(KPI)
-class KPIAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
+class KPIAdmin(LargeListAdminMixin, ServiceAdminMixin, ProjectScopedAdminMixin, admin.ModelAdmin):
     project_path = "project"
     service_module, service_entity = services, "kpi"
     list_display = ["name_line", "baseline", "target", "direction", "latest", "trend_display", "target_met"]
     list_display_links = ["name_line"]
     list_secondary = ["baseline", "direction", "trend_display"]
-    list_filter = ["direction", "project__agreement__authority", "project"]
+    list_filter = ["direction", "project__agreement__authority", ProjectFilter]
     list_select_related = ["project"]
     search_fields = ["name", "project__code", "project__name"]
     autocomplete_fields = ["project"]
@@ -1301,7 +1310,7 @@ class PerformanceFailureDisputeInline(ProjectScopedAdminMixin, admin.TabularInli
 
 
 @admin.register(PerformanceFailure)
-class PerformanceFailureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
+class PerformanceFailureAdmin(LargeListAdminMixin, ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
     project_path = "milestone__project"
     service_module, service_entity = services, "performance_failure"
     # Which vendor failed what, and what the penalty is and still owes.
@@ -1316,7 +1325,11 @@ class PerformanceFailureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOn
     ]
     list_display_links = ["milestone_line"]
     list_secondary = ["vendor_name", "contracted_money", "imposed_money", "paid_money"]
-    list_filter = [FailureVendorFilter, "milestone__project__agreement__authority", "milestone__project"]
+    list_filter = [
+        autocomplete_filter("vendor", _("vendor")),
+        "milestone__project__agreement__authority",
+        MilestoneProjectFilter,
+    ]
     list_select_related = ["milestone__project__agreement", "vendor"]
     search_fields = ["vendor__legal_name", "milestone__title", "milestone__project__code", "description"]
     date_hierarchy = "recorded_on"
@@ -1361,13 +1374,19 @@ class PerformanceFailureAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOn
 
 
 @admin.register(PerformanceFailureDispute)
-class PerformanceFailureDisputeAdmin(ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin):
+class PerformanceFailureDisputeAdmin(
+    LargeListAdminMixin, ServiceAdminMixin, ProjectScopedAdminMixin, ReadOnlyHistoryAdmin
+):
     """Vendors raise disputes through the partner API; officers uphold (waive the penalty) or dismiss them here."""
 
     project_path = "failure__milestone__project"
     service_module, service_entity = services, "performance_failure_dispute"
     list_display = ["failure", "vendor", "status", "raised_at", "decided_at", "decided_by"]
-    list_filter = ["status", "vendor", "failure__milestone__project"]
+    list_filter = [
+        "status",
+        autocomplete_filter("vendor", _("vendor")),
+        autocomplete_filter("failure__milestone__project", _("project")),
+    ]
     list_select_related = ["failure__milestone", "failure__vendor", "vendor", "decided_by"]
     search_fields = ["vendor__legal_name", "failure__milestone__title", "reason"]
     date_hierarchy = "raised_at"
@@ -1430,11 +1449,16 @@ def dashboard_rows(request) -> list[DashboardRow | WorkPanel | DashboardChart]:
     def count(queryset):
         return scoped_to_visible_projects(queryset, user, "project").count()
 
-    # Overdue and due soon in one pass over the open milestones.
-    soon = Milestone.objects.due_soon(on=today)
-    counts = scoped_to_visible_projects(Milestone.objects.open(), user, "project").aggregate(
-        overdue=Count("pk", filter=Q(due_date__lt=today)),
-        due_soon=Count("pk", filter=Q(pk__in=soon.values("pk"))),
+    # Overdue and due soon (as Milestone.objects.overdue() and due_soon() define them) in one pass over the open
+    # milestones due by the end of the due-soon window: a range of the open milestones' due-date index.
+    soon_until = today + datetime.timedelta(days=settings.DUE_SOON_DAYS)
+    counts = (
+        scoped_to_visible_projects(Milestone.objects.open(), user, "project")
+        .filter(due_date__lte=soon_until)
+        .aggregate(
+            overdue=Count("pk", filter=Q(due_date__lt=today)),
+            due_soon=Count("pk", filter=Q(due_date__gte=today)),
+        )
     )
     milestones = reverse("admin:projects_milestone_changelist")
     parts = [
@@ -1533,6 +1557,13 @@ MONTH_BUCKETS = [
 ]
 
 
+def _month_bucket(status: str, due_date: datetime.date, today: datetime.date) -> str:
+    """Which ``MONTH_BUCKETS`` column a milestone counts in: open ones split into overdue and open."""
+    if status in Milestone.OPEN_STATUSES:
+        return "overdue" if due_date < today else "open"
+    return status
+
+
 def _milestone_chart(user, today, months: int = 12) -> DashboardChart:
     first = (today.replace(day=1) - datetime.timedelta(days=31 * (months - 1))).replace(day=1)
     month_starts = []
@@ -1541,20 +1572,18 @@ def _milestone_chart(user, today, months: int = 12) -> DashboardChart:
         month_starts.append(month)
         month = (month + datetime.timedelta(days=32)).replace(day=1)
     end = month  # the first day after the last month shown
-    bucket = Case(
-        When(status__in=Milestone.OPEN_STATUSES, due_date__lt=today, then=Value("overdue")),
-        When(status__in=Milestone.OPEN_STATUSES, then=Value("open")),
-        default=F("status"),
-    )
-    counts = {
-        (row["month"], row["bucket"]): row["count"]
-        for row in scoped_to_visible_projects(Milestone.objects.all(), user, "project")
+    # Counted per day and status in SQL (an index-only scan of the due-date index, which carries the status; a
+    # year of a national programme is a quarter of a million milestones), then put in month and bucket here:
+    # a few hundred rows.
+    counts = defaultdict(int)
+    for row in (
+        scoped_to_visible_projects(Milestone.objects.all(), user, "project")
         .filter(due_date__gte=first, due_date__lt=end)
-        .annotate(month=TruncMonth("due_date"), bucket=bucket)
-        .values("month", "bucket")
+        .values("due_date", "status")
         .annotate(count=Count("pk"))
         .order_by()
-    }
+    ):
+        counts[(row["due_date"].replace(day=1), _month_bucket(row["status"], row["due_date"], today))] += row["count"]
     series = [
         charts.Series(str(label), tone, [counts.get((start, key), 0) for start in month_starts])
         for key, label, tone in MONTH_BUCKETS

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from payments.factories import CertificateFactory
+from ppp import admin as ppp_admin
 from ppp.factories import OfficerFactory, UserFactory
 from procurement.factories import AgreementFactory, AmendmentFactory, ExpenditureFactory
 from projects.factories import DeliverableFactory, MilestoneFactory, ProjectFactory
@@ -152,6 +153,35 @@ def test_the_dashboard_reads_a_fixed_number_of_queries(officer_client, officer):
     many = _index_queries(officer_client)
 
     assert few == many
-    # Session and user (2), permissions (2), the unread notifications count, then the dashboard itself: at most a
-    # dozen.
-    assert many - 5 <= 12
+    # Session and user (2), permissions (2), the unread notifications count, then the dashboard itself: its lines
+    # and charts, and two queries per "My work" panel (the first rows, a count that stops at its bound).
+    assert many - 5 <= 16
+
+
+def test_a_panel_shows_its_first_rows_and_how_many_more_linking_to_the_list(officer_client, officer):
+    project = ProjectFactory(owner=officer)
+    for days in range(1, 8):
+        MilestoneFactory(project=project, overdue_days=days)
+
+    response = officer_client.get(INDEX)
+
+    panel, titles = _panel_titles(response, "attention_count")
+    assert len(titles) == 5 and panel.count == 7 and panel.count_is_exact
+    body = response.content.decode().split('id="attention_count"')[1].split('id="')[0]
+    assert f'<a href="{panel.url}">and 2 more →</a>' in body
+
+
+def test_a_panel_stops_counting_at_its_bound_and_says_so(officer_client, officer, monkeypatch):
+    monkeypatch.setattr(ppp_admin, "WORK_PANEL_COUNT_BOUND", 6)
+    project = ProjectFactory(owner=officer)
+    for days in range(1, 9):
+        MilestoneFactory(project=project, overdue_days=days)
+
+    with CaptureQueriesContext(connection) as queries:
+        response = officer_client.get(INDEX)
+
+    panel, titles = _panel_titles(response, "attention_count")
+    assert len(titles) == 5 and panel.count == 6 and not panel.count_is_exact
+    body = response.content.decode().split('id="attention_count"')[1].split('id="')[0]
+    assert ">6+</span>" in body and "and more than 1 more →" in body
+    assert not [query["sql"] for query in queries if "OVER" in query["sql"]]  # no window count over every row
