@@ -19,7 +19,7 @@ from knox.settings import CONSTANTS
 from api.serializers import DeliverableSerializer, MilestoneSerializer
 from procurement.models import Vendor
 from projects.models import Milestone
-from projects.selectors import deliverable_list, milestone_list
+from projects.selectors import deliverable_list, deliverable_list_order, milestone_list
 
 # The API's fields (read as columns; the API's computed ones are worked out below).
 MILESTONE_FIELDS = [name for name in MilestoneSerializer.Meta.fields if name not in ("days_overdue", "days_late")]
@@ -73,7 +73,7 @@ def deliverables(request):
         return JsonResponse({"detail": "Authentication credentials were not provided."}, status=401)
     rows = list(
         deliverable_list(vendor=vendor)
-        .order_by("milestone__due_date", "id")
+        .order_by(*deliverable_list_order(vendor=vendor))
         .values(*DELIVERABLE_FIELDS, "first_approved_by", project=F("milestone__project_id"))[_page(request)]
     )
     for row in rows:

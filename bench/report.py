@@ -451,6 +451,9 @@ def write_markdown(results: dict) -> str:
         "How ppp-tracker behaves at the size of a national PPP programme. Reproduce with `make bench` "
         "(see README); it writes this file and `bench/results.json`.",
         "",
+        f"Every figure below comes from one run: `{results.get('command', 'make bench')}`"
+        + (f", {results['run_minutes']:.0f} minutes in all." if results.get("run_minutes") else "."),
+        "",
         "## Machine",
         "",
         f"{machine.get('cpu', '?')}, {machine.get('cores', '?')} cores, {machine.get('memory_gib', '?')} GiB; "

@@ -125,6 +125,10 @@ def main(argv=None):
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     results["machine"] = machine()
     results["scale"] = args.scale
+    # The command that reproduces this file (the database named, so a reader can tell which data set it was).
+    results["command"] = f"python -m bench.run {' '.join(argv if argv is not None else sys.argv[1:])}".strip()
+    results["command"] += f" (database {args.database_url.rsplit('/', 1)[1]})"
+    run_started = time.perf_counter()
 
     def section(name, call):
         if name not in wanted:
@@ -157,6 +161,8 @@ def main(argv=None):
         from bench import ocds
     section("ocds", lambda: ocds.ocds())
 
+    results["run_minutes"] = (time.perf_counter() - run_started) / 60
+    results_path.write_text(json.dumps(results, indent=1, default=str))
     from bench.report import write_markdown
 
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from functools import cached_property
 
 from django.conf import settings
 from django.db.models import Avg, Count, F, Min, Prefetch, Q, QuerySet, Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext
@@ -797,6 +798,20 @@ def milestone_list(*, vendor: Vendor | None):
 def deliverable_list(*, vendor: Vendor | None):
     deliverables = Deliverable.objects.select_related("milestone")
     return deliverables if vendor is None else deliverables.for_vendor(vendor)
+
+
+def deliverable_list_order(*, vendor: Vendor | None) -> list:
+    """How deliverable lists are ordered: by their milestone's due date, then id.
+
+    For a vendor the due date is written COALESCE(due_date, due_date): the same value, which no index serves. A
+    vendor holds a few thousand of three million deliverables; offered milestone_due_idx, PostgreSQL walks a
+    million milestones in date order hoping to meet the vendor's early (1.3 s a page, 8 s with the page's
+    count, at the benchmark's size) instead of reading the vendor's rows and sorting them (tens of ms). Over
+    the whole table (officers) the walk is the right plan, and is left to it.
+    """
+    if vendor is None:
+        return ["milestone__due_date", "id"]
+    return [Coalesce("milestone__due_date", "milestone__due_date").asc(), "id"]
 
 
 def risk_list(*, vendor: Vendor | None):
