@@ -10,6 +10,15 @@ ADMIN_LISTS = ("milestones", "deliverables", "agreements")
 ADMIN_PAGES = ("first", "filtered", "page 2")
 
 
+# Either index serves the scan's page: (status, due_date), or the partial one on open milestones' due dates
+# (projects 0019), which the planner prefers once it exists.
+SCAN_INDEXES = ("milestone_open_due_idx", "milestone_status_due_idx")
+
+
+def _scan_index(scan: dict) -> str | None:
+    return next((name for name in SCAN_INDEXES if name in scan.get("explain", "")), None)
+
+
 def _yes(ok: bool | None) -> str:
     return {True: "yes", False: "**no**", None: "–"}[ok]
 
@@ -50,8 +59,10 @@ def _target_rows(results: dict) -> list[tuple[str, str, str, bool | None]]:
         for endpoint in ("payment-certificates", "notifications"):
             by_caller = queries.get(endpoint)
             if by_caller:
-                counts = "; ".join(f"{caller} {c['10']} / {c['100']}" for caller, c in by_caller.items())
-                same = all(c["10"] == c["100"] for c in by_caller.values())
+                # Keys are ints in the run and strings once read back from results.json.
+                sizes = {caller: (c.get(10, c.get("10")), c.get(100, c.get("100"))) for caller, c in by_caller.items()}
+                counts = "; ".join(f"{caller} {small} / {big}" for caller, (small, big) in sizes.items())
+                same = all(small == big for small, big in sizes.values())
                 rows.append((f"`{endpoint}` list queries, page size 10 / 100", "equal", counts, same))
     scan = results.get("scan")
     milestones = ((results.get("generate") or {}).get("counts") or {}).get("milestones")
@@ -72,15 +83,15 @@ def _target_rows(results: dict) -> list[tuple[str, str, str, bool | None]]:
             ),
             (
                 "Overdue scan queries grow with chunks, not rows",
-                "≤ a few per chunk",
+                "≤ 12 per chunk (none per row)",
                 f"{scan['queries']} queries for {chunks} chunks of {scan['chunk_size']} ({scan['scanned']:,} rows)",
-                chunks is not None and scan["queries"] <= 10 * chunks + 20,
+                chunks is not None and scan["queries"] <= 12 * chunks + 20,
             ),
             (
-                "Overdue scan uses the (status, due_date) index",
-                "index in EXPLAIN",
-                "milestone_status_due_idx" if "milestone_status_due_idx" in scan.get("explain", "") else "not used",
-                "milestone_status_due_idx" in scan.get("explain", ""),
+                "Overdue scan reads open milestones from a due-date index",
+                "an index in EXPLAIN",
+                _scan_index(scan) or "not used",
+                _scan_index(scan) is not None,
             ),
         ]
     reports = results.get("reports") or {}
