@@ -138,6 +138,10 @@ class PagedRows:
         return rows, total
 
 
+# OFFSET is a bigint in PostgreSQL: a page number beyond it is a 404, never a database error.
+MAX_OFFSET = 2**63 - 1
+
+
 class RowsPaginator(Paginator):
     """Django's paginator, taking the total from the page query when the rows offer it (``PagedRows``)."""
 
@@ -147,7 +151,10 @@ class RowsPaginator(Paginator):
             return super().page(number)
         number = self._whole_number(number)
         bottom = (number - 1) * self.per_page
-        page_rows, total = rows.page_and_total(bottom, bottom + self.per_page)
+        if bottom + self.per_page > MAX_OFFSET:  # past any list the database can hold: no query of rows
+            page_rows, total = [], None
+        else:
+            page_rows, total = rows.page_and_total(bottom, bottom + self.per_page)
         # An empty page is either an empty list or a page past the end: only a count tells which.
         self.__dict__["count"] = total if total is not None else rows.count()
         return self._get_page(page_rows, self.validate_number(number), self)

@@ -1565,7 +1565,9 @@ def _month_bucket(status: str, due_date: datetime.date, today: datetime.date) ->
 
 
 def _milestone_chart(user, today, months: int = 12) -> DashboardChart:
-    first = (today.replace(day=1) - datetime.timedelta(days=31 * (months - 1))).replace(day=1)
+    # The first day of the month ``months - 1`` before this one (counted in months: days drift across a year).
+    back = today.year * 12 + today.month - 1 - (months - 1)
+    first = datetime.date(back // 12, back % 12 + 1, 1)
     month_starts = []
     month = first
     for _index in range(months):

@@ -101,7 +101,7 @@ def test_the_scan_task_runs_through_the_broker_and_a_real_worker_sends_the_diges
 
 
 @pytest.mark.postgres
-def test_the_scan_reads_milestones_through_the_status_due_date_index(db):
+def test_the_scan_reads_milestones_through_a_due_date_index(db):
     today = timezone.localdate()
     first_page = scan_page_query(today, "in_progress", 500)
     next_page = scan_page_query(today, "in_progress", 500, after=(today, 1))
@@ -109,4 +109,5 @@ def test_the_scan_reads_milestones_through_the_status_due_date_index(db):
         cursor.execute("SET LOCAL enable_seqscan = off")  # a tiny test table would be read whole anyway
         plans = [first_page.explain(), next_page.explain()]
 
-    assert all("milestone_status_due_idx" in plan for plan in plans)
+    # (status, due_date), or the partial index of open milestones' due dates the planner prefers once it exists.
+    assert all("milestone_status_due_idx" in plan or "milestone_open_due_idx" in plan for plan in plans)
