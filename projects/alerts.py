@@ -425,32 +425,35 @@ def _announce(new_alerts: list[Alert], on: datetime.date) -> None:
     A row a concurrent scan inserted first is announced by both scans at worst: the notifications' unique
     constraint keeps those single, and webhook listeners get the alert id to tell a repeat."""
     wanted = {(alert.milestone_id, alert.due_date, alert.kind, alert.level): alert for alert in new_alerts}
-    saved = Alert.objects.filter(milestone_id__in={alert.milestone_id for alert in new_alerts}, scan_date=on).only(
-        "pk", "milestone_id", "due_date", "kind", "level"
-    )
+    # Tuples, not model instances: a page holds a couple of thousand alerts.
+    saved = Alert.objects.filter(
+        milestone_id__in={alert.milestone_id for alert in new_alerts}, scan_date=on
+    ).values_list("pk", "milestone_id", "due_date", "kind", "level")
+    labels = {}  # (level, kind) -> label: switching the language for every alert cost a second per 60,000
     now = timezone.now()
     notifications = []
     raised = []
-    for row in saved:
-        alert = wanted.get((row.milestone_id, row.due_date, row.kind, row.level))
+    for pk, milestone_id, due_date, kind, level in saved:
+        alert = wanted.get((milestone_id, due_date, kind, level))
         if alert is None:
             continue
         notifications.extend(
-            Notification(user_id=user_id, alert_id=row.pk, created_at=now) for user_id in alert.notify_user_ids
+            Notification(user_id=user_id, alert_id=pk, created_at=now) for user_id in alert.notify_user_ids
         )
-        days_overdue = max((on - row.due_date).days, 0)
+        if (level, kind) not in labels:
+            labels[level, kind] = _machine_label(level, kind)
         raised.append(
             (
                 "alert.raised",
                 [alert.vendor_id] if alert.vendor_id else [],
                 {
-                    "alert_id": row.pk,
-                    "milestone_id": row.milestone_id,
-                    "kind": row.kind,
-                    "level": row.level,
-                    "label": _machine_label(row.level, row.kind),
-                    "due_date": row.due_date.isoformat(),
-                    "days_overdue": days_overdue,
+                    "alert_id": pk,
+                    "milestone_id": milestone_id,
+                    "kind": kind,
+                    "level": level,
+                    "label": labels[level, kind],
+                    "due_date": due_date.isoformat(),
+                    "days_overdue": max((on - due_date).days, 0),
                 },
             )
         )
