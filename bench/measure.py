@@ -246,7 +246,7 @@ def _board(user, count: int) -> QuerySet[Project]:
     return Project.objects.filter(board_members=user)
 
 
-def reports(sizes=(1_000, 10_000, 20_000), portfolio_projects: int = 50, repeat: int = 3) -> dict:
+def reports(sizes=(1_000, 10_000, 20_000), portfolio_projects: int = 50, repeat: int = 5) -> dict:
     """The PDF milestone report of projects with ``sizes`` milestones and the portfolio PDF of a board."""
     from projects.reports import milestone_report_pdf, portfolio_report_pdf
 
