@@ -1,11 +1,11 @@
 """OCDS at national size: ``manage.py export_ocds`` of 10,000 and 20,000 agreements, and the public feed.
 
-    DATABASE_URL=postgres://…/ppp_bench .venv/bin/python -m bench.run --only ocds
+    .venv/bin/python -m bench.run --database-url postgres://…/ppp_bench --only ocds
 
 Each export runs as its own process (``manage.py export_ocds -o FILE``), exactly as an officer or cron runs
 it: "seconds" is its wall time, "cpu_seconds" its user + system CPU time, and "peak_rss_mb" its own maximum
-resident set size as the kernel reports it for that one child (``os.wait4``'s rusage, ``ru_maxrss``), the whole
-process (interpreter, Django, libraries, database driver buffers), not only what tracemalloc sees.
+resident set size (``VmHWM``, which the process writes as it ends; see ``_REPORT_PEAK``), the whole process
+(interpreter, Django, libraries, database driver buffers), not only what tracemalloc sees.
 
 The data set's agreements are all active, hence published. The 10,000 case is the same data set with the
 other 10,000 agreements put back to draft (drafts are never published, and the export skips them), so both

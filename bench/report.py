@@ -239,7 +239,8 @@ def _webhook_section(hooks: dict) -> list[str]:
         "",
         "## Webhook delivery",
         "",
-        "`.venv/bin/python -m bench.run --only webhooks` (`bench/webhooks.py`). A local HTTPS receiver (its own "
+        "`.venv/bin/python -m bench.run --database-url postgres://…/ppp_bench --only webhooks` (`bench/webhooks.py`). "
+        "A local HTTPS receiver (its own "
         "process, a trustme CA the worker trusts through `PPP_WEBHOOK_CA_BUNDLE`) checks every signature and logs "
         f"each request. {hooks['events']:,} `payment.made` events for the bench vendor are published through "
         f"`ppp.events.publish_many`, {hooks['batch']} per transaction, so their outbox rows commit with them; a "
